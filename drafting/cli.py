@@ -1,0 +1,126 @@
+"""Command-line tools: flask --app drafting <command>."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Cooperation, Role
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Load the demo cooperation, its people and a remiss (safe to run twice)."""
+        from .demo import DEMO_PASSWORD, seed_demo
+
+        created = seed_demo()
+        db.session.commit()
+        if created:
+            click.echo(f"Demo data created. Password for every demo account: {DEMO_PASSWORD}")
+        else:
+            click.echo("Demo data already present; nothing changed.")
+
+    @app.cli.command("create-cooperation")
+    @click.argument("name")
+    @click.option("--chair", default=None, help="Chair municipality (must be added as member).")
+    def create_cooperation_command(name: str, chair: str | None) -> None:
+        """Create a cooperation."""
+        cooperation = Cooperation(name=name)
+        db.session.add(cooperation)
+        db.session.commit()
+        click.echo(f"Cooperation {cooperation.id}: {name}")
+
+    @app.cli.command("add-municipality")
+    @click.argument("cooperation")
+    @click.argument("name")
+    @click.option("--chair", is_flag=True, help="Make it the chair municipality.")
+    def add_municipality_command(cooperation: str, name: str, chair: bool) -> None:
+        """Add a member municipality to a cooperation (by name)."""
+        from .services.errors import DomainError
+        from .services.people import add_municipality
+
+        coop = _find_cooperation(cooperation)
+        try:
+            municipality = add_municipality(coop, None, name)
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        if chair:
+            coop.chair_municipality_id = municipality.id
+        db.session.commit()
+        click.echo(f"{municipality.name} is a member of {coop.name}.")
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--cooperation", required=True, help="Cooperation name.")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    @click.option("--municipality", default=None, help="Municipality name (officials, directors).")
+    @click.option("--title", default="")
+    @click.option("--system-admin", is_flag=True, help="May administer every cooperation.")
+    def create_user_command(email: str, name: str, password: str, cooperation: str, role: str,
+                            municipality: str | None, title: str, system_admin: bool) -> None:
+        """Create a user with a role in a cooperation."""
+        from .models import Municipality
+        from .services.errors import DomainError
+        from .services.people import create_user
+
+        coop = _find_cooperation(cooperation)
+        municipality_id = None
+        if municipality:
+            municipality_id = db.session.scalar(
+                select(Municipality.id).where(Municipality.name == municipality))
+            if municipality_id is None:
+                raise click.ClickException(f"No municipality named {municipality!r}.")
+        try:
+            user = create_user(email=email, name=name, password=password, cooperation=coop,
+                               role=Role(role), municipality_id=municipality_id, title=title)
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        user.is_system_admin = system_admin
+        db.session.commit()
+        click.echo(f"User {user.email} created as {role} in {coop.name}.")
+
+    @app.cli.command("send-reminders")
+    @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+    def send_reminders_command(today) -> None:
+        """Send deadline reminders (7 and 2 days before), each once, then pending e-mail."""
+        from .services.notifications import deliver_pending_email, send_deadline_reminders
+
+        day = today.date() if today else date.today()
+        count = send_deadline_reminders(day)
+        db.session.commit()
+        mailed = deliver_pending_email()
+        db.session.commit()
+        click.echo(f"{count} reminders created, {mailed} e-mails delivered.")
+
+    @app.cli.command("export")
+    @click.argument("response_id", type=int)
+    @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+    def export_command(response_id: int, out_path: Path) -> None:
+        """Write the Word document of a response (final, or the latest version marked as a draft)."""
+        from .export.assemble import cooperation_template, final_document
+        from .export.docx_builder import build_final_docx
+        from .services.errors import NotFound
+        from .services.queries import get_response
+
+        try:
+            response = get_response(response_id)
+        except NotFound as error:
+            raise click.ClickException(error.message) from error
+        data = build_final_docx(final_document(response), cooperation_template(response.cooperation_id))
+        out_path.write_bytes(data)
+        click.echo(f"Wrote {out_path} ({len(data)} bytes).")
+
+
+def _find_cooperation(name: str) -> Cooperation:
+    cooperation = db.session.scalars(select(Cooperation).where(Cooperation.name == name)).first()
+    if cooperation is None:
+        raise click.ClickException(f"No cooperation named {name!r}.")
+    return cooperation

@@ -1,0 +1,59 @@
+"""Configuration: defaults, then instance/config.py, then environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+DEV_SECRET = "dev-only-insecure-secret"
+
+
+def normalize_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgres:// and postgresql:// URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Fill app.config from defaults, instance/config.py, the environment and test_config."""
+    instance = Path(app.instance_path)
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'yttrande.sqlite'}",
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        BABEL_DEFAULT_LOCALE="sv",
+        BABEL_DEFAULT_TIMEZONE="Europe/Stockholm",
+        LANGUAGES=("sv", "en"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        MAIL_SERVER=None,
+        MAIL_PORT=25,
+        MAIL_SENDER="yttrande@localhost",
+        DEVELOPMENT=False,
+    )
+    app.config.from_pyfile(str(instance / "config.py"), silent=True)
+    if "DATABASE_URL" in os.environ:
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    for key, value in os.environ.items():
+        if key.startswith("DRAFTING_"):
+            app.config[key.removeprefix("DRAFTING_")] = value
+    if test_config:
+        app.config.update(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        if app.config.get("DEVELOPMENT") in (True, "1", "true") or app.debug or app.testing:
+            app.config["SECRET_KEY"] = DEV_SECRET
+        else:
+            raise RuntimeError(
+                "SECRET_KEY is required outside development: set DRAFTING_SECRET_KEY "
+                "or SECRET_KEY in instance/config.py"
+            )

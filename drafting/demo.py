@@ -1,0 +1,102 @@
+"""Demo data: MalmöLundregionen, its eleven members, their people and one realistic remiss."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Cooperation, FocusArea, JointResponse, Municipality, Role, User
+from .services import drafting, people, responses
+
+DEMO_PASSWORD = "demo-losenord"
+COOPERATION_NAME = "MalmöLundregionen"
+MUNICIPALITIES = ["Burlöv", "Eslöv", "Höör", "Kävlinge", "Lomma", "Lund", "Malmö",
+                  "Staffanstorp", "Svedala", "Trelleborg", "Vellinge"]
+CHAIR = "Malmö"
+
+DRAFT_SECTIONS = [
+    ("Sammanfattning",
+     "MalmöLundregionens elva kommuner **tillstyrker** förslaget om en utbyggd regional "
+     "kollektivtrafik i sydvästra Skåne, men anser att finansieringen måste klargöras innan "
+     "beslut fattas.\n\n"
+     "Kommunerna vill särskilt lyfta fram:\n\n"
+     "- behovet av fler avgångar på Södra stambanan,\n"
+     "- att kommunernas egna planer för bostäder och verksamheter beaktas,\n"
+     "- att staten tar ett tydligt ansvar för den nationella infrastrukturen."),
+    ("Bakgrund",
+     "MalmöLundregionen är ett samarbete mellan Burlöv, Eslöv, Höör, Kävlinge, Lomma, Lund, "
+     "Malmö, Staffanstorp, Svedala, Trelleborg och Vellinge. Regionen har omkring 750 000 "
+     "invånare och växer med cirka 10 000 invånare per år.\n\n"
+     "Kommunerna arbetar sedan flera år gemensamt med en **strukturbild** för fysisk planering "
+     "och infrastruktur, där kollektivtrafiken är bärande."),
+    ("Synpunkter på förslaget",
+     "## Trafikering\n\n"
+     "Kommunerna delar bedömningen att tågtrafiken behöver byggas ut. Utan fler spår mellan "
+     "Malmö och Lund riskerar regionens arbetsmarknad att hämmas.\n\n"
+     "## Finansiering\n\n"
+     "Förslaget saknar en redovisning av hur kostnaderna ska fördelas mellan staten, regionen "
+     "och kommunerna. Kommunerna kan inte ta ställning till medfinansiering utan ett sådant "
+     "underlag.\n\n"
+     "| Åtgärd | Ansvar enligt förslaget | Kommunernas syn |\n"
+     "|---|---|---|\n"
+     "| Fyrspår Malmö–Lund | Staten | Instämmer |\n"
+     "| Nya stationer | Kommunerna | Bör delas med regionen |\n"),
+    ("Avslutning",
+     "Kommunerna står gärna till förfogande för fortsatt dialog. Kontaktperson är "
+     "MalmöLundregionens koordinator."),
+]
+
+
+def email_for(municipality: str, role: str) -> str:
+    slug = (municipality.lower().replace("å", "a").replace("ä", "a").replace("ö", "o"))
+    return f"{role}.{slug}@example.se"
+
+
+def seed_demo(today: date | None = None) -> bool:
+    """Create the demo data once; returns False when it is already there."""
+    if db.session.scalar(select(Cooperation.id).where(Cooperation.name == COOPERATION_NAME)):
+        return False
+    today = today or date.today()
+    cooperation = Cooperation(name=COOPERATION_NAME,
+                              letterhead="Samarbete mellan elva kommuner i sydvästra Skåne")
+    db.session.add(cooperation)
+    db.session.flush()
+    by_name: dict[str, Municipality] = {}
+    for name in MUNICIPALITIES:
+        by_name[name] = people.add_municipality(cooperation, None, name)
+    cooperation.chair_municipality_id = by_name[CHAIR].id
+    coordinator = people.create_user(
+        email="koordinator@example.se", name="Karin Koordinator", password=DEMO_PASSWORD,
+        title="Koordinator", cooperation=cooperation, role=Role.COORDINATOR)
+    people.create_user(email="admin@example.se", name="Adam Administratör", password=DEMO_PASSWORD,
+                       title="Systemförvaltare", cooperation=cooperation, role=Role.ADMIN)
+    for name, municipality in by_name.items():
+        people.create_user(email=email_for(name, "tjansteman"), name=f"Tjänsteman {name}",
+                           password=DEMO_PASSWORD, title="Strateg", cooperation=cooperation,
+                           role=Role.OFFICIAL, municipality_id=municipality.id)
+        people.create_user(email=email_for(name, "direktor"), name=f"Direktör {name}",
+                           password=DEMO_PASSWORD, title="Kommundirektör", cooperation=cooperation,
+                           role=Role.DIRECTOR, municipality_id=municipality.id)
+    response = responses.open_response(
+        cooperation, coordinator,
+        responses.ConsultationInput(
+            sender="Infrastrukturdepartementet", reference_number="I2026/01234",
+            title="Regional kollektivtrafik i sydvästra Skåne (Ds 2026:12)",
+            received_on=today - timedelta(days=10), deadline=today + timedelta(days=30),
+        ),
+        FocusArea.PLANNING,
+    )
+    for heading, body in DRAFT_SECTIONS:
+        drafting.add_section(response, coordinator, heading, body)
+    db.session.flush()
+    return True
+
+
+def demo_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def demo_response() -> JointResponse | None:
+    return db.session.scalars(select(JointResponse).order_by(JointResponse.id)).first()

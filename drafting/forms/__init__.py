@@ -1,0 +1,161 @@
+"""Forms: they describe and validate input, nothing more."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional
+
+from ..auth import MIN_PASSWORD_LENGTH
+from ..rendering import MAX_BODY_CHARS, MAX_COMMENT_CHARS
+
+REQUIRED = _l("Fältet måste fyllas i.")
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("E-postadress"), validators=[DataRequired(REQUIRED), Length(max=255)])
+    password = PasswordField(_l("Lösenord"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Nuvarande lösenord"), validators=[DataRequired(REQUIRED)])
+    new_password = PasswordField(_l("Nytt lösenord"), validators=[
+        DataRequired(REQUIRED),
+        Length(min=MIN_PASSWORD_LENGTH, max=200,
+               message=_l("Lösenordet måste ha minst %(min)d tecken.", min=MIN_PASSWORD_LENGTH)),
+    ])
+    confirm = PasswordField(_l("Upprepa det nya lösenordet"), validators=[
+        DataRequired(REQUIRED), EqualTo("new_password", message=_l("Lösenorden stämmer inte överens.")),
+    ])
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Språk"), choices=[("sv", "Svenska"), ("en", "English")])
+
+
+class ResponseForm(FlaskForm):
+    sender = StringField(_l("Avsändare (remissinstans)"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    reference_number = StringField(_l("Diarienummer"), validators=[DataRequired(REQUIRED), Length(max=80)])
+    consultation_title = StringField(_l("Remissens titel"), validators=[DataRequired(REQUIRED), Length(max=400)])
+    received_on = DateField(_l("Remissen inkom"), validators=[Optional()])
+    deadline = DateField(_l("Sista svarsdag"), validators=[DataRequired(_l("Ange sista svarsdag som ÅÅÅÅ-MM-DD."))])
+    url = URLField(_l("Länk till remissen"), validators=[Optional(), URL(message=_l("Ange en fullständig webbadress.")), Length(max=500)])
+    focus_area = SelectField(_l("Fokusområde"), choices=[])
+    title = StringField(_l("Yttrandets rubrik (lämna tomt för ”Yttrande över …”)"), validators=[Optional(), Length(max=500)])
+
+
+class InviteForm(FlaskForm):
+    municipalities = SelectMultipleField(_l("Kommuner att bjuda in"), coerce=int,
+                                         validators=[DataRequired(_l("Välj minst en kommun."))])
+
+
+class AnswerInvitationForm(FlaskForm):
+    answer = RadioField(_l("Svar"), choices=[("join", _l("Vi deltar")), ("decline", _l("Vi avböjer"))],
+                        validators=[DataRequired(_l("Välj om kommunen deltar."))])
+    reason = TextAreaField(_l("Skäl (krävs om ni avböjer)"), validators=[Length(max=5000)])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Skäl"), validators=[DataRequired(REQUIRED), Length(max=5000)])
+
+
+class SectionForm(FlaskForm):
+    heading = StringField(_l("Rubrik"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[
+        Length(max=MAX_BODY_CHARS, message=_l("Texten är för lång: högst %(max)d tecken.", max=MAX_BODY_CHARS)),
+    ])
+    base_revision = HiddenField()
+
+
+class StructureForm(FlaskForm):
+    """Move/remove buttons carry the draft's revision, so a stale tab is detected."""
+
+    expected_revision = HiddenField()
+
+
+class PublishForm(FlaskForm):
+    change_note = TextAreaField(_l("Vad har ändrats?"), validators=[Length(max=5000)])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Kommentar"), validators=[
+        DataRequired(_l("Skriv en kommentar.")),
+        Length(max=MAX_COMMENT_CHARS, message=_l("Kommentaren är för lång: högst %(max)d tecken.", max=MAX_COMMENT_CHARS)),
+    ])
+    exact = HiddenField()
+    prefix = HiddenField()
+    suffix = HiddenField()
+    suggested_text = TextAreaField(_l("Föreslagen ny text (valfritt)"), validators=[Length(max=MAX_COMMENT_CHARS)])
+    is_suggestion = BooleanField(_l("Föreslå ny text för det markerade stycket"))
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(_l("Svar"), validators=[
+        DataRequired(_l("Skriv ett svar.")), Length(max=MAX_COMMENT_CHARS),
+    ])
+
+
+class SuggestionDecisionForm(FlaskForm):
+    reply = TextAreaField(_l("Svar till förslagsställaren"), validators=[Length(max=MAX_COMMENT_CHARS)])
+
+
+class PositionForm(FlaskForm):
+    version_number = HiddenField()
+    decision = RadioField(_l("Kommunens ställningstagande"), choices=[
+        ("approve", _l("Godkänner")),
+        ("approve_with_note", _l("Godkänner med synpunkt")),
+        ("object", _l("Invänder")),
+    ], validators=[DataRequired(_l("Välj ett ställningstagande."))])
+    note = TextAreaField(_l("Synpunkt eller skäl (krävs vid invändning)"), validators=[Length(max=5000)])
+
+
+class SignOffForm(FlaskForm):
+    version_number = HiddenField()
+    deciding_body = SelectField(_l("Beslutande organ"), choices=[
+        ("Kommunstyrelsen", "Kommunstyrelsen"),
+        ("Kommunstyrelsens arbetsutskott", "Kommunstyrelsens arbetsutskott"),
+        ("Kommundirektören på delegation", "Kommundirektören på delegation"),
+        ("Kommunfullmäktige", "Kommunfullmäktige"),
+    ])
+    decision_date = DateField(_l("Beslutsdatum"), validators=[DataRequired(_l("Ange beslutsdatum som ÅÅÅÅ-MM-DD."))])
+    minutes_paragraph = StringField(_l("Protokollsparagraf (om någon)"), validators=[Optional(), Length(max=100)])
+    signatory_name = StringField(_l("Undertecknarens namn"), validators=[DataRequired(REQUIRED), Length(max=160)])
+    signatory_title = StringField(_l("Undertecknarens titel"), validators=[DataRequired(REQUIRED), Length(max=160)])
+
+
+class SentForm(FlaskForm):
+    sent_on = DateField(_l("Skickat datum"), validators=[DataRequired(_l("Ange datum som ÅÅÅÅ-MM-DD."))])
+
+
+class MunicipalityForm(FlaskForm):
+    name = StringField(_l("Kommunens namn"), validators=[DataRequired(REQUIRED), Length(max=120)])
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=160)])
+    email = StringField(_l("E-postadress"), validators=[DataRequired(REQUIRED), Email(message=_l("Ange en giltig e-postadress.")), Length(max=255)])
+    title = StringField(_l("Titel"), validators=[Optional(), Length(max=160)])
+    role = SelectField(_l("Roll"), choices=[
+        ("official", _l("Tjänsteman")), ("director", _l("Kommundirektör")),
+        ("coordinator", _l("Koordinator")), ("admin", _l("Administratör")),
+    ])
+    municipality_id = SelectField(_l("Kommun"), coerce=int, choices=[])
+    password = PasswordField(_l("Tillfälligt lösenord"), validators=[
+        DataRequired(REQUIRED), Length(min=MIN_PASSWORD_LENGTH, max=200,
+                                       message=_l("Lösenordet måste ha minst %(min)d tecken.", min=MIN_PASSWORD_LENGTH)),
+    ])
+
+

@@ -1,0 +1,47 @@
+"""The append-only audit trail and in-app notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+from .people import Municipality, User
+
+
+class AuditEvent(db.Model):
+    """Who did what, for which municipality, when. Rows are only ever inserted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperation_id: Mapped[int | None] = mapped_column(ForeignKey("cooperation.id"), index=True)
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("joint_response.id", ondelete="SET NULL"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    version_number: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    user: Mapped[User | None] = relationship()
+    municipality: Mapped[Municipality | None] = relationship()
+
+
+class Notification(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("joint_response.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    # Makes each reminder go out once, even when two cron runs overlap.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    emailed: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,202 @@
+"""Comments, replies and suggestions on the draft."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    AnchorState,
+    Comment,
+    JointResponse,
+    Section,
+    SuggestionState,
+    User,
+    utcnow,
+)
+from ..permissions import Action, ensure
+from ..rendering import MAX_COMMENT_CHARS, MarkdownRejected, render_plain_comment, text_content
+from . import anchoring
+from .audit import record_event
+from .errors import Conflict, InvalidInput, NotFound
+from .queries import latest_version
+from .stages import ensure_editable
+
+
+def _render_comment(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("Skriv en kommentar."))
+    if len(body) > MAX_COMMENT_CHARS:
+        raise InvalidInput(_("Kommentaren är för lång: högst %(max)d tecken, du skrev %(count)d.",
+                             max=MAX_COMMENT_CHARS, count=len(body)))
+    try:
+        return render_plain_comment(body)
+    except MarkdownRejected as error:
+        raise InvalidInput(error.message) from error
+
+
+def add_comment(response: JointResponse, user: User, section: Section, body: str,
+                exact: str = "", prefix: str = "", suffix: str = "",
+                suggested_text: str | None = None) -> Comment:
+    """Comment on a section, or on a quoted passage of it; optionally suggest replacement text."""
+    ensure(user, Action.COMMENT, response)
+    ensure_editable(response)
+    if section.response_id != response.id or section.is_removed:
+        raise NotFound(_("Avsnittet finns inte."))
+    html = _render_comment(body)
+    state = AnchorState.SECTION
+    exact = exact.strip()
+    version = latest_version(response)
+    if exact:
+        # The passage was selected in what the reader saw: the latest version, else the draft.
+        from .drafting import reader_sections
+
+        shown = next((s for s in reader_sections(response, version) if s.section_id == section.id), None)
+        quote = anchoring.quote_from_exact(
+            text_content(shown.body_html if shown else section.body_html), exact, prefix, suffix)
+        if quote is None:
+            raise InvalidInput(_("Det markerade stycket finns inte i avsnittets nuvarande text. "
+                                 "Ladda om sidan och markera igen."))
+        exact, prefix, suffix = quote.exact, quote.prefix, quote.suffix
+        state = AnchorState.ANCHORED
+    if suggested_text is not None:
+        if not exact:
+            raise InvalidInput(_("Markera det stycke som förslaget ska ersätta."))
+        if len(suggested_text) > MAX_COMMENT_CHARS:
+            raise InvalidInput(_("Förslaget är för långt."))
+    comment = Comment(
+        response_id=response.id, section_id=section.id, version_id=version.id if version else None,
+        author_id=user.id, municipality_id=user.municipality_id, body=body.strip(), body_html=html,
+        anchor_exact=exact, anchor_prefix=prefix, anchor_suffix=suffix, anchor_state=state.value,
+        suggested_text=suggested_text,
+        suggestion_state=SuggestionState.OPEN.value if suggested_text is not None else None,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    kind = _("ändringsförslag") if suggested_text is not None else _("kommentar")
+    record_event("comment_added", user, response=response,
+                 version_number=version.number if version else None,
+                 summary=_("Ny %(kind)s på ”%(heading)s”.", kind=kind, heading=section.heading),
+                 details={"comment_id": comment.id, "section_id": section.id})
+    return comment
+
+
+def reply(parent: Comment, user: User, body: str) -> Comment:
+    """Reply to a comment."""
+    response = db.session.get(JointResponse, parent.response_id)
+    ensure(user, Action.COMMENT, response)
+    if parent.parent_id is not None:
+        parent = db.session.get(Comment, parent.parent_id)
+    comment = Comment(response_id=response.id, section_id=parent.section_id,
+                      version_id=parent.version_id, parent_id=parent.id, author_id=user.id,
+                      municipality_id=user.municipality_id, body=body.strip(),
+                      body_html=_render_comment(body))
+    db.session.add(comment)
+    db.session.flush()
+    record_event("comment_replied", user, response=response,
+                 summary=_("Svarade på en kommentar."), details={"comment_id": comment.id,
+                                                                "parent_id": parent.id})
+    return comment
+
+
+def set_resolved(comment: Comment, user: User, resolved: bool) -> None:
+    """Resolve or reopen a comment thread."""
+    response = db.session.get(JointResponse, comment.response_id)
+    ensure(user, Action.COMMENT, response)
+    if comment.parent_id is not None:
+        raise InvalidInput(_("Bara en hel kommentarstråd kan markeras som löst."))
+    if resolved == (comment.resolved_at is not None):
+        return
+    comment.resolved_at = utcnow() if resolved else None
+    comment.resolved_by_id = user.id if resolved else None
+    record_event("comment_resolved" if resolved else "comment_reopened", user, response=response,
+                 summary=_("Markerade en kommentar som löst.") if resolved
+                 else _("Öppnade en kommentar igen."),
+                 details={"comment_id": comment.id})
+
+
+def decide_suggestion(comment: Comment, user: User, accept: bool, reply_text: str = "",
+                      base_revision: int | None = None) -> None:
+    """Accept a suggestion into the working draft (with attribution) or decline it with a reply."""
+    from .drafting import save_section
+
+    response = db.session.get(JointResponse, comment.response_id)
+    ensure(user, Action.DECIDE_SUGGESTION, response)
+    ensure_editable(response)
+    if not comment.is_suggestion or comment.suggestion_state != SuggestionState.OPEN.value:
+        raise Conflict(_("Förslaget är redan hanterat."))
+    section = db.session.get(Section, comment.section_id)
+    if accept:
+        body = section.body
+        # Anchors live in the rendered text; find the passage in the Markdown source itself.
+        position = body.find(comment.anchor_exact)
+        if position < 0:
+            raise Conflict(_("Stycket som förslaget gäller finns inte längre ordagrant i texten. "
+                             "För in ändringen för hand."))
+        new_body = body[:position] + (comment.suggested_text or "") + body[position + len(comment.anchor_exact):]
+        save_section(section, user, section.heading, new_body,
+                     base_revision if base_revision is not None else section.current_revision.number,
+                     note=_("Förslag från %(name)s (%(municipality)s)", name=comment.author.name,
+                            municipality=comment.municipality.name if comment.municipality else "-"))
+        comment.suggestion_state = SuggestionState.ACCEPTED.value
+    else:
+        if not reply_text.strip():
+            raise InvalidInput(_("Skriv ett svar som förklarar varför förslaget inte tas med."))
+        comment.suggestion_state = SuggestionState.DECLINED.value
+    if reply_text.strip():
+        reply(comment, user, reply_text)
+    comment.resolved_at = utcnow()
+    comment.resolved_by_id = user.id
+    record_event("suggestion_accepted" if accept else "suggestion_declined", user, response=response,
+                 summary=_("Tog in ett ändringsförslag.") if accept else _("Avböjde ett ändringsförslag."),
+                 details={"comment_id": comment.id})
+
+
+class Thread:
+    """A top-level comment and its replies."""
+
+    __slots__ = ("comment", "replies")
+
+    def __init__(self, comment: Comment) -> None:
+        self.comment = comment
+        self.replies: list[Comment] = []
+
+
+def comment_threads(response: JointResponse, *, municipality_id: int | None = None,
+                    state: str | None = None) -> dict[int | None, list[Thread]]:
+    """Threads by section id, in one query; filtered by municipality and open/resolved."""
+    from sqlalchemy.orm import joinedload
+
+    rows = db.session.scalars(
+        select(Comment)
+        .options(joinedload(Comment.author), joinedload(Comment.municipality))
+        .where(Comment.response_id == response.id)
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    threads: dict[int, Thread] = {}
+    for row in rows:
+        if row.parent_id is None:
+            threads[row.id] = Thread(row)
+    for row in rows:
+        if row.parent_id is not None and row.parent_id in threads:
+            threads[row.parent_id].replies.append(row)
+    by_section: dict[int | None, list[Thread]] = {}
+    for thread in threads.values():
+        comment = thread.comment
+        if municipality_id is not None and comment.municipality_id != municipality_id:
+            continue
+        if state == "open" and comment.resolved_at is not None:
+            continue
+        if state == "resolved" and comment.resolved_at is None:
+            continue
+        by_section.setdefault(comment.section_id, []).append(thread)
+    return by_section
+
+
+def get_comment(response: JointResponse, comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.response_id != response.id:
+        raise NotFound(_("Kommentaren finns inte."))
+    return comment

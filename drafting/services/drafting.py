@@ -1,0 +1,248 @@
+"""The working draft: sections with append-only revisions, and publishing versions."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import (
+    AnchorState,
+    Comment,
+    JointResponse,
+    Section,
+    SectionRevision,
+    User,
+    Version,
+    VersionSection,
+)
+from ..permissions import Action, ensure
+from ..rendering import MAX_BODY_CHARS, MarkdownRejected, render_markdown, text_content
+from . import anchoring, notifications
+from .audit import record_event
+from .errors import EditConflict, InvalidInput, NotFound
+from .stages import ensure_editable, on_version_published
+
+MAX_HEADING_CHARS = 300
+
+
+def working_sections(response: JointResponse) -> list[Section]:
+    """The draft's sections in order, with their current revision loaded."""
+    from sqlalchemy.orm import joinedload
+
+    return list(db.session.scalars(
+        select(Section)
+        .options(joinedload(Section.current_revision))
+        .where(Section.response_id == response.id, Section.is_removed.is_(False))
+        .order_by(Section.sort_order, Section.id)
+    ))
+
+
+def _render(body: str) -> str:
+    if len(body) > MAX_BODY_CHARS:
+        raise InvalidInput(_("Texten är för lång: högst %(max)d tecken, du skrev %(count)d.",
+                             max=MAX_BODY_CHARS, count=len(body)))
+    try:
+        return render_markdown(body)
+    except MarkdownRejected as error:
+        raise InvalidInput(error.message) from error
+
+
+def _clean_heading(heading: str) -> str:
+    heading = " ".join(heading.split())
+    if not heading:
+        raise InvalidInput(_("Avsnittet behöver en rubrik."))
+    if len(heading) > MAX_HEADING_CHARS:
+        raise InvalidInput(_("Rubriken är för lång: högst %(max)d tecken.", max=MAX_HEADING_CHARS))
+    return heading
+
+
+def _new_revision(section: Section, user: User, heading: str, body: str, note: str = "") -> SectionRevision:
+    number = (section.current_revision.number + 1) if section.current_revision else 1
+    revision = SectionRevision(section_id=section.id, number=number, heading=heading, body=body,
+                               body_html=_render(body), author_id=user.id, note=note)
+    db.session.add(revision)
+    db.session.flush()
+    section.current_revision = revision
+    return revision
+
+
+def add_section(response: JointResponse, user: User, heading: str, body: str = "") -> Section:
+    """Append a section to the working draft."""
+    ensure(user, Action.EDIT_DRAFT, response)
+    ensure_editable(response)
+    heading = _clean_heading(heading)
+    last = db.session.scalar(
+        select(func.max(Section.sort_order)).where(Section.response_id == response.id)
+    )
+    section = Section(response_id=response.id, sort_order=(last or 0) + 1)
+    db.session.add(section)
+    db.session.flush()
+    _new_revision(section, user, heading, body)
+    response.revision += 1
+    record_event("section_added", user, response=response,
+                 summary=_("Lade till avsnittet ”%(heading)s”.", heading=heading),
+                 details={"section_id": section.id})
+    return section
+
+
+def save_section(section: Section, user: User, heading: str, body: str, base_revision: int,
+                 note: str = "") -> SectionRevision:
+    """Save a new revision, unless someone else saved since base_revision: then a conflict."""
+    response = db.session.get(JointResponse, section.response_id)
+    ensure(user, Action.EDIT_DRAFT, response)
+    ensure_editable(response)
+    if section.is_removed:
+        raise NotFound(_("Avsnittet har tagits bort."))
+    heading = _clean_heading(heading)
+    current = section.current_revision
+    if current is not None and current.number != base_revision:
+        raise EditConflict(
+            _("%(name)s sparade avsnittet medan du redigerade. Din text finns kvar: jämför och slå ihop.",
+              name=current.author.name),
+            theirs=current, base_revision=base_revision,
+        )
+    if current is not None and current.heading == heading and current.body == body:
+        return current
+    revision = _new_revision(section, user, heading, body, note)
+    record_event("section_saved", user, response=response,
+                 summary=_("Sparade avsnittet ”%(heading)s” (revision %(number)d).",
+                           heading=heading, number=revision.number),
+                 details={"section_id": section.id, "revision": revision.number})
+    return revision
+
+
+def move_section(section: Section, user: User, direction: int, expected_revision: int) -> None:
+    """Move a section one step up (-1) or down (+1)."""
+    response = db.session.get(JointResponse, section.response_id)
+    ensure(user, Action.EDIT_DRAFT, response)
+    ensure_editable(response)
+    _ensure_structure_fresh(response, expected_revision)
+    sections = working_sections(response)
+    index = next((i for i, s in enumerate(sections) if s.id == section.id), None)
+    if index is None:
+        raise NotFound(_("Avsnittet har tagits bort."))
+    target = index + direction
+    if direction not in (-1, 1) or not 0 <= target < len(sections):
+        return
+    sections[index], sections[target] = sections[target], sections[index]
+    for order, each in enumerate(sections, start=1):
+        each.sort_order = order
+    response.revision += 1
+    record_event("section_moved", user, response=response,
+                 summary=_("Flyttade avsnittet ”%(heading)s”.", heading=section.heading),
+                 details={"section_id": section.id, "direction": direction})
+
+
+def remove_section(section: Section, user: User, expected_revision: int) -> None:
+    """Remove a section from the working draft; its revisions and published copies remain."""
+    response = db.session.get(JointResponse, section.response_id)
+    ensure(user, Action.EDIT_DRAFT, response)
+    ensure_editable(response)
+    _ensure_structure_fresh(response, expected_revision)
+    section.is_removed = True
+    response.revision += 1
+    record_event("section_removed", user, response=response,
+                 summary=_("Tog bort avsnittet ”%(heading)s”.", heading=section.heading),
+                 details={"section_id": section.id})
+
+
+def _ensure_structure_fresh(response: JointResponse, expected_revision: int) -> None:
+    from .errors import Conflict
+
+    if response.revision != expected_revision:
+        raise Conflict(_("Utkastet har ändrats sedan du öppnade sidan. Ladda om och försök igen."))
+
+
+def publish_version(response: JointResponse, user: User, change_note: str) -> Version:
+    """Snapshot the whole working draft as the next immutable version."""
+    ensure(user, Action.PUBLISH_VERSION, response)
+    ensure_editable(response)
+    sections = working_sections(response)
+    if not sections:
+        raise InvalidInput(_("Utkastet har inga avsnitt att publicera."))
+    change_note = change_note.strip()
+    number = (db.session.scalar(
+        select(func.max(Version.number)).where(Version.response_id == response.id)
+    ) or 0) + 1
+    if number > 1 and not change_note:
+        raise InvalidInput(_("Beskriv kort vad som ändrats sedan förra versionen."))
+    version = Version(response_id=response.id, number=number,
+                      change_note=change_note or _("Första versionen."), published_by_id=user.id)
+    db.session.add(version)
+    db.session.flush()
+    for order, section in enumerate(sections, start=1):
+        db.session.add(VersionSection(
+            version_id=version.id, section_id=section.id, sort_order=order,
+            heading=section.heading, body=section.body, body_html=section.body_html,
+        ))
+    db.session.flush()
+    record_event("version_published", user, response=response, version_number=number,
+                 summary=_("Publicerade version %(number)d: %(note)s", number=number,
+                           note=version.change_note))
+    reanchor_comments(response, {s.id: s for s in sections})
+    on_version_published(response, user)
+    notifications.version_published(response, version)
+    return version
+
+
+def reanchor_comments(response: JointResponse, sections: dict[int, Section]) -> None:
+    """Find each open anchored comment's passage in the new text, or mark it detached."""
+    comments = db.session.scalars(
+        select(Comment).where(
+            Comment.response_id == response.id, Comment.parent_id.is_(None),
+            Comment.resolved_at.is_(None), Comment.anchor_state != AnchorState.SECTION.value,
+        )
+    )
+    texts: dict[int, str] = {}
+    for comment in comments:
+        section = sections.get(comment.section_id)
+        if section is None:
+            comment.anchor_state = AnchorState.DETACHED.value
+            continue
+        if section.id not in texts:
+            texts[section.id] = text_content(section.body_html)
+        quote = anchoring.TextQuote(comment.anchor_exact, comment.anchor_prefix, comment.anchor_suffix)
+        found = anchoring.locate(texts[section.id], quote)
+        comment.anchor_state = (AnchorState.ANCHORED if found else AnchorState.DETACHED).value
+
+
+def get_section(response: JointResponse, section_id: int) -> Section:
+    section = db.session.get(Section, section_id)
+    if section is None or section.response_id != response.id:
+        raise NotFound(_("Avsnittet finns inte."))
+    return section
+
+
+class DisplaySection:
+    """A section as readers see it: the latest published text, or the draft before version 1."""
+
+    __slots__ = ("section_id", "heading", "body", "body_html", "order")
+
+    def __init__(self, section_id: int, heading: str, body: str, body_html: str, order: int) -> None:
+        self.section_id = section_id
+        self.heading = heading
+        self.body = body
+        self.body_html = body_html
+        self.order = order
+
+
+def reader_sections(response: JointResponse, version: Version | None) -> list[DisplaySection]:
+    """What participants read and comment on: the given version, or the working draft."""
+    if version is not None:
+        rows = db.session.scalars(
+            select(VersionSection).where(VersionSection.version_id == version.id)
+            .order_by(VersionSection.sort_order)
+        )
+        return [DisplaySection(r.section_id, r.heading, r.body, r.body_html, r.sort_order) for r in rows]
+    return [DisplaySection(s.id, s.heading, s.body, s.body_html, i)
+            for i, s in enumerate(working_sections(response), start=1)]
+
+
+def has_unpublished_changes(response: JointResponse, version: Version | None) -> bool:
+    """Does the working draft differ from the latest version?"""
+    working = [(s.id, s.heading, s.body) for s in working_sections(response)]
+    if version is None:
+        return bool(working)
+    published = [(s.section_id, s.heading, s.body) for s in reader_sections(response, version)]
+    return working != published

@@ -1,0 +1,169 @@
+"""In-app notifications, mirrored to e-mail by the send-reminders job when SMTP is configured."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable
+from datetime import date
+from email.message import EmailMessage
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    CooperationRole,
+    JointResponse,
+    Notification,
+    ParticipationStatus,
+    Role,
+    Stage,
+    User,
+    Version,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _users_of(response: JointResponse, municipality_ids: Iterable[int], roles: set[Role]) -> list[User]:
+    ids = set(municipality_ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(User)
+        .join(CooperationRole, CooperationRole.user_id == User.id)
+        .where(
+            CooperationRole.cooperation_id == response.cooperation_id,
+            CooperationRole.role.in_([r.value for r in roles]),
+            User.municipality_id.in_(ids),
+            User.is_active_account.is_(True),
+        )
+    ))
+
+
+def _coordinators(response: JointResponse) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(CooperationRole, CooperationRole.user_id == User.id).where(
+            CooperationRole.cooperation_id == response.cooperation_id,
+            CooperationRole.role == Role.COORDINATOR.value,
+        )
+    ))
+
+
+def notify(users: Iterable[User], response: JointResponse | None, kind: str, message: str,
+           dedupe_prefix: str | None = None) -> int:
+    """Create one notification per user; with a dedupe prefix each user gets it only once."""
+    created = 0
+    for user in users:
+        key = f"{dedupe_prefix}:{user.id}" if dedupe_prefix else None
+        if key and db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+            continue
+        notification = Notification(user_id=user.id, response_id=response.id if response else None,
+                                    kind=kind, message=message, dedupe_key=key)
+        if key:
+            # A savepoint: a concurrent job that inserted the same key first wins quietly.
+            try:
+                with db.session.begin_nested():
+                    db.session.add(notification)
+            except IntegrityError:
+                continue
+        else:
+            db.session.add(notification)
+        created += 1
+        log.info("notification to %s: %s", user.email, message)
+    return created
+
+
+def _joined_ids(response: JointResponse) -> list[int]:
+    return [p.municipality_id for p in response.participations
+            if p.status == ParticipationStatus.JOINED]
+
+
+def version_published(response: JointResponse, version: Version) -> None:
+    message = _("Version %(number)d av ”%(title)s” är ute för ställningstagande.",
+                number=version.number, title=response.title)
+    notify(_users_of(response, _joined_ids(response), {Role.OFFICIAL}), response,
+           "version_published", message, f"version:{version.id}")
+
+
+def invited(response: JointResponse, municipality_id: int) -> None:
+    message = _("Din kommun är inbjuden att delta i ”%(title)s”.", title=response.title)
+    notify(_users_of(response, [municipality_id], {Role.OFFICIAL, Role.DIRECTOR}), response,
+           "invited", message, f"invite:{response.id}:{municipality_id}")
+
+
+def objection_raised(response: JointResponse, municipality_name: str, version: Version) -> None:
+    message = _("%(municipality)s invänder mot version %(number)d av ”%(title)s”.",
+                municipality=municipality_name, number=version.number, title=response.title)
+    notify(_coordinators(response), response, "objection", message)
+
+
+def consensus_reached(response: JointResponse, version: Version) -> None:
+    message = _("Samsyn om version %(number)d av ”%(title)s”. Underskrift behövs.",
+                number=version.number, title=response.title)
+    users = _coordinators(response) + _users_of(response, _joined_ids(response),
+                                                {Role.OFFICIAL, Role.DIRECTOR})
+    notify(users, response, "consensus", message, f"consensus:{version.id}")
+
+
+def send_deadline_reminders(today: date) -> int:
+    """Remind, 7 and 2 days before the deadline, the municipalities that have not yet answered."""
+    from . import consensus  # local: consensus imports nothing from here, but keep it cheap
+
+    sent = 0
+    responses = db.session.scalars(
+        select(JointResponse).where(JointResponse.stage.in_(
+            [Stage.DRAFT.value, Stage.REVIEW.value, Stage.CONSENSUS.value]))
+    )
+    for response in responses:
+        days_left = (response.deadline - today).days
+        if days_left not in (7, 2):
+            continue
+        if response.stage == Stage.CONSENSUS.value:
+            from .stages import missing_signatures
+            names = set(missing_signatures(response))
+            ids = [p.municipality_id for p in response.participations if p.municipality.name in names]
+            roles = {Role.DIRECTOR}
+        else:
+            status = consensus.current_status(response)
+            waiting = set(status.not_answered)
+            ids = [p.municipality_id for p in response.participations
+                   if p.municipality.name in waiting
+                   or p.status == ParticipationStatus.INVITED]
+            roles = {Role.OFFICIAL}
+        message = _("%(days)d dagar kvar till sista svarsdag för ”%(title)s”, och din kommun har inte svarat.",
+                    days=days_left, title=response.title)
+        sent += notify(_users_of(response, ids, roles), response, "deadline", message,
+                       f"deadline:{response.id}:{days_left}")
+    return sent
+
+
+def deliver_pending_email() -> int:
+    """E-mail notifications not yet sent, through SMTP if configured, else to the log."""
+    pending = list(db.session.scalars(
+        select(Notification).where(Notification.emailed.is_(False)).limit(500)
+    ))
+    server_name = current_app.config.get("MAIL_SERVER")
+    smtp = None
+    if server_name:
+        smtp = smtplib.SMTP(server_name, int(current_app.config.get("MAIL_PORT", 25)), timeout=30)
+    try:
+        for notification in pending:
+            user = db.session.get(User, notification.user_id)
+            if smtp is not None and user is not None:
+                mail = EmailMessage()
+                mail["From"] = current_app.config["MAIL_SENDER"]
+                mail["To"] = user.email
+                mail["Subject"] = "Yttrande: " + notification.message[:120]
+                mail.set_content(notification.message)
+                smtp.send_message(mail)
+            else:
+                log.info("e-mail (not configured) to %s: %s", user.email if user else "?", notification.message)
+            notification.emailed = True
+    finally:
+        if smtp is not None:
+            smtp.quit()
+    return len(pending)

@@ -1,0 +1,63 @@
+"""Creating municipalities and users (admin page and CLI share these rules)."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..auth import MIN_PASSWORD_LENGTH, renew_session_nonce
+from ..extensions import db
+from ..models import Cooperation, CooperationRole, Membership, Municipality, Role, User
+from .audit import record_event
+from .errors import InvalidInput
+
+MUNICIPAL_ROLES = {Role.OFFICIAL, Role.DIRECTOR}
+
+
+def add_municipality(cooperation: Cooperation, actor: User | None, name: str) -> Municipality:
+    """Add a member municipality, creating it if it is new to the system."""
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput(_("Ange kommunens namn."))
+    municipality = db.session.scalars(
+        select(Municipality).where(func.lower(Municipality.name) == name.lower())).first()
+    if municipality is None:
+        municipality = Municipality(name=name)
+        db.session.add(municipality)
+        db.session.flush()
+    if any(m.municipality_id == municipality.id for m in cooperation.memberships):
+        raise InvalidInput(_("%(name)s är redan medlem.", name=municipality.name))
+    cooperation.memberships.append(Membership(municipality_id=municipality.id))
+    db.session.flush()
+    record_event("municipality_added", actor, cooperation_id=cooperation.id,
+                 summary=_("%(name)s lades till som medlem.", name=municipality.name))
+    return municipality
+
+
+def create_user(*, email: str, name: str, password: str, cooperation: Cooperation, role: Role,
+                municipality_id: int | None = None, title: str = "", actor: User | None = None) -> User:
+    """Create a user with one role in one cooperation; officials and directors need a municipality."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise InvalidInput(_("Ange en giltig e-postadress."))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(_("Lösenordet måste ha minst %(min)d tecken.", min=MIN_PASSWORD_LENGTH))
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        raise InvalidInput(_("Det finns redan en användare med e-postadressen %(email)s.", email=email))
+    if role in MUNICIPAL_ROLES:
+        member_ids = {m.municipality_id for m in cooperation.memberships}
+        if municipality_id not in member_ids:
+            raise InvalidInput(_("En tjänsteman eller kommundirektör måste höra till en medlemskommun."))
+    else:
+        municipality_id = None
+    user = User(email=email, name=name.strip(), title=title.strip(), municipality_id=municipality_id)
+    user.set_password(password, current_app.config.get("PASSWORD_HASH_METHOD"))
+    renew_session_nonce(user)
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(CooperationRole(user_id=user.id, cooperation_id=cooperation.id, role=role.value))
+    db.session.flush()
+    record_event("user_created", actor, cooperation_id=cooperation.id,
+                 summary=_("Användaren %(email)s skapades med rollen %(role)s.", email=email, role=role.value))
+    return user

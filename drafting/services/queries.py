@@ -1,0 +1,31 @@
+"""Loading helpers shared by services and views."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..database import lock_for_update
+from ..extensions import db
+from ..models import JointResponse, Participation, ParticipationStatus, Version
+from .errors import NotFound
+
+
+def get_response(response_id: int, *, for_update: bool = False) -> JointResponse:
+    """Load a response, optionally locking its row so concurrent writers queue up."""
+    statement = select(JointResponse).where(JointResponse.id == response_id)
+    if for_update:
+        statement = lock_for_update(statement).execution_options(populate_existing=True)
+    response = db.session.scalars(statement).first()
+    if response is None:
+        raise NotFound("Yttrandet finns inte.")
+    return response
+
+
+def latest_version(response: JointResponse) -> Version | None:
+    return db.session.scalars(
+        select(Version).where(Version.response_id == response.id).order_by(Version.number.desc()).limit(1)
+    ).first()
+
+
+def joined_participations(response: JointResponse) -> list[Participation]:
+    return [p for p in response.participations if p.status == ParticipationStatus.JOINED]

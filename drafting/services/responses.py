@@ -1,0 +1,139 @@
+"""Opening a joint response and managing who takes part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import (
+    Consultation,
+    Cooperation,
+    FocusArea,
+    JointResponse,
+    Participation,
+    ParticipationStatus,
+    Stage,
+    User,
+    utcnow,
+)
+from ..permissions import Action, CooperationAction, ensure, ensure_in_cooperation
+from . import notifications
+from .audit import record_event
+from .errors import Conflict, InvalidInput
+from .stages import EDITABLE_STAGES, ensure_stage, reevaluate
+
+
+@dataclass(frozen=True)
+class ConsultationInput:
+    sender: str
+    reference_number: str
+    title: str
+    deadline: date
+    received_on: date | None = None
+    url: str = ""
+
+
+def open_response(cooperation: Cooperation, user: User, consultation: ConsultationInput,
+                  focus_area: FocusArea, title: str | None = None) -> JointResponse:
+    """Open a joint response to a remiss; the coordinator then invites members."""
+    ensure_in_cooperation(user, CooperationAction.OPEN_RESPONSE, cooperation)
+    if consultation.received_on and consultation.deadline < consultation.received_on:
+        raise InvalidInput(_("Sista svarsdag kan inte ligga före datumet då remissen kom in."))
+    remiss = Consultation(
+        cooperation_id=cooperation.id, sender=consultation.sender.strip(),
+        reference_number=consultation.reference_number.strip(), title=consultation.title.strip(),
+        deadline=consultation.deadline, received_on=consultation.received_on,
+        url=consultation.url.strip(),
+    )
+    db.session.add(remiss)
+    response = JointResponse(
+        cooperation_id=cooperation.id, consultation=remiss,
+        title=(title or "").strip() or _("Yttrande över %(title)s", title=remiss.title),
+        focus_area=focus_area.value, stage=Stage.DRAFT.value, created_by_id=user.id,
+        created_at=utcnow(), revision=0,
+    )
+    db.session.add(response)
+    db.session.flush()
+    record_event("response_opened", user, response=response,
+                 summary=_("Öppnade yttrandet ”%(title)s” (%(ref)s).",
+                           title=response.title, ref=remiss.reference_number))
+    return response
+
+
+def invite(response: JointResponse, user: User, municipality_ids: list[int]) -> list[Participation]:
+    """Invite member municipalities; inviting one already invited does nothing."""
+    ensure(user, Action.MANAGE_PARTICIPANTS, response)
+    ensure_stage(response, EDITABLE_STAGES, _("Det går inte att bjuda in till ett avslutat yttrande."))
+    members = {m.id: m for m in response.cooperation.municipalities}
+    existing = {p.municipality_id for p in response.participations}
+    invited = []
+    for municipality_id in municipality_ids:
+        if municipality_id not in members:
+            raise InvalidInput(_("Kommunen är inte medlem i samarbetet."))
+        if municipality_id in existing:
+            continue
+        participation = Participation(municipality_id=municipality_id,
+                                      status=ParticipationStatus.INVITED.value)
+        response.participations.append(participation)
+        invited.append(participation)
+        record_event("municipality_invited", user, response=response,
+                     summary=_("Bjöd in %(name)s.", name=members[municipality_id].name),
+                     details={"municipality_id": municipality_id})
+        notifications.invited(response, municipality_id)
+    db.session.flush()
+    return invited
+
+
+def _own_participation(response: JointResponse, user: User) -> Participation:
+    for participation in response.participations:
+        if participation.municipality_id == user.municipality_id:
+            return participation
+    raise Conflict(_("Din kommun är inte inbjuden till detta yttrande."))
+
+
+def answer_invitation(response: JointResponse, user: User, join: bool, reason: str = "") -> Participation:
+    """Join, or decline with a reason, on behalf of the user's own municipality."""
+    ensure(user, Action.ANSWER_INVITATION, response)
+    ensure_stage(response, EDITABLE_STAGES,
+                 _("Yttrandet är redan undertecknat eller avslutat; det går inte att ansluta nu."))
+    participation = _own_participation(response, user)
+    reason = reason.strip()
+    if not join and not reason:
+        raise InvalidInput(_("Ange ett skäl till att kommunen avböjer."))
+    participation.status = (ParticipationStatus.JOINED if join else ParticipationStatus.DECLINED).value
+    participation.reason = reason
+    participation.answered_at = utcnow()
+    name = participation.municipality.name
+    record_event(
+        "participation_joined" if join else "participation_declined", user, response=response,
+        summary=(_("%(name)s deltar.", name=name) if join
+                 else _("%(name)s avböjer: %(reason)s", name=name, reason=reason)),
+        details={"municipality_id": participation.municipality_id, "reason": reason},
+    )
+    db.session.flush()
+    reevaluate(response, user)
+    return participation
+
+
+def step_aside(response: JointResponse, user: User, reason: str) -> Participation:
+    """Leave the co-signers (avstå), with a reason; the others can still reach consensus."""
+    ensure(user, Action.STEP_ASIDE, response)
+    ensure_stage(response, EDITABLE_STAGES,
+                 _("Yttrandet är redan undertecknat; kommunen kan inte längre avstå."))
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Ange ett skäl till att kommunen avstår."))
+    participation = _own_participation(response, user)
+    participation.status = ParticipationStatus.STEPPED_ASIDE.value
+    participation.reason = reason
+    participation.answered_at = utcnow()
+    record_event("participation_stepped_aside", user, response=response,
+                 summary=_("%(name)s avstår: %(reason)s", name=participation.municipality.name,
+                           reason=reason),
+                 details={"municipality_id": participation.municipality_id, "reason": reason})
+    db.session.flush()
+    reevaluate(response, user)
+    return participation

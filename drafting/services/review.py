@@ -1,0 +1,132 @@
+"""Positions on versions and the directors' sign-offs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Decision, JointResponse, Position, SignOff, Stage, User, Version
+from ..permissions import Action, ensure
+from . import notifications
+from .audit import record_event
+from .errors import Conflict, InvalidInput
+from .queries import latest_version
+from .stages import ensure_stage, reevaluate
+
+MAX_REASON_CHARS = 5000
+
+
+def record_position(response: JointResponse, user: User, version_number: int,
+                    decision: Decision, note: str = "") -> Position:
+    """Record the user's municipality's position on the current version; it supersedes any earlier one."""
+    ensure(user, Action.RECORD_POSITION, response)
+    ensure_stage(response, {Stage.REVIEW, Stage.CONSENSUS},
+                 _("Ställningstaganden tas bara under förankringen, innan yttrandet undertecknas."))
+    version = latest_version(response)
+    if version is None or version.number != version_number:
+        raise Conflict(_("Version %(old)d är inte längre aktuell: version %(new)d har publicerats. "
+                         "Läs ändringarna och ta ställning till den nya versionen.",
+                         old=version_number, new=version.number if version else 0))
+    note = note.strip()
+    if decision is Decision.OBJECT and not note:
+        raise InvalidInput(_("En invändning behöver ett skäl."))
+    if decision is Decision.APPROVE_WITH_NOTE and not note:
+        raise InvalidInput(_("Skriv den synpunkt som godkännandet gäller med."))
+    if len(note) > MAX_REASON_CHARS:
+        raise InvalidInput(_("Texten är för lång: högst %(max)d tecken.", max=MAX_REASON_CHARS))
+    previous = db.session.scalars(select(Position).where(
+        Position.version_id == version.id, Position.municipality_id == user.municipality_id,
+        Position.is_current.is_(True),
+    )).first()
+    if previous is not None:
+        previous.is_current = None
+        db.session.flush()
+    position = Position(response_id=response.id, version_id=version.id,
+                        municipality_id=user.municipality_id, user_id=user.id,
+                        decision=decision.value, note=note, is_current=True)
+    db.session.add(position)
+    db.session.flush()
+    labels = {Decision.APPROVE: _("godkänner"), Decision.APPROVE_WITH_NOTE: _("godkänner med synpunkt"),
+              Decision.OBJECT: _("invänder mot")}
+    record_event(
+        "position_recorded", user, response=response, version_number=version.number,
+        summary=_("%(municipality)s %(decision)s version %(number)d.",
+                  municipality=user.municipality.name, decision=labels[decision],
+                  number=version.number) + (f" {note}" if note else ""),
+        details={"decision": decision.value, "note": note,
+                 "replaces": previous.id if previous else None},
+    )
+    if decision is Decision.OBJECT:
+        notifications.objection_raised(response, user.municipality.name, version)
+    reevaluate(response, user)
+    return position
+
+
+@dataclass(frozen=True)
+class SignOffInput:
+    deciding_body: str
+    decision_date: date
+    signatory_name: str
+    signatory_title: str
+    minutes_paragraph: str = ""
+
+
+def sign_off(response: JointResponse, user: User, version_number: int, data: SignOffInput) -> SignOff:
+    """Record the municipality's decision on the consensus version and the director's sign-off."""
+    ensure(user, Action.SIGN_OFF, response)
+    ensure_stage(response, {Stage.CONSENSUS},
+                 _("Underskrift kan bara ske när samsyn har nåtts och innan yttrandet är klart."))
+    version = db.session.get(Version, response.consensus_version_id)
+    if version is None or version.number != version_number:
+        raise Conflict(_("Du skriver under en version som inte längre är den överenskomna. Ladda om sidan."))
+    for field, label in ((data.deciding_body, _("beslutande organ")),
+                         (data.signatory_name, _("namn")), (data.signatory_title, _("titel"))):
+        if not field.strip():
+            raise InvalidInput(_("Fyll i %(field)s.", field=label))
+    if data.decision_date > date.today():
+        raise InvalidInput(_("Beslutsdatumet kan inte ligga i framtiden."))
+    existing = db.session.scalars(select(SignOff).where(
+        SignOff.response_id == response.id, SignOff.municipality_id == user.municipality_id,
+    )).first()
+    if existing is not None:
+        raise Conflict(_("%(municipality)s har redan skrivit under.", municipality=user.municipality.name))
+    signoff = SignOff(
+        response_id=response.id, version_id=version.id, municipality_id=user.municipality_id,
+        user_id=user.id, deciding_body=data.deciding_body.strip(), decision_date=data.decision_date,
+        minutes_paragraph=data.minutes_paragraph.strip(), signatory_name=data.signatory_name.strip(),
+        signatory_title=data.signatory_title.strip(),
+    )
+    db.session.add(signoff)
+    db.session.flush()
+    record_event(
+        "signed_off", user, response=response, version_number=version.number,
+        summary=_("%(municipality)s skrev under version %(number)d (%(body)s %(date)s).",
+                  municipality=user.municipality.name, number=version.number,
+                  body=signoff.deciding_body, date=signoff.decision_date.isoformat()),
+        details={"deciding_body": signoff.deciding_body,
+                 "decision_date": signoff.decision_date.isoformat(),
+                 "minutes_paragraph": signoff.minutes_paragraph,
+                 "signatory_name": signoff.signatory_name,
+                 "signatory_title": signoff.signatory_title},
+    )
+    reevaluate(response, user)
+    return signoff
+
+
+def signoffs_in_signing_order(response: JointResponse) -> list[SignOff]:
+    """Sign-offs of the consensus version, chair municipality first, then by name."""
+    chair = response.cooperation.chair_municipality_id
+    rows = db.session.scalars(select(SignOff).where(
+        SignOff.response_id == response.id, SignOff.version_id == response.consensus_version_id,
+    ))
+    return sorted(rows, key=lambda s: (s.municipality_id != chair, s.municipality.name))
+
+
+def positions_history(response: JointResponse) -> list[Position]:
+    return list(db.session.scalars(
+        select(Position).where(Position.response_id == response.id).order_by(Position.created_at)
+    ))

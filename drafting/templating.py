@@ -1,0 +1,69 @@
+"""Template globals and filters shared by every page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .models import FocusArea, ParticipationStatus, Stage
+from .permissions import Action, CooperationAction, can, can_in_cooperation
+
+STAGE_LABELS = {
+    Stage.DRAFT.value: _l("Utkast"),
+    Stage.REVIEW.value: _l("Förankring"),
+    Stage.CONSENSUS.value: _l("Samsyn"),
+    Stage.SIGNED.value: _l("Undertecknat"),
+    Stage.SENT.value: _l("Skickat"),
+    Stage.WITHDRAWN.value: _l("Återkallat"),
+}
+FOCUS_AREA_LABELS = {
+    FocusArea.PLANNING.value: _l("Fysisk planering och infrastruktur"),
+    FocusArea.LABOUR.value: _l("Arbetsmarknad och utbildning"),
+    FocusArea.BUSINESS.value: _l("Näringsliv"),
+    FocusArea.OTHER.value: _l("Övrigt"),
+}
+PARTICIPATION_LABELS = {
+    ParticipationStatus.INVITED.value: _l("Inbjuden, har inte svarat"),
+    ParticipationStatus.JOINED.value: _l("Deltar"),
+    ParticipationStatus.DECLINED.value: _l("Avböjde"),
+    ParticipationStatus.STEPPED_ASIDE.value: _l("Avstår"),
+}
+
+
+def days_left(deadline: date, today: date | None = None) -> int:
+    return (deadline - (today or date.today())).days
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.context_processor
+    def inject() -> dict:
+        return {
+            "Action": Action,
+            "CooperationAction": CooperationAction,
+            "can": lambda action, response: can(current_user, action, response),
+            "can_in_cooperation": lambda action, coop: can_in_cooperation(current_user, action, coop),
+            "STAGE_LABELS": STAGE_LABELS,
+            "FOCUS_AREA_LABELS": FOCUS_AREA_LABELS,
+            "PARTICIPATION_LABELS": PARTICIPATION_LABELS,
+            "days_left": days_left,
+            "today": date.today(),
+            "get_locale": get_locale,
+        }
+
+    @app.template_filter("day")
+    def day_filter(value: date | datetime | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return format_datetime(value, "yyyy-MM-dd HH:mm")
+        return value.isoformat() if isinstance(value, date) else str(value)
+
+    @app.template_filter("longdate")
+    def longdate_filter(value: date | None) -> str:
+        return format_date(value, "long") if value else ""

@@ -1,0 +1,1 @@
+"""Blueprints, one per domain. Views load, authorize, validate, call a service, commit once."""

@@ -1,0 +1,79 @@
+"""Logging in and out, changing one's own password and language."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..auth import authenticate, renew_session_nonce
+from ..forms import ChangePasswordForm, LanguageForm, LoginForm
+from ..services.audit import record_event
+from .common import commit, safe_next_url
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("Fel e-postadress eller lösenord."))
+            return render_template("auth/login.html", form=form), 401
+        session.clear()  # a fresh session at login: nothing carried over from before
+        if not user.session_nonce:
+            renew_session_nonce(user)
+        login_user(user)
+        record_event("logged_in", user)
+        commit()
+        return redirect(safe_next_url(form.next.data) or url_for("responses.dashboard"))
+    status = 400 if form.errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    user = current_user._get_current_object()
+    renew_session_nonce(user)
+    commit()
+    logout_user()
+    session.clear()
+    flash(_("Du är utloggad."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ChangePasswordForm()
+    language_form = LanguageForm(prefix="lang", locale=session.get("locale") or current_user.preferred_locale or "sv")
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not user.check_password(form.current_password.data):
+            form.current_password.errors.append(_("Det nuvarande lösenordet stämmer inte."))
+            return render_template("auth/profile.html", form=form, language_form=language_form), 400
+        user.set_password(form.new_password.data, current_app.config.get("PASSWORD_HASH_METHOD"))
+        renew_session_nonce(user)
+        record_event("password_changed", user)
+        commit()
+        login_user(user)  # this browser stays logged in; every other session is ended
+        flash(_("Lösenordet är bytt. Andra inloggningar har loggats ut."), "success")
+        return redirect(url_for("auth.profile"))
+    status = 400 if form.errors else 200
+    return render_template("auth/profile.html", form=form, language_form=language_form), status
+
+
+@bp.post("/language")
+def set_language():
+    form = LanguageForm(prefix="lang")
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            current_user.preferred_locale = form.locale.data
+            commit()
+    return redirect(safe_next_url(request.form.get("next")) or url_for("responses.dashboard"))

@@ -1,0 +1,53 @@
+"""Helpers shared by the views."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, request
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import JointResponse
+from ..permissions import Action, can
+from ..services.queries import get_response
+from ..services.errors import NotFound
+
+
+def load_response(response_id: int, *, for_update: bool = False) -> JointResponse:
+    """Load a response the current user may see; 404 otherwise, so ids reveal nothing."""
+    try:
+        response = get_response(response_id, for_update=for_update)
+    except NotFound:
+        abort(404)
+    if not can(current_user, Action.VIEW, response):
+        abort(404)
+    return response
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Only same-site paths: no scheme, no host, no backslash or protocol-relative tricks."""
+    if not target:
+        return None
+    target = target.strip()
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def commit() -> None:
+    db.session.commit()
+
+
+def form_int(name: str) -> int:
+    """An integer form field, or 400 with a clear message."""
+    raw = request.form.get(name, "")
+    try:
+        return int(raw)
+    except ValueError:
+        abort(400)

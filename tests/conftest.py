@@ -1,0 +1,136 @@
+"""Fixtures: one migrated database per run (SQLite, or PostgreSQL via DATABASE_URL), emptied after each test."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from drafting import create_app
+from drafting.demo import DEMO_PASSWORD, email_for, seed_demo
+from drafting.extensions import db as _db
+from drafting.models import JointResponse, Municipality, User
+
+
+def _database_url(tmp_dir: Path) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_dir / 'test.sqlite'}"
+
+
+def _reset_schema(app: Flask) -> None:
+    engine = _db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    from flask_migrate import upgrade
+
+    upgrade(directory=str(Path(app.root_path) / "migrations"))
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory) -> Iterator[Flask]:
+    tmp_dir = tmp_path_factory.mktemp("db")
+    application = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_dir),
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    })
+    with application.app_context():
+        _reset_schema(application)
+        _db.session.remove()
+    yield application
+
+
+def _empty_tables() -> None:
+    engine = _db.engine
+    tables = [t.name for t in _db.metadata.sorted_tables]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+            for name in reversed(tables):
+                connection.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator:
+    """An app context and an empty database for every test."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+        _empty_tables()
+
+
+@pytest.fixture
+def client(app: Flask, db) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def demo(db) -> JointResponse:
+    """The demo cooperation, its people and its remiss (in draft, with four sections)."""
+    seed_demo()
+    db.session.commit()
+    return db.session.scalars(_db.select(JointResponse)).first()
+
+
+def user_by_email(email: str) -> User:
+    return _db.session.scalars(_db.select(User).where(User.email == email)).one()
+
+
+def municipality(name: str) -> Municipality:
+    return _db.session.scalars(_db.select(Municipality).where(Municipality.name == name)).one()
+
+
+def official(name: str) -> User:
+    return user_by_email(email_for(name, "tjansteman"))
+
+
+def director(name: str) -> User:
+    return user_by_email(email_for(name, "direktor"))
+
+
+def coordinator() -> User:
+    return user_by_email("koordinator@example.se")
+
+
+def login(client: FlaskClient, email: str, password: str = DEMO_PASSWORD):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in page"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def live_server(app: Flask, db) -> Iterator[str]:
+    """The app served over HTTP on a free local port, for the browser tests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

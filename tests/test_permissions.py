@@ -1,0 +1,91 @@
+"""The permission layer as a matrix: every role and municipality against every action."""
+
+from __future__ import annotations
+
+import pytest
+
+from drafting.models import Cooperation, ParticipationStatus, Role
+from drafting.permissions import Action, CooperationAction, can, can_in_cooperation
+from drafting.services import people, responses
+from tests.conftest import coordinator, director, municipality, official, user_by_email
+
+A = Action
+MUNICIPAL_READ = {A.VIEW, A.EXPORT}
+EXPECTED: dict[tuple[str, str | None], set[Action]] = {
+    ("coordinator", None): {A.VIEW, A.EXPORT, A.EDIT_DRAFT, A.PUBLISH_VERSION, A.MANAGE_PARTICIPANTS,
+                            A.COMMENT, A.DECIDE_SUGGESTION, A.CHANGE_STAGE},
+    ("admin", None): MUNICIPAL_READ,
+    ("outsider", None): set(),
+    ("official", "joined"): MUNICIPAL_READ | {A.COMMENT, A.RECORD_POSITION, A.STEP_ASIDE},
+    ("official", "invited"): MUNICIPAL_READ | {A.COMMENT, A.ANSWER_INVITATION},
+    ("official", "declined"): MUNICIPAL_READ | {A.ANSWER_INVITATION},
+    ("official", "stepped_aside"): MUNICIPAL_READ,
+    ("official", "not_invited"): MUNICIPAL_READ,
+    ("director", "joined"): MUNICIPAL_READ | {A.COMMENT, A.SIGN_OFF, A.STEP_ASIDE},
+    ("director", "invited"): MUNICIPAL_READ | {A.COMMENT, A.ANSWER_INVITATION},
+    ("director", "declined"): MUNICIPAL_READ | {A.ANSWER_INVITATION},
+    ("director", "stepped_aside"): MUNICIPAL_READ,
+    ("director", "not_invited"): MUNICIPAL_READ,
+}
+STATUS_BY_MUNICIPALITY = {
+    "Lund": ParticipationStatus.JOINED, "Malmö": ParticipationStatus.INVITED,
+    "Höör": ParticipationStatus.DECLINED, "Eslöv": ParticipationStatus.STEPPED_ASIDE,
+    "Vellinge": None,
+}
+
+
+@pytest.fixture
+def arranged(db, demo):
+    names = [n for n, s in STATUS_BY_MUNICIPALITY.items() if s is not None]
+    responses.invite(demo, coordinator(), [municipality(n).id for n in names])
+    for participation in demo.participations:
+        status = STATUS_BY_MUNICIPALITY[participation.municipality.name]
+        participation.status = status.value
+    other = Cooperation(name="Familjen Helsingborg")
+    db.session.add(other)
+    db.session.flush()
+    people.add_municipality(other, None, "Helsingborg")
+    people.create_user(email="ks@helsingborg.example.se", name="Utomstående", password="x" * 12,
+                       cooperation=other, role=Role.COORDINATOR)
+    db.session.flush()
+    return demo
+
+
+def cases():
+    for name, status in STATUS_BY_MUNICIPALITY.items():
+        key = status.value if status else "not_invited"
+        yield "official", name, key
+        yield "director", name, key
+    yield "coordinator", None, None
+    yield "admin", None, None
+    yield "outsider", None, None
+
+
+@pytest.mark.parametrize(("role", "municipality_name", "status"), list(cases()))
+def test_matrix(arranged, role, municipality_name, status):
+    user = {
+        "official": lambda: official(municipality_name),
+        "director": lambda: director(municipality_name),
+        "coordinator": coordinator,
+        "admin": lambda: user_by_email("admin@example.se"),
+        "outsider": lambda: user_by_email("ks@helsingborg.example.se"),
+    }[role]()
+    allowed = {action for action in Action if can(user, action, arranged)}
+    assert allowed == EXPECTED[(role, status)], (role, municipality_name)
+
+
+def test_anonymous_may_do_nothing(arranged):
+    assert not any(can(None, action, arranged) for action in Action)
+
+
+@pytest.mark.parametrize(("email", "expected"), [
+    ("koordinator@example.se", {CooperationAction.VIEW, CooperationAction.OPEN_RESPONSE}),
+    ("admin@example.se", {CooperationAction.VIEW, CooperationAction.ADMINISTER}),
+    ("tjansteman.lund@example.se", {CooperationAction.VIEW}),
+    ("direktor.lund@example.se", {CooperationAction.VIEW}),
+    ("ks@helsingborg.example.se", set()),
+])
+def test_cooperation_matrix(arranged, email, expected):
+    user = user_by_email(email)
+    allowed = {a for a in CooperationAction if can_in_cooperation(user, a, arranged.cooperation)}
+    assert allowed == expected
