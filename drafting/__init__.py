@@ -35,7 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from .views import admin, auth as auth_views, drafting, export, responses, review
+    from .views import admin, drafting, export, responses, review
+    from .views import auth as auth_views
 
     for blueprint in (
         auth_views.bp,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, session
 from flask_login import current_user
 
 from .extensions import babel
@@ -14,6 +14,8 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in languages:
         return chosen

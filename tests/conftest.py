@@ -38,6 +38,19 @@ def _reset_schema(app: Flask) -> None:
     upgrade(directory=str(Path(app.root_path) / "migrations"))
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in its own app context, as in production: no shared g, session or user."""
+
+    def open(self, *args, **kwargs):
+        # End the test's own transaction first: SQLite lets one writer in at a time.
+        from flask import has_app_context
+
+        if has_app_context():
+            _db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory) -> Iterator[Flask]:
     tmp_dir = tmp_path_factory.mktemp("db")
@@ -48,6 +61,7 @@ def app(tmp_path_factory) -> Iterator[Flask]:
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     })
+    application.test_client_class = IsolatedClient
     with application.app_context():
         _reset_schema(application)
         _db.session.remove()
@@ -87,7 +101,9 @@ def demo(db) -> JointResponse:
     """The demo cooperation, its people and its remiss (in draft, with four sections)."""
     seed_demo()
     db.session.commit()
-    return db.session.scalars(_db.select(JointResponse)).first()
+    response = db.session.scalars(_db.select(JointResponse)).first()
+    db.session.commit()  # end the read: on SQLite every transaction holds the write lock
+    return response
 
 
 def user_by_email(email: str) -> User:

@@ -55,7 +55,7 @@ def test_full_path_in_browser(browser_page, live_server, demo):  # noqa: F811
         page.get_by_role("button", name="Svara på inbjudan").click()
         page.get_by_text("Svaret är registrerat.").wait_for()
         page.locator("summary", has_text="Kommentera avsnittet").first.click()
-        page.locator("textarea[name=body]").first.fill(f"{city} instämmer i sammanfattningen.")
+        page.get_by_label("Kommentar", exact=True).first.fill(f"{city} instämmer i sammanfattningen.")
         page.get_by_role("button", name="Spara kommentar").first.click()
         page.get_by_text("Kommentaren är sparad.").wait_for()
         page.get_by_label("Godkänner", exact=True).check()

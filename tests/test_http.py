@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import select
@@ -77,7 +78,7 @@ def test_whole_path_over_http(app, db, demo):
     for name in TRIO:
         client = as_user(app, f"tjansteman.{name.lower().replace('ö', 'o')}@example.se")
         assert client.post(f"/responses/{demo.id}/participation", data={"answer": "join"}).status_code == 302
-    assert coord.post(f"/responses/{demo.id}/publish", data={"change_note": ""}).status_code == 302
+    r = coord.post(f"/responses/{demo.id}/publish", data={"change_note": ""}); assert r.status_code == 302, re.findall(r"(?s)<ul class=\"errors\".*?</ul>|flash-error.*?</p>", r.get_data(as_text=True))
     page = coord.get(f"/responses/{demo.id}").get_data(as_text=True)
     assert "Version 1" in page and "Sammanfattning" in page
 

@@ -10,6 +10,7 @@ from wtforms import (
     HiddenField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -22,6 +23,11 @@ from ..auth import MIN_PASSWORD_LENGTH
 from ..rendering import MAX_BODY_CHARS, MAX_COMMENT_CHARS
 
 REQUIRED = _l("Fältet måste fyllas i.")
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choice objects."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class LoginForm(FlaskForm):
@@ -43,7 +49,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    locale = SelectField(_l("Språk"), choices=[("sv", "Svenska"), ("en", "English")])
+    locale = SelectField(_l("Språk"), choices=choices([("sv", "Svenska"), ("en", "English")]))
 
 
 class ResponseForm(FlaskForm):
@@ -63,7 +69,7 @@ class InviteForm(FlaskForm):
 
 
 class AnswerInvitationForm(FlaskForm):
-    answer = RadioField(_l("Svar"), choices=[("join", _l("Vi deltar")), ("decline", _l("Vi avböjer"))],
+    answer = RadioField(_l("Svar"), choices=choices([("join", _l("Vi deltar")), ("decline", _l("Vi avböjer"))]),
                         validators=[DataRequired(_l("Välj om kommunen deltar."))])
     reason = TextAreaField(_l("Skäl (krävs om ni avböjer)"), validators=[Length(max=5000)])
 
@@ -114,22 +120,22 @@ class SuggestionDecisionForm(FlaskForm):
 
 class PositionForm(FlaskForm):
     version_number = HiddenField()
-    decision = RadioField(_l("Kommunens ställningstagande"), choices=[
+    decision = RadioField(_l("Kommunens ställningstagande"), choices=choices([
         ("approve", _l("Godkänner")),
         ("approve_with_note", _l("Godkänner med synpunkt")),
         ("object", _l("Invänder")),
-    ], validators=[DataRequired(_l("Välj ett ställningstagande."))])
+    ]), validators=[DataRequired(_l("Välj ett ställningstagande."))])
     note = TextAreaField(_l("Synpunkt eller skäl (krävs vid invändning)"), validators=[Length(max=5000)])
 
 
 class SignOffForm(FlaskForm):
     version_number = HiddenField()
-    deciding_body = SelectField(_l("Beslutande organ"), choices=[
+    deciding_body = SelectField(_l("Beslutande organ"), choices=choices([
         ("Kommunstyrelsen", "Kommunstyrelsen"),
         ("Kommunstyrelsens arbetsutskott", "Kommunstyrelsens arbetsutskott"),
         ("Kommundirektören på delegation", "Kommundirektören på delegation"),
         ("Kommunfullmäktige", "Kommunfullmäktige"),
-    ])
+    ]))
     decision_date = DateField(_l("Beslutsdatum"), validators=[DataRequired(_l("Ange beslutsdatum som ÅÅÅÅ-MM-DD."))])
     minutes_paragraph = StringField(_l("Protokollsparagraf (om någon)"), validators=[Optional(), Length(max=100)])
     signatory_name = StringField(_l("Undertecknarens namn"), validators=[DataRequired(REQUIRED), Length(max=160)])
@@ -148,10 +154,10 @@ class UserForm(FlaskForm):
     name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=160)])
     email = StringField(_l("E-postadress"), validators=[DataRequired(REQUIRED), Email(message=_l("Ange en giltig e-postadress.")), Length(max=255)])
     title = StringField(_l("Titel"), validators=[Optional(), Length(max=160)])
-    role = SelectField(_l("Roll"), choices=[
+    role = SelectField(_l("Roll"), choices=choices([
         ("official", _l("Tjänsteman")), ("director", _l("Kommundirektör")),
         ("coordinator", _l("Koordinator")), ("admin", _l("Administratör")),
-    ])
+    ]))
     municipality_id = SelectField(_l("Kommun"), coerce=int, choices=[])
     password = PasswordField(_l("Tillfälligt lösenord"), validators=[
         DataRequired(REQUIRED), Length(min=MIN_PASSWORD_LENGTH, max=200,

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..forms import MunicipalityForm, UserForm
+from ..forms import MunicipalityForm, UserForm, choices
 from ..models import Cooperation, CooperationRole, Role, User
 from ..permissions import CooperationAction, ensure_in_cooperation
 from ..services import people
@@ -28,8 +28,9 @@ def _cooperation(cooperation_id: int) -> Cooperation:
 
 def _user_form(cooperation: Cooperation, formdata=None) -> UserForm:
     form = UserForm(formdata=formdata) if formdata is not None else UserForm()
-    form.municipality_id.choices = [(0, _("Ingen (koordinator/administratör)"))] + [
-        (m.id, m.name) for m in cooperation.municipalities]
+    form.municipality_id.choices = choices(
+        [(0, _("Ingen (koordinator/administratör)"))]
+        + [(m.id, m.name) for m in cooperation.municipalities])
     return form
 
 

@@ -10,8 +10,8 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import JointResponse
 from ..permissions import Action, can
-from ..services.queries import get_response
 from ..services.errors import NotFound
+from ..services.queries import get_response
 
 
 def load_response(response_id: int, *, for_update: bool = False) -> JointResponse:

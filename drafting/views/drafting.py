@@ -8,7 +8,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..forms import CommentForm, PublishForm, ReplyForm, SectionForm, StructureForm, SuggestionDecisionForm
+from ..forms import (
+    CommentForm,
+    PublishForm,
+    ReplyForm,
+    SectionForm,
+    StructureForm,
+    SuggestionDecisionForm,
+)
 from ..models import JointResponse, Version
 from ..permissions import Action, ensure
 from ..rendering import MarkdownRejected, render_markdown

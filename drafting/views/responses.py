@@ -21,6 +21,7 @@ from ..forms import (
     ResponseForm,
     SentForm,
     SignOffForm,
+    choices,
 )
 from ..models import (
     AuditEvent,
@@ -86,7 +87,7 @@ def dashboard():
 
 def _response_form(cooperation: Cooperation) -> ResponseForm:
     form = ResponseForm()
-    form.focus_area.choices = [(area.value, FOCUS_AREA_LABELS[area.value]) for area in FocusArea]
+    form.focus_area.choices = choices((area.value, FOCUS_AREA_LABELS[area.value]) for area in FocusArea)
     return form
 
 
@@ -159,8 +160,8 @@ def response_page_context(response: JointResponse) -> dict:
 def _invite_form(response: JointResponse) -> InviteForm:
     form = InviteForm()
     invited = {p.municipality_id for p in response.participations}
-    form.municipalities.choices = [(m.id, m.name) for m in response.cooperation.municipalities
-                                   if m.id not in invited]
+    form.municipalities.choices = choices((m.id, m.name) for m in response.cooperation.municipalities
+                                          if m.id not in invited)
     return form
 
 

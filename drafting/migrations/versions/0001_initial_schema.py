@@ -1,13 +1,12 @@
 """initial schema
 
 Revision ID: 0db87ed36ea2
-Revises: 
+Revises:
 Create Date: 2026-11-23 19:42:40.213037
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'

@@ -1,0 +1,62 @@
+"""Server time and SQL query count of the response page and the diff page."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import event
+
+from drafting import create_app
+from drafting.extensions import db
+
+RUNS = 30
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def _measure(client, url: str, counter: list[int]) -> tuple[list[float], int]:
+    client.get(url)  # warm caches and templates
+    times, queries = [], 0
+    for _ in range(RUNS):
+        counter[0] = 0
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        queries = counter[0]
+    return times, queries
+
+
+def run() -> list[str]:
+    from flask_migrate import upgrade
+
+    from . import dataset
+
+    workdir = Path(tempfile.mkdtemp(prefix="yttrande-bench-"))
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.sqlite'}",
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False})
+    lines = []
+    with app.app_context():
+        upgrade(directory=str(Path(app.root_path) / "migrations"))
+        response = dataset.build()
+        response_id = response.id
+        counter = [0]
+        event.listen(db.engine, "before_cursor_execute", lambda *a, **k: counter.__setitem__(0, counter[0] + 1))
+        db.session.remove()
+    client = app.test_client()
+    client.post("/login", data={"email": "tjansteman.lund@example.se", "password": "demo-losenord"})
+    times, queries = _measure(client, f"/responses/{response_id}", counter)
+    lines.append(json.dumps({"name": "response_page", "median_ms": round(statistics.median(times), 1),
+                             "p95_ms": round(_percentile(times, 0.95), 1), "queries": queries,
+                             "sections": 40, "comments": 1000, "versions": 20}))
+    times, queries = _measure(client, f"/responses/{response_id}/compare?from=1&to=20", counter)
+    lines.append(json.dumps({"name": "diff_page", "median_ms": round(statistics.median(times), 1),
+                             "p95_ms": round(_percentile(times, 0.95), 1), "queries": queries}))
+    return lines
