@@ -35,7 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from .views import admin, drafting, export, responses, review
+    from .views import admin, drafting, export, reports, responses, review
     from .views import auth as auth_views
 
     for blueprint in (
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         responses.bp,
         drafting.bp,
         review.bp,
+        reports.bp,
         export.bp,
         admin.bp,
     ):

@@ -66,6 +66,9 @@ def app(tmp_path_factory) -> Iterator[Flask]:
         _reset_schema(application)
         _db.session.remove()
     yield application
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()  # close pooled connections: psycopg warns about open ones
 
 
 def _empty_tables() -> None:

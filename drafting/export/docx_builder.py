@@ -213,15 +213,13 @@ def _base_document(template: bytes | None) -> tuple[DocxDocument, bool]:
     if sect_pr is None:
         body.append(body.makeelement(w("sectPr"), {}))
     _drop_thumbnail(document)
+    _drop_comments(document)
     _ensure_language(document, force=template is None)
     return document, template is None
 
 
 def _set_fonts(rpr: Any, name: str) -> None:
-    fonts = rpr.find(w("rFonts"))
-    if fonts is None:
-        fonts = etree.SubElement(rpr, w("rFonts"))
-        rpr.insert(0, fonts)
+    fonts = rpr.get_or_add_rFonts()  # python-docx inserts it in schema order
     for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
         fonts.attrib.pop(w(attr), None)  # theme fonts would win over the explicit name
     for attr in ("ascii", "hAnsi", "cs"):
@@ -266,7 +264,8 @@ def _ensure_language(document: DocxDocument, *, force: bool) -> None:
         return
     lang = rpr.find(w("lang"))
     if lang is None:
-        lang = etree.SubElement(rpr, w("lang"))
+        lang = rpr.makeelement(w("lang"), {})
+        rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
     elif not force:
         return
     lang.set(W_VAL, LANGUAGE)
@@ -279,6 +278,16 @@ def _drop_thumbnail(document: DocxDocument) -> None:
         rels.pop(rid)
 
 
+def _drop_comments(document: DocxDocument) -> None:
+    """A template's own comments would be orphans once its body is gone."""
+    try:
+        part = document.part.part_related_by(RT.COMMENTS)
+    except KeyError:
+        return
+    for comment in list(part.element):
+        part.element.remove(comment)
+
+
 def _has_content(story: Any) -> bool:
     element = story._element  # the hdr/ftr element: text or pictures count as content
     return bool("".join(element.itertext()).strip()) or bool(
@@ -289,8 +298,13 @@ def _has_content(story: Any) -> bool:
 def _add_field(paragraph: Any, instruction: str) -> None:
     """Append a complex field (PAGE, NUMPAGES) that Word and LibreOffice update on render."""
     p = paragraph._p
-    for kind, text in (("begin", None), ("instr", instruction), ("separate", None),
-                       ("result", "1"), ("end", None)):
+    for kind, text in (
+        ("begin", None),
+        ("instr", instruction),
+        ("separate", None),
+        ("result", "1"),
+        ("end", None),
+    ):
         r = etree.SubElement(p, W_R)
         if kind == "instr":
             instr = etree.SubElement(r, w("instrText"))
@@ -359,8 +373,14 @@ def _decorate_pages(
 
 
 def _core_properties(
-    document: DocxDocument, *, title: str, author: str, subject: str, when: datetime,
-    revision: int, comments: str = "",
+    document: DocxDocument,
+    *,
+    title: str,
+    author: str,
+    subject: str,
+    when: datetime,
+    revision: int,
+    comments: str = "",
 ) -> None:
     props = document.core_properties
     props.title = clean_text(title)[:255]
@@ -418,9 +438,9 @@ def _info_lines(writer: DocxWriter, body: Any, lines: Sequence[tuple[str, str]])
 
 def _bullets(writer: DocxWriter, body: Any, lines: Sequence[str]) -> None:
     num_id = writer.numbering.bullet()
-    writer.append_xml(body, [
-        writer.paragraph_xml(line, style="List Bullet", num=(num_id, 0)) for line in lines
-    ])
+    writer.append_xml(
+        body, [writer.paragraph_xml(line, style="List Bullet", num=(num_id, 0)) for line in lines]
+    )
 
 
 SIGNATURE_LINE = object()  # table-cell marker: an empty line to sign on
@@ -431,7 +451,10 @@ _SIGNATURE_LINE_XML = (
 
 
 def _table(
-    writer: DocxWriter, body: Any, header: Sequence[str], rows: Sequence[Sequence[Sequence[Any]]],
+    writer: DocxWriter,
+    body: Any,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Sequence[Any]]],
     widths: Sequence[float],
 ) -> Any:
     """A bordered table; each cell is a list of paragraphs (strings or segment lists)."""
@@ -441,17 +464,20 @@ def _table(
     all_rows += [(row, False) for row in rows]
     for cells, is_header in all_rows:
         # A signature row never breaks across pages; the header row repeats on each page.
-        out.append("<w:tr><w:trPr><w:cantSplit/>" + ("<w:tblHeader/>" if is_header else "")
-                   + "</w:trPr>")
+        out.append(
+            "<w:tr><w:trPr><w:cantSplit/>" + ("<w:tblHeader/>" if is_header else "") + "</w:trPr>"
+        )
         for width, paragraphs in zip(twips, cells, strict=False):
             content = [
-                _SIGNATURE_LINE_XML if item is SIGNATURE_LINE else writer.paragraph_xml(
-                    item, flags=BOLD if is_header else 0, space_after=0
-                )
+                _SIGNATURE_LINE_XML
+                if item is SIGNATURE_LINE
+                else writer.paragraph_xml(item, flags=BOLD if is_header else 0, space_after=0)
                 for item in paragraphs or [""]
             ]
-            out.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
-                       f'{"".join(content)}</w:tc>')
+            out.append(
+                f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
+                f"{''.join(content)}</w:tc>"
+            )
         out.append("</w:tr>")
     out.append("</w:tbl>")
     return writer.append_xml(body, out)[0]
@@ -518,9 +544,13 @@ def build_final_docx(doc: FinalDocument, template: bytes | None = None) -> bytes
         writer.paragraph(body, "Inga underskrifter är registrerade ännu.")
 
     _core_properties(
-        document, title=title, author=doc.author or doc.cooperation_name,
-        subject=doc.reference_number, when=_noon(doc.document_date),
-        revision=doc.version_number or 1, comments=marking or "",
+        document,
+        title=title,
+        author=doc.author or doc.cooperation_name,
+        subject=doc.reference_number,
+        when=_noon(doc.document_date),
+        revision=doc.version_number or 1,
+        comments=marking or "",
     )
     return _save(document)
 
@@ -539,12 +569,16 @@ def build_review_copy_docx(copy: ReviewCopy, template: bytes | None = None) -> b
 
     writer.paragraph(body, copy.title, style="Title")
     published = _local(copy.published_at).strftime("%Y-%m-%d %H:%M")
-    _info_lines(writer, body, [
-        ("Remiss", copy.consultation_title),
-        ("Diarienummer", copy.reference_number),
-        ("Sista svarsdag", copy.deadline.isoformat()),
-        ("Version", f"{copy.version_number}, publicerad {published}"),
-    ])
+    _info_lines(
+        writer,
+        body,
+        [
+            ("Remiss", copy.consultation_title),
+            ("Diarienummer", copy.reference_number),
+            ("Sista svarsdag", copy.deadline.isoformat()),
+            ("Version", f"{copy.version_number}, publicerad {published}"),
+        ],
+    )
     writer.paragraph(body, "Ändringar sedan föregående version", style="Heading 1")
     if copy.changes_since_previous:
         _bullets(writer, body, copy.changes_since_previous)
@@ -553,13 +587,15 @@ def build_review_copy_docx(copy: ReviewCopy, template: bytes | None = None) -> b
     else:
         writer.paragraph(body, "Inga ändringar i texten.")
 
-    rendered: list[tuple[Any | None, list[Any]]] = []
+    rendered: list[list[Any]] = []  # per section: heading and body paragraphs (w:p)
     for section in copy.sections:
         heading = None
         if clean_text(section.heading).strip():
             heading = writer.paragraph(body, section.heading, style="Heading 1")
         new = writer.markdown(body, section.markdown, heading_offset=1)
-        rendered.append((heading, [p for el in new for p in el.iter(W_P)]))
+        # The heading is searchable too: people quote it when they comment on it.
+        paragraphs = [heading] if heading is not None else []
+        rendered.append(paragraphs + [p for el in new for p in el.iter(W_P)])
 
     unanchored: list[ReviewComment] = []
     texts_cache: dict[int, _SectionText] = {}
@@ -578,15 +614,20 @@ def build_review_copy_docx(copy: ReviewCopy, template: bytes | None = None) -> b
 
     detached = [*copy.detached_comments, *unanchored]
     if detached:
-        writer.paragraph(body, "Kommentarer som inte längre kan knytas till texten",
-                         style="Heading 1")
+        writer.paragraph(
+            body, "Kommentarer som inte längre kan knytas till texten", style="Heading 1"
+        )
         for comment in detached:
             _detached_entry(writer, body, comment, copy.sections)
 
     _core_properties(
-        document, title=copy.title, author=copy.cooperation_name,
-        subject=copy.reference_number, when=copy.published_at,
-        revision=copy.version_number, comments=marking,
+        document,
+        title=copy.title,
+        author=copy.cooperation_name,
+        subject=copy.reference_number,
+        when=copy.published_at,
+        revision=copy.version_number,
+        comments=marking,
     )
     return _save(document)
 
@@ -606,7 +647,9 @@ def _comment_text(comment: ReviewComment) -> str:
     lines = []
     if comment.is_suggestion:
         suggestion = clean_text(comment.suggested_text).strip()
-        lines.append(f"Förslag: ersätt med: ”{suggestion}”" if suggestion else "Förslag: stryk texten")
+        lines.append(
+            f"Förslag: ersätt med: ”{suggestion}”" if suggestion else "Förslag: stryk texten"
+        )
     lines += [line for line in clean_text(comment.body).replace("\r", "").split("\n")]
     while len(lines) > 1 and not lines[-1].strip():
         lines.pop()
@@ -696,7 +739,7 @@ def _best_occurrence(text: str, exact: str, prefix: str, suffix: str) -> int:
         return found[0] if found else -1
 
     def score(at: int) -> int:
-        before, after = text[:at], text[at + len(exact):]
+        before, after = text[:at], text[at + len(exact) :]
         n = 0
         while n < min(len(prefix), len(before)) and prefix[-1 - n] == before[-1 - n]:
             n += 1
@@ -710,16 +753,16 @@ def _best_occurrence(text: str, exact: str, prefix: str, suffix: str) -> int:
 
 def _anchor_runs(
     comment: ReviewComment,
-    rendered: list[tuple[Any | None, list[Any]]],
+    rendered: list[list[Any]],
     cache: dict[int, _SectionText],
 ) -> list[Any] | None:
     """The w:r elements covering the comment's passage (split as needed), or None if lost."""
     if not 0 <= comment.section_index < len(rendered):
         return None
-    heading, paragraphs = rendered[comment.section_index]
+    paragraphs = rendered[comment.section_index]
     exact = _normalise(comment.exact).strip()
-    if not exact:
-        for p in ([heading] if heading is not None else []) + paragraphs:
+    if not exact:  # a comment on the whole section sits on its heading
+        for p in paragraphs:
             runs = [r for r in p.iter(W_R) if _run_text(r)]
             if runs:
                 return runs

@@ -11,10 +11,21 @@ from .docx_builder import docx_archive_problem, open_docx
 from .markdown_to_docx import R_NS, W_NS, W_P, W_R, W_T, W_VAL, clean_text, w
 
 INTRO_HEADING = "Inledning"
-_MONO_FONTS = frozenset({
-    "courier new", "courier", "consolas", "lucida console", "menlo", "monaco",
-    "source code pro", "liberation mono", "dejavu sans mono", "cascadia code", "cascadia mono",
-})
+_MONO_FONTS = frozenset(
+    {
+        "courier new",
+        "courier",
+        "consolas",
+        "lucida console",
+        "menlo",
+        "monaco",
+        "source code pro",
+        "liberation mono",
+        "dejavu sans mono",
+        "cascadia code",
+        "cascadia mono",
+    }
+)
 _FALSE = frozenset({"0", "false", "off", "none"})
 _HEADING_NAME = re.compile(r"^heading\s*([1-9])$", re.IGNORECASE)
 _LIST_NAME = re.compile(r"^list\s+(bullet|number)(?:\s+([1-9]))?$", re.IGNORECASE)
@@ -54,7 +65,8 @@ def import_sections(data: bytes, *, subheading_level: int = 2) -> list[tuple[str
     reader = _Reader(document)
     blocks = list(_iter_blocks(document.element.body))
     levels = [
-        reader.heading_level(el) for el in blocks
+        reader.heading_level(el)
+        for el in blocks
         if el.tag == W_P and _plain(reader.runs(el)).strip()
     ]
     top = min((lv for lv in levels if lv is not None), default=None)
@@ -403,11 +415,11 @@ def _escape_line_start(text: str) -> str:
         if match:
             token = match.group(2)
             if token[0].isdigit():
-                line = line[: match.start(2)] + token[:-1] + "\\" + token[-1] + line[match.end(2):]
+                line = line[: match.start(2)] + token[:-1] + "\\" + token[-1] + line[match.end(2) :]
             elif token == "=":
                 pass  # '=' cannot be backslash-escaped; only matters under a text line
             else:
-                line = line[: match.start(2)] + "\\" + line[match.start(2):]
+                line = line[: match.start(2)] + "\\" + line[match.start(2) :]
         lines.append(line)
     return "\n".join(lines)
 
@@ -433,7 +445,10 @@ def _inline_markdown(runs: list[_Run], *, header: bool = False) -> str:
             run = _Run(run.text, False, run.italic, run.code, run.link)
         last = merged[-1] if merged else None
         if last and (last.bold, last.italic, last.code, last.link) == (
-            run.bold, run.italic, run.code, run.link
+            run.bold,
+            run.italic,
+            run.code,
+            run.link,
         ):
             last.text += run.text
         else:
@@ -461,14 +476,14 @@ def _format(run: _Run) -> str:
     text = run.text
     if run.code and text.strip() and "\n" not in text:
         lead = text[: len(text) - len(text.lstrip())]
-        trail = text[len(text.rstrip()):]
+        trail = text[len(text.rstrip()) :]
         return f"{lead}{_code_span(text.strip())}{trail}"
     escaped = _escape(text)
     if not (run.bold or run.italic) or not text.strip():
         return escaped
     core = escaped.strip()
     lead = escaped[: len(escaped) - len(escaped.lstrip())]
-    trail = escaped[len(escaped.rstrip()):]
+    trail = escaped[len(escaped.rstrip()) :]
     marker = "***" if run.bold and run.italic else "**" if run.bold else "*"
     # Emphasis cannot span a hard line break: wrap each line on its own.
     wrapped = "\n".join(

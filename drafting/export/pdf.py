@@ -41,14 +41,28 @@ def docx_to_pdf(data: bytes, timeout: float = 60) -> bytes:
         # block on its lock or silently hand the job to the first instance.
         profile = (work / "profile").as_uri()
         command = [
-            soffice, "--headless", "--norestore", "--nolockcheck", "--nodefault", "--nologo",
+            soffice,
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--nodefault",
+            "--nologo",
             f"-env:UserInstallation={profile}",
-            "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(work), str(source),
+            "--convert-to",
+            "pdf:writer_pdf_Export",
+            "--outdir",
+            str(work),
+            str(source),
         ]
         env = {**os.environ, "HOME": tmp, "TMPDIR": tmp}
         with subprocess.Popen(
-            command, cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=True,  # own group: timeout kills helpers too
+            command,
+            cwd=tmp,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # own group: timeout kills helpers too
         ) as process:
             try:
                 _, stderr = process.communicate(timeout=timeout)

@@ -24,12 +24,25 @@ from drafting.export.docx_builder import (
 )
 
 SIGNATORIES = (
-    Signatory("Malmö", "Kommunstyrelsen", date(2026, 11, 18), "Anna Andersson",
-              "Kommundirektör", "KS § 123"),
-    Signatory("Lund", "Kommunstyrelsens arbetsutskott", date(2026, 11, 19), "Bo Berg",
-              "Stadsdirektör"),
-    Signatory("Höör", "Kommundirektören på delegation", date(2026, 11, 20), "Cilla Ceder",
-              "Kommundirektör", "Delegationsbeslut 7"),
+    Signatory(
+        "Malmö",
+        "Kommunstyrelsen",
+        date(2026, 11, 18),
+        "Anna Andersson",
+        "Kommundirektör",
+        "KS § 123",
+    ),
+    Signatory(
+        "Lund", "Kommunstyrelsens arbetsutskott", date(2026, 11, 19), "Bo Berg", "Stadsdirektör"
+    ),
+    Signatory(
+        "Höör",
+        "Kommundirektören på delegation",
+        date(2026, 11, 20),
+        "Cilla Ceder",
+        "Kommundirektör",
+        "Delegationsbeslut 7",
+    ),
 )
 
 SECTIONS = (
@@ -69,8 +82,11 @@ def body_rows(document) -> list[tuple[str, str]]:
     return [(p.style.name, p.text) for p in document.paragraphs]
 
 
-def make_template(remove_style_ids: tuple[str, ...] = (), header: str = "Logo Kommunförbundet",
-                  footer: str = "Adress: Storgatan 1") -> bytes:
+def make_template(
+    remove_style_ids: tuple[str, ...] = (),
+    header: str = "Logo Kommunförbundet",
+    footer: str = "Adress: Storgatan 1",
+) -> bytes:
     template = docx.Document()
     template.add_paragraph("MALLTEXT som ska bort")
     template.add_table(rows=1, cols=1).cell(0, 0).text = "MALLTABELL"
@@ -95,13 +111,18 @@ def test_final_document_layout_in_order():
     document = open_docx(build_final_docx(final_document()))
     rows = body_rows(document)
     texts = [text for _, text in rows]
-    assert texts[:3] == ["Datum: 2026-11-23", "Er beteckning: I2024/01234",
-                         "Till: Infrastrukturdepartementet"]
+    assert texts[:3] == [
+        "Datum: 2026-11-23",
+        "Er beteckning: I2024/01234",
+        "Till: Infrastrukturdepartementet",
+    ]
     assert ("Title", "Yttrande över Nationell plan för transportinfrastrukturen") in rows
     headings = [(style, text) for style, text in rows if style.startswith("Heading")]
     assert headings == [
-        ("Heading 1", "Sammanfattning"), ("Heading 1", "Synpunkter"),
-        ("Heading 2", "Kollektivtrafik"), ("Heading 1", "Underskrifter"),
+        ("Heading 1", "Sammanfattning"),
+        ("Heading 1", "Synpunkter"),
+        ("Heading 2", "Kollektivtrafik"),
+        ("Heading 1", "Underskrifter"),
     ]
     assert ("Normal", "MalmöLundregionen tillstyrker förslaget.") in rows
     assert [t for s, t in rows if s == "List Bullet"] == ["Spårväg", "Pendeltåg"]
@@ -110,7 +131,8 @@ def test_final_document_layout_in_order():
     link = next(p for p in document.paragraphs if p.hyperlinks).hyperlinks[0]
     assert link.text == "planen" and link.url == "https://www.regeringen.se/plan"
     assert [[c.text for c in row.cells] for row in document.tables[0].rows] == [
-        ["Åtgärd", "Kostnad"], ["Spår", "10 mnkr"]
+        ["Åtgärd", "Kostnad"],
+        ["Spår", "10 mnkr"],
     ]
     assert "UTKAST" not in document.element.xml
 
@@ -195,7 +217,10 @@ def test_template_keeps_header_styles_and_replaces_body():
     assert [p.text for p in document.sections[0].header.paragraphs] == ["Logo Kommunförbundet"]
     footer = document.sections[0].footer
     assert footer.paragraphs[0].text == "Adress: Storgatan 1"
-    assert [el.text.strip() for el in footer._element.iter(qn("w:instrText"))] == ["PAGE", "NUMPAGES"]
+    assert [el.text.strip() for el in footer._element.iter(qn("w:instrText"))] == [
+        "PAGE",
+        "NUMPAGES",
+    ]
     # The letterhead is not in the template's header, so it opens the body.
     assert document.paragraphs[0].text == "MalmöLundregionen"
     assert "Sammanfattning" in text
@@ -203,8 +228,15 @@ def test_template_keeps_header_styles_and_replaces_body():
 
 def test_template_missing_styles_fall_back():
     template = make_template(
-        remove_style_ids=("Title", "Heading1", "Heading2", "ListBullet", "ListNumber",
-                          "TableGrid", "Quote"),
+        remove_style_ids=(
+            "Title",
+            "Heading1",
+            "Heading2",
+            "ListBullet",
+            "ListNumber",
+            "TableGrid",
+            "Quote",
+        ),
     )
     sections = SECTIONS + (DocSection("Mer", "1. a\n2. b\n    - c\n\n> citat"),)
     document = open_docx(build_final_docx(final_document(sections=sections), template=template))
@@ -212,7 +244,9 @@ def test_template_missing_styles_fall_back():
     assert styles["Sammanfattning"] == "Heading 1"
     assert styles["Kollektivtrafik"] == "Heading 2"
     assert styles["Yttrande över Nationell plan för transportinfrastrukturen"] == "Title"
-    numbered = [p for p in document.paragraphs if p._p.pPr is not None and p._p.pPr.numPr is not None]
+    numbered = [
+        p for p in document.paragraphs if p._p.pPr is not None and p._p.pPr.numPr is not None
+    ]
     assert [p.text for p in numbered] == ["Spårväg", "Pendeltåg", "a", "b", "c"]
     assert "citat" in styles
 
@@ -257,8 +291,10 @@ def _zip(members: dict[str, bytes]) -> bytes:
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, ".doc"),
         (b"PK\x03\x04broken", "skadad"),
         (_zip({"hello.txt": b"hi"}), "word/document.xml"),
-        (_zip({"[Content_Types].xml": b"<x/>", "word/document.xml": b"<not-word/>"}),
-         "kunde inte läsas"),
+        (
+            _zip({"[Content_Types].xml": b"<x/>", "word/document.xml": b"<not-word/>"}),
+            "kunde inte läsas",
+        ),
     ],
 )
 def test_invalid_templates_are_rejected_in_swedish(data, fragment):
@@ -271,11 +307,13 @@ def test_invalid_templates_are_rejected_in_swedish(data, fragment):
 
 
 def test_zip_bomb_is_rejected_before_decompressing():
-    bomb = _zip({
-        "[Content_Types].xml": b"<x/>",
-        "word/document.xml": b"<w/>",
-        "word/huge.bin": b"\0" * (51 * 1024 * 1024),
-    })
+    bomb = _zip(
+        {
+            "[Content_Types].xml": b"<x/>",
+            "word/document.xml": b"<w/>",
+            "word/huge.bin": b"\0" * (51 * 1024 * 1024),
+        }
+    )
     assert len(bomb) < 200_000
     with pytest.raises(InvalidTemplate, match="50 MB"):
         validate_template(bomb)
@@ -294,15 +332,30 @@ def test_hostile_content_exports_and_keeps_user_text():
         DocSection("Tom", ""),
         DocSection("Stor", big),
     )
-    data = build_final_docx(final_document(
-        sections=sections, recipient="Dep\x07artementet", title="Yttrande \x1b😀",
-        signatories=(Signatory("Malmö\x00", "KS", date(2026, 1, 1), "N\x0bN", "T"),),
-    ))
+    data = build_final_docx(
+        final_document(
+            sections=sections,
+            recipient="Dep\x07artementet",
+            title="Yttrande \x1b😀",
+            signatories=(Signatory("Malmö\x00", "KS", date(2026, 1, 1), "N\x0bN", "T"),),
+        )
+    )
     document = open_docx(data)
     text = "\n".join(p.text for p in document.paragraphs)
-    for expected in ("Kontrolltecken", "abcd ef", "Emoji 😀 och RTL", "مرحبا بالعالم",
-                     "שלום עולם 👍🏽", "alert(1)", "Före fet efter", "**unclosed",
-                     "[" * 5000, "Till: Departementet", "Yttrande 😀", "Tom"):
+    for expected in (
+        "Kontrolltecken",
+        "abcd ef",
+        "Emoji 😀 och RTL",
+        "مرحبا بالعالم",
+        "שלום עולם 👍🏽",
+        "alert(1)",
+        "Före fet efter",
+        "**unclosed",
+        "[" * 5000,
+        "Till: Departementet",
+        "Yttrande 😀",
+        "Tom",
+    ):
         assert expected in text, expected
     assert all(f"nivå{i}" in text for i in range(10))
     assert text.count("långt") == 1_000_000 // 6
@@ -315,16 +368,22 @@ def test_hostile_content_exports_and_keeps_user_text():
 
 def comment(section_index: int, exact: str, body: str = "Bra", **changes) -> ReviewComment:
     values = dict(
-        section_index=section_index, exact=exact, prefix="", suffix="",
-        author_name="Cecilia Ek", municipality="Lomma",
-        created_at=datetime(2026, 11, 19, 9, 30, tzinfo=UTC), body=body,
+        section_index=section_index,
+        exact=exact,
+        prefix="",
+        suffix="",
+        author_name="Cecilia Ek",
+        municipality="Lomma",
+        created_at=datetime(2026, 11, 19, 9, 30, tzinfo=UTC),
+        body=body,
     )
     values.update(changes)
     return ReviewComment(**values)
 
 
-def review_copy(comments=(), detached=(), changes=("Avsnitt 2 ”Synpunkter” ändrat",),
-                version=2) -> ReviewCopy:
+def review_copy(
+    comments=(), detached=(), changes=("Avsnitt 2 ”Synpunkter” ändrat",), version=2
+) -> ReviewCopy:
     return ReviewCopy(
         cooperation_name="MalmöLundregionen",
         title="Yttrande över Nationell plan",
@@ -359,9 +418,12 @@ def test_review_copy_heading_info_and_changes():
     document = open_docx(build_review_copy_docx(review_copy()))
     texts = [p.text for p in document.paragraphs]
     assert texts[0] == "Yttrande över Nationell plan"
-    for line in ("Remiss: Nationell plan för transportinfrastrukturen",
-                 "Diarienummer: I2024/01234", "Sista svarsdag: 2026-12-01",
-                 "Version: 2, publicerad 2026-11-20 14:00"):
+    for line in (
+        "Remiss: Nationell plan för transportinfrastrukturen",
+        "Diarienummer: I2024/01234",
+        "Sista svarsdag: 2026-12-01",
+        "Version: 2, publicerad 2026-11-20 14:00",
+    ):
         assert line in texts
     index = texts.index("Ändringar sedan föregående version")
     assert document.paragraphs[index].style.name == "Heading 1"
@@ -375,19 +437,31 @@ def test_review_copy_heading_info_and_changes():
 
 
 def test_comments_are_real_word_comments_on_the_exact_passage():
-    replies = (("Anna Andersson", "Malmö", datetime(2026, 11, 20, 8, 0, tzinfo=UTC), "Håller med"),
-               ("Bo Berg", "Lund", datetime(2026, 11, 21, 8, 0, tzinfo=UTC), "Inte jag"))
+    replies = (
+        ("Anna Andersson", "Malmö", datetime(2026, 11, 20, 8, 0, tzinfo=UTC), "Håller med"),
+        ("Bo Berg", "Lund", datetime(2026, 11, 21, 8, 0, tzinfo=UTC), "Inte jag"),
+    )
     comments = [
         comment(0, "tillstyrker förslaget", replies=replies),  # spans bold + plain runs
-        comment(1, "Regionen växer", prefix="växer. ", suffix=" snabbt", author_name="Dan Dahl",
-                municipality="Eslöv"),
+        comment(
+            1,
+            "Regionen växer",
+            prefix="växer. ",
+            suffix=" snabbt",
+            author_name="Dan Dahl",
+            municipality="Eslöv",
+        ),
         comment(1, "planen", author_name="Eva Ek", municipality="Höör"),  # inside a hyperlink
         comment(1, "10 mnkr", author_name="Fia Fors", municipality="Kävlinge"),  # table cell
     ]
     document = open_docx(build_review_copy_docx(review_copy(comments)))
     by_author = {c.author: c for c in document.comments}
-    assert set(by_author) == {"Cecilia Ek (Lomma)", "Dan Dahl (Eslöv)", "Eva Ek (Höör)",
-                              "Fia Fors (Kävlinge)"}
+    assert set(by_author) == {
+        "Cecilia Ek (Lomma)",
+        "Dan Dahl (Eslöv)",
+        "Eva Ek (Höör)",
+        "Fia Fors (Kävlinge)",
+    }
     assert by_author["Cecilia Ek (Lomma)"].initials == "CE"
     ranges = anchored_text(document)
     assert ranges[by_author["Cecilia Ek (Lomma)"].comment_id] == "tillstyrker förslaget"
@@ -407,9 +481,15 @@ def test_comments_are_real_word_comments_on_the_exact_passage():
 
 
 def test_prefix_and_suffix_pick_the_right_occurrence():
-    document = open_docx(build_review_copy_docx(review_copy([
-        comment(1, "Regionen växer", prefix="växer. ", suffix=" snabbt"),
-    ])))
+    document = open_docx(
+        build_review_copy_docx(
+            review_copy(
+                [
+                    comment(1, "Regionen växer", prefix="växer. ", suffix=" snabbt"),
+                ]
+            )
+        )
+    )
     paragraph = next(p for p in document.paragraphs if p.text.startswith("Regionen växer."))
     xml = paragraph._p.xml
     # The range starts after the first sentence, not at the paragraph start.
@@ -417,48 +497,101 @@ def test_prefix_and_suffix_pick_the_right_occurrence():
 
 
 def test_whole_section_comment_and_suggestion_anchor_on_heading():
-    document = open_docx(build_review_copy_docx(review_copy([
-        comment(1, "", body="Omarbeta", is_suggestion=True, suggested_text="Ny text"),
-    ])))
+    document = open_docx(
+        build_review_copy_docx(
+            review_copy(
+                [
+                    comment(1, "", body="Omarbeta", is_suggestion=True, suggested_text="Ny text"),
+                ]
+            )
+        )
+    )
     (only,) = list(document.comments)
     assert anchored_text(document)[only.comment_id] == "Synpunkter"
     assert only.text.splitlines() == ["2026-11-19: Förslag: ersätt med: ”Ny text”", "Omarbeta"]
 
 
 def test_passage_spanning_paragraphs_anchors_on_first_part():
-    document = open_docx(build_review_copy_docx(review_copy([
-        comment(1, "Kollektivtrafik Regionen växer"),  # heading + paragraph below
-        comment(1, "snabbt.\nSpårväg"),
-    ])))
+    document = open_docx(
+        build_review_copy_docx(
+            review_copy(
+                [
+                    comment(1, "Kollektivtrafik Regionen växer"),  # heading + paragraph below
+                    comment(1, "snabbt.\nSpårväg"),
+                ]
+            )
+        )
+    )
     ranges = sorted(anchored_text(document).values())
     assert ranges == ["Kollektivtrafik", "snabbt."]
 
 
 def test_unfound_and_detached_comments_are_listed_never_dropped():
-    detached = [comment(1, "gammal formulering", body="Stryk", author_name="Gun Gran",
-                        municipality="Lund", replies=(("Hans H", "Malmö",
-                                                       datetime(2026, 11, 2), "Ok"),))]
-    lost = [comment(0, "finns inte längre", body="Hmm", author_name="Ivar Is"),
-            comment(9, "fel avsnitt", body="Var?", author_name="Jan Jo")]
+    detached = [
+        comment(
+            1,
+            "gammal formulering",
+            body="Stryk",
+            author_name="Gun Gran",
+            municipality="Lund",
+            replies=(("Hans H", "Malmö", datetime(2026, 11, 2), "Ok"),),
+        )
+    ]
+    lost = [
+        comment(0, "finns inte längre", body="Hmm", author_name="Ivar Is"),
+        comment(9, "fel avsnitt", body="Var?", author_name="Jan Jo"),
+    ]
     found = [comment(0, "förslaget", author_name="Kim Ko")]
     document = open_docx(build_review_copy_docx(review_copy(found + lost, detached)))
     assert [c.author for c in document.comments] == ["Kim Ko (Lomma)"]
     texts = [p.text for p in document.paragraphs]
     start = texts.index("Kommentarer som inte längre kan knytas till texten")
     listed = "\n".join(texts[start:])
-    for expected in ("Gun Gran (Lund), 2026-11-19 – avsnitt 2 ”Synpunkter”",
-                     "Citerad text: ”gammal formulering”", "2026-11-19: Stryk",
-                     "— Hans H (Malmö), 2026-11-02: Ok", "Ivar Is (Lomma)",
-                     "”finns inte längre”", "Jan Jo (Lomma)", "Var?"):
+    for expected in (
+        "Gun Gran (Lund), 2026-11-19 – avsnitt 2 ”Synpunkter”",
+        "Citerad text: ”gammal formulering”",
+        "2026-11-19: Stryk",
+        "— Hans H (Malmö), 2026-11-02: Ok",
+        "Ivar Is (Lomma)",
+        "”finns inte längre”",
+        "Jan Jo (Lomma)",
+        "Var?",
+    ):
         assert expected in listed, expected
-    headers = [t for t in texts[start + 1:] if t.startswith(("Gun Gran (", "Ivar Is (", "Jan Jo ("))]
+    headers = [
+        t for t in texts[start + 1 :] if t.startswith(("Gun Gran (", "Ivar Is (", "Jan Jo ("))
+    ]
     assert len(document.comments) + len(headers) == 4
 
 
 def test_review_copy_with_hostile_comment_text():
-    document = open_docx(build_review_copy_docx(review_copy([
-        comment(0, "förslaget", body="a\x00b 😀 שלום\n\nrad\x0b två", author_name="Ö\x01 Å"),
-    ])))
+    document = open_docx(
+        build_review_copy_docx(
+            review_copy(
+                [
+                    comment(
+                        0, "förslaget", body="a\x00b 😀 שלום\n\nrad\x0b två", author_name="Ö\x01 Å"
+                    ),
+                ]
+            )
+        )
+    )
     (only,) = list(document.comments)
     assert only.author == "Ö Å (Lomma)"
     assert "ab 😀 שלום" in only.text and "rad två" in only.text
+
+
+def test_quoting_a_heading_anchors_on_it_and_template_comments_are_dropped():
+    template = docx.Document()
+    paragraph = template.add_paragraph("Mallens text")
+    template.add_comment(paragraph.runs, text="Mallens kommentar", author="Mall")
+    out = io.BytesIO()
+    template.save(out)
+    document = open_docx(
+        build_review_copy_docx(
+            review_copy([comment(1, "Synpunkter", body="Rubriken")]), template=out.getvalue()
+        )
+    )
+    (only,) = list(document.comments)
+    assert only.text == "2026-11-19: Rubriken"
+    assert anchored_text(document)[only.comment_id] == "Synpunkter"

@@ -28,9 +28,11 @@ def to_bytes(document) -> bytes:
 
 def add_link(paragraph, text: str, url: str) -> None:
     rid = paragraph.part.relate_to(url, RT.HYPERLINK, is_external=True)
-    paragraph._p.append(parse_xml(
-        f'<w:hyperlink {nsdecls("w", "r")} r:id="{rid}"><w:r><w:t>{text}</w:t></w:r></w:hyperlink>'
-    ))
+    paragraph._p.append(
+        parse_xml(
+            f'<w:hyperlink {nsdecls("w", "r")} r:id="{rid}"><w:r><w:t>{text}</w:t></w:r></w:hyperlink>'
+        )
+    )
 
 
 def sample_document():
@@ -50,8 +52,12 @@ def sample_document():
     document.add_paragraph("Sedan", style="List Number")
     document.add_heading("Bakgrund", 1)
     table = document.add_table(rows=2, cols=2)
-    for (row, col), text in {(0, 0): "Åtgärd", (0, 1): "Kostnad | kr", (1, 0): "Spår",
-                             (1, 1): "10"}.items():
+    for (row, col), text in {
+        (0, 0): "Åtgärd",
+        (0, 1): "Kostnad | kr",
+        (1, 0): "Spår",
+        (1, 1): "10",
+    }.items():
         table.cell(row, col).text = text
     paragraph = document.add_paragraph("Läs mer hos ")
     add_link(paragraph, "Trafikverket", "https://www.trafikverket.se/plan")
@@ -63,14 +69,18 @@ def test_round_trip_of_a_typical_word_document():
     sections = import_sections(to_bytes(sample_document()))
     assert sections == [
         ("Inledning", "Text före första rubriken."),
-        ("Sammanfattning",
-         "Vi **tillstyrker** förslaget *delvis*.\n\n"
-         "## Kollektivtrafik\n\n"
-         "- Spårväg\n    - Till Lund\n- Pendeltåg\n\n"
-         "1. Först\n1. Sedan"),
-        ("Bakgrund",
-         "| Åtgärd | Kostnad \\| kr |\n| --- | --- |\n| Spår | 10 |\n\n"
-         "Läs mer hos [Trafikverket](https://www.trafikverket.se/plan)."),
+        (
+            "Sammanfattning",
+            "Vi **tillstyrker** förslaget *delvis*.\n\n"
+            "## Kollektivtrafik\n\n"
+            "- Spårväg\n    - Till Lund\n- Pendeltåg\n\n"
+            "1. Först\n1. Sedan",
+        ),
+        (
+            "Bakgrund",
+            "| Åtgärd | Kostnad \\| kr |\n| --- | --- |\n| Spår | 10 |\n\n"
+            "Läs mer hos [Trafikverket](https://www.trafikverket.se/plan).",
+        ),
     ]
 
 
@@ -78,9 +88,16 @@ def test_subheading_level_one_round_trips_through_the_exporter():
     sections = import_sections(to_bytes(sample_document()), subheading_level=1)
     assert sections[1][1].split("\n\n")[1] == "# Kollektivtrafik"
     final = FinalDocument(
-        cooperation_name="MLR", letterhead_lines=(), document_date=date(2026, 1, 1),
-        recipient="Dep", reference_number="I1", consultation_title="Plan", title="Plan",
-        sections=tuple(DocSection(h, m) for h, m in sections), signatories=(), author="MLR",
+        cooperation_name="MLR",
+        letterhead_lines=(),
+        document_date=date(2026, 1, 1),
+        recipient="Dep",
+        reference_number="I1",
+        consultation_title="Plan",
+        title="Plan",
+        sections=tuple(DocSection(h, m) for h, m in sections),
+        signatories=(),
+        author="MLR",
     )
     again = import_sections(build_final_docx(final), subheading_level=1)
     # The exporter adds addressing lines first and the signature block last.
@@ -105,9 +122,7 @@ def test_top_most_heading_level_used_starts_sections():
     document.add_heading("Under", 3)
     document.add_heading("Andra", 2)
     document.add_paragraph("b")
-    assert import_sections(to_bytes(document)) == [
-        ("Första", "a\n\n## Under"), ("Andra", "b")
-    ]
+    assert import_sections(to_bytes(document)) == [("Första", "a\n\n## Under"), ("Andra", "b")]
 
 
 def test_outline_level_and_custom_heading_styles_count_as_headings():
@@ -124,49 +139,64 @@ def test_outline_level_and_custom_heading_styles_count_as_headings():
 def _numbered(document, fmt: str) -> str:
     numbering = document.part.numbering_part.element
     abstract_id, num_id = 90 + len(numbering), 900 + len(numbering)
-    numbering.insert(0, parse_xml(
-        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{abstract_id}">'
-        + "".join(f'<w:lvl w:ilvl="{i}"><w:numFmt w:val="{fmt}"/></w:lvl>' for i in range(3))
-        + "</w:abstractNum>"
-    ))
-    numbering.append(parse_xml(
-        f'<w:num {nsdecls("w")} w:numId="{num_id}"><w:abstractNumId w:val="{abstract_id}"/></w:num>'
-    ))
+    numbering.insert(
+        0,
+        parse_xml(
+            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{abstract_id}">'
+            + "".join(f'<w:lvl w:ilvl="{i}"><w:numFmt w:val="{fmt}"/></w:lvl>' for i in range(3))
+            + "</w:abstractNum>"
+        ),
+    )
+    numbering.append(
+        parse_xml(
+            f'<w:num {nsdecls("w")} w:numId="{num_id}"><w:abstractNumId w:val="{abstract_id}"/></w:num>'
+        )
+    )
     return str(num_id)
 
 
 def test_direct_numbering_without_list_styles():
     document = docx.Document()
     bullets, numbers = _numbered(document, "bullet"), _numbered(document, "decimal")
-    for text, num_id, level in (("a", bullets, 0), ("b", bullets, 2), ("c", numbers, 0),
-                                ("d", numbers, 1)):
+    for text, num_id, level in (
+        ("a", bullets, 0),
+        ("b", bullets, 2),
+        ("c", numbers, 0),
+        ("d", numbers, 1),
+    ):
         paragraph = document.add_paragraph(text)
-        paragraph._p.get_or_add_pPr().append(parse_xml(
-            f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>'
-        ))
+        paragraph._p.get_or_add_pPr().append(
+            parse_xml(
+                f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>'
+            )
+        )
     # "b" claims level 2 right after level 0; Markdown cannot skip, so it becomes level 1.
-    assert import_sections(to_bytes(document)) == [
-        ("Inledning", "- a\n    - b\n\n1. c\n    1. d")
-    ]
+    assert import_sections(to_bytes(document)) == [("Inledning", "- a\n    - b\n\n1. c\n    1. d")]
 
 
 def test_tracked_changes_hidden_text_and_field_links():
     document = docx.Document()
     paragraph = document.add_paragraph("Kvar ")
-    paragraph._p.append(parse_xml(
-        f'<w:ins {nsdecls("w")} w:id="1" w:author="a"><w:r><w:t>infogad </w:t></w:r></w:ins>'
-    ))
-    paragraph._p.append(parse_xml(
-        f'<w:del {nsdecls("w")} w:id="2" w:author="a"><w:r><w:delText>borttagen</w:delText>'
-        "</w:r></w:del>"
-    ))
+    paragraph._p.append(
+        parse_xml(
+            f'<w:ins {nsdecls("w")} w:id="1" w:author="a"><w:r><w:t>infogad </w:t></w:r></w:ins>'
+        )
+    )
+    paragraph._p.append(
+        parse_xml(
+            f'<w:del {nsdecls("w")} w:id="2" w:author="a"><w:r><w:delText>borttagen</w:delText>'
+            "</w:r></w:del>"
+        )
+    )
     hidden = paragraph.add_run("dold")
     hidden.font.hidden = True
-    for xml in ('<w:r><w:fldChar w:fldCharType="begin"/></w:r>',
-                '<w:r><w:instrText xml:space="preserve"> HYPERLINK "https://a.se" </w:instrText></w:r>',
-                '<w:r><w:fldChar w:fldCharType="separate"/></w:r>',
-                "<w:r><w:t>fältlänk</w:t></w:r>",
-                '<w:r><w:fldChar w:fldCharType="end"/></w:r>'):
+    for xml in (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>',
+        '<w:r><w:instrText xml:space="preserve"> HYPERLINK "https://a.se" </w:instrText></w:r>',
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r>',
+        "<w:r><w:t>fältlänk</w:t></w:r>",
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>',
+    ):
         paragraph._p.append(parse_xml(xml.replace("<w:r>", f"<w:r {nsdecls('w')}>", 1)))
     assert import_sections(to_bytes(document)) == [
         ("Inledning", "Kvar infogad [fältlänk](https://a.se)")
@@ -175,13 +205,21 @@ def test_tracked_changes_hidden_text_and_field_links():
 
 def test_markdown_syntax_in_plain_text_is_escaped():
     document = docx.Document()
-    for text in ("# inte rubrik", "- inte lista", "1. inte numrerad", "> inte citat",
-                 "*stjärnor* och _under_ och snake_case och [klamrar] och `fnuttar`",
-                 "<script>x</script> & &amp; a<b"):
+    for text in (
+        "# inte rubrik",
+        "- inte lista",
+        "1. inte numrerad",
+        "> inte citat",
+        "*stjärnor* och _under_ och snake_case och [klamrar] och `fnuttar`",
+        "<script>x</script> & &amp; a<b",
+    ):
         document.add_paragraph(text)
     markdown = import_sections(to_bytes(document))[0][1]
     assert markdown.split("\n\n") == [
-        "\\# inte rubrik", "\\- inte lista", "1\\. inte numrerad", "\\> inte citat",
+        "\\# inte rubrik",
+        "\\- inte lista",
+        "1\\. inte numrerad",
+        "\\> inte citat",
         "\\*stjärnor\\* och \\_under\\_ och snake_case och \\[klamrar\\] och \\`fnuttar\\`",
         "&lt;script>x&lt;/script> & &amp;amp; a&lt;b",
     ]

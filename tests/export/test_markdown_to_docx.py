@@ -7,11 +7,18 @@ import re
 import time
 
 import docx
+import markdown
 from docx.oxml.ns import qn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drafting.export.markdown_to_docx import MAX_PARAGRAPH_CHARS, append_markdown, clean_text
+from drafting.export.markdown_to_docx import (
+    MARKDOWN_EXTENSIONS,
+    MAX_PARAGRAPH_CHARS,
+    append_markdown,
+    clean_text,
+    new_markdown,
+)
 
 
 def render(markdown: str, heading_offset: int = 1):
@@ -51,7 +58,9 @@ def test_body_section_properties_stay_last():
 def test_headings_are_offset_and_clamped():
     document = render("# Ett\n\n## Två\n\n###### Sex", heading_offset=1)
     assert [(p.style.name, p.text) for p in document.paragraphs] == [
-        ("Heading 2", "Ett"), ("Heading 3", "Två"), ("Heading 7", "Sex")
+        ("Heading 2", "Ett"),
+        ("Heading 3", "Två"),
+        ("Heading 7", "Sex"),
     ]
     assert render("# Ett", heading_offset=0).paragraphs[0].style.name == "Heading 1"
     assert render("###### Djup", heading_offset=5).paragraphs[0].style.name == "Heading 9"
@@ -70,7 +79,9 @@ def test_inline_formatting_becomes_runs():
 
 
 def test_links_are_real_hyperlinks_with_external_relationships():
-    document = render("Se [Trafikverket](https://www.trafikverket.se/plan?a=1&b=2) och <https://a.se>.")
+    document = render(
+        "Se [Trafikverket](https://www.trafikverket.se/plan?a=1&b=2) och <https://a.se>."
+    )
     paragraph = document.paragraphs[0]
     assert paragraph.text == "Se Trafikverket och https://a.se."
     links = paragraph.hyperlinks
@@ -150,7 +161,9 @@ def test_tables_have_grid_style_bold_header_and_padding():
     table = document.tables[0]
     assert table.style.name == "Table Grid"
     assert [[c.text for c in row.cells] for row in table.rows] == [
-        ["Åtgärd", "Kostnad"], ["Spår", "10"], ["Väg", ""]
+        ["Åtgärd", "Kostnad"],
+        ["Spår", "10"],
+        ["Väg", ""],
     ]
     assert all(run.bold for cell in table.rows[0].cells for run in cell.paragraphs[0].runs)
     assert not table.rows[1].cells[0].paragraphs[0].runs[0].bold
@@ -185,7 +198,9 @@ def test_raw_html_keeps_only_its_text():
 
 
 def test_control_characters_removed_everything_else_kept():
-    source = "a\x00b\x01c\x0bd\x1fe\ufffef\uffff emoji 😀👍🏽 مرحبا بالعالم שלום \u200f\x7f\x85 slut"
+    source = (
+        "a\x00b\x01c\x0bd\x1fe\ufffef\uffff emoji 😀👍🏽 مرحبا بالعالم שלום \u200f\x7f\x85 slut"
+    )
     document = render(source)
     expected = "abcdef emoji 😀👍🏽 مرحبا بالعالم שלום \u200f\x7f\x85 slut"
     assert document.paragraphs[0].text == expected
@@ -193,8 +208,8 @@ def test_control_characters_removed_everything_else_kept():
 
 
 def test_empty_and_whitespace_markdown_adds_nothing():
-    for markdown in ("", "   ", "\n\n\n", "\x00\x01", "---"):
-        assert render(markdown).paragraphs == []
+    for source in ("", "   ", "\n\n\n", "\x00\x01", "---"):
+        assert render(source).paragraphs == []
 
 
 def test_broken_markdown_renders_quickly_and_keeps_text():
@@ -266,3 +281,16 @@ def test_arbitrary_markdown_never_loses_letters(source):
         # Table cells are counted twice above, so rendered may hold more, never fewer.
         assert rendered.count(letter) >= source.count(letter), (letter, source)
     assert not re.search("[\x00\x0b]", rendered)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(list("ab \n*_`[]()!<>&#\\-+1.|:\"'") + ["  \n", "<b>", "&amp;"]),
+        max_size=80,
+    ).map("".join)
+)
+def test_hardened_markdown_renders_exactly_like_python_markdown(source):
+    """The linear link parsing and the plain-text shortcut must not change any output."""
+    plain = markdown.Markdown(extensions=list(MARKDOWN_EXTENSIONS))
+    assert new_markdown().convert(source) == plain.convert(source)

@@ -53,8 +53,9 @@ def hostile_document() -> bytes:
         # 1 MB in one Markdown paragraph: split at 20,000 characters, LibreOffice copes.
         DocSection("Stor", "långt " * (1_000_000 // 6)),
     )
-    return build_final_docx(final_document(title="Yttrande över hostilt innehåll",
-                                           sections=sections))
+    return build_final_docx(
+        final_document(title="Yttrande över hostilt innehåll", sections=sections)
+    )
 
 
 @needs_soffice

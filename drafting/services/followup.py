@@ -1,0 +1,97 @@
+"""The follow-up report: what the cooperation's plan measures itself on."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import extract, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Cooperation, FocusArea, JointResponse, Participation, ParticipationStatus, Stage
+
+
+@dataclass
+class MunicipalityParticipation:
+    name: str
+    invited: int = 0
+    joined: int = 0
+    declined: int = 0
+    stepped_aside: int = 0
+
+
+@dataclass
+class FollowUpReport:
+    year: int
+    cooperation: str
+    opened: int
+    sent: int
+    withdrawn: int
+    sent_by_focus_area: dict[str, int]
+    participation: list[MunicipalityParticipation] = field(default_factory=list)
+    median_days_to_consensus: float | None = None
+    median_days_to_sending: float | None = None
+
+
+def build_report(cooperation: Cooperation, year: int) -> FollowUpReport:
+    """Count a year's joint responses: sent by focus area, participation, median lead times."""
+    responses = list(db.session.scalars(
+        select(JointResponse)
+        .options(selectinload(JointResponse.participations).selectinload(Participation.municipality))
+        .where(JointResponse.cooperation_id == cooperation.id,
+               extract("year", JointResponse.created_at) == year)
+    ))
+    sent = [r for r in responses if r.stage == Stage.SENT.value]
+    by_area = {area.value: 0 for area in FocusArea}
+    for response in sent:
+        by_area[response.focus_area] = by_area.get(response.focus_area, 0) + 1
+    rows = {m.id: MunicipalityParticipation(m.name) for m in cooperation.municipalities}
+    for response in responses:
+        for participation in response.participations:
+            row = rows.get(participation.municipality_id)
+            if row is None:
+                continue
+            row.invited += 1
+            status = ParticipationStatus(participation.status)
+            if status is ParticipationStatus.JOINED:
+                row.joined += 1
+            elif status is ParticipationStatus.DECLINED:
+                row.declined += 1
+            elif status is ParticipationStatus.STEPPED_ASIDE:
+                row.stepped_aside += 1
+    to_consensus = [(r.consensus_at - r.created_at).days for r in responses if r.consensus_at]
+    to_sending = [(r.sent_on - r.created_at.date()).days for r in sent if r.sent_on]
+    return FollowUpReport(
+        year=year, cooperation=cooperation.name, opened=len(responses), sent=len(sent),
+        withdrawn=sum(1 for r in responses if r.stage == Stage.WITHDRAWN.value),
+        sent_by_focus_area=by_area,
+        participation=sorted(rows.values(), key=lambda r: r.name),
+        median_days_to_consensus=statistics.median(to_consensus) if to_consensus else None,
+        median_days_to_sending=statistics.median(to_sending) if to_sending else None,
+    )
+
+
+def bar_chart_svg(values: dict[str, int], labels: dict[str, str], title: str) -> str:
+    """A small accessible horizontal bar chart as SVG text (escaped by the caller's template)."""
+    from markupsafe import escape
+
+    width, bar_height, gap, label_width = 560, 26, 10, 260
+    top = max(values.values(), default=0) or 1
+    height = len(values) * (bar_height + gap) + gap
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="chart-title" '
+             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+             f'<title id="chart-title">{escape(title)}</title>']
+    for index, (key, value) in enumerate(values.items()):
+        y = gap + index * (bar_height + gap)
+        bar = int((width - label_width - 60) * value / top)
+        parts.append(f'<text x="0" y="{y + 18}" font-size="14" fill="#1a1a1a">{escape(labels.get(key, key))}</text>')
+        parts.append(f'<rect x="{label_width}" y="{y}" width="{bar}" height="{bar_height}" fill="#0b4f8a"/>')
+        parts.append(f'<text x="{label_width + bar + 6}" y="{y + 18}" font-size="14" fill="#1a1a1a">{value}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def current_year() -> int:
+    return date.today().year

@@ -1,0 +1,82 @@
+"""In-app notifications and the yearly follow-up report."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import Cooperation, Notification, utcnow
+from ..permissions import CooperationAction, ensure_in_cooperation
+from ..services.followup import bar_chart_svg, build_report, current_year
+from ..templating import FOCUS_AREA_LABELS
+from .common import commit
+
+bp = Blueprint("reports", __name__)
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    items = list(db.session.scalars(
+        select(Notification).where(Notification.user_id == current_user.id)
+        .order_by(Notification.created_at.desc()).limit(200)
+    ))
+    return render_template("reports/notifications.html", items=items)
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_read():
+    db.session.execute(update(Notification).where(
+        Notification.user_id == current_user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+    commit()
+    return redirect(url_for("reports.notifications"))
+
+
+def _report(cooperation_id: int):
+    cooperation = db.session.get(Cooperation, cooperation_id) or abort(404)
+    ensure_in_cooperation(current_user, CooperationAction.VIEW, cooperation)
+    year = request.args.get("year", type=int) or current_year()
+    if not 2000 <= year <= 2100:
+        abort(400)
+    return cooperation, build_report(cooperation, year)
+
+
+@bp.route("/cooperations/<int:cooperation_id>/report")
+@login_required
+def followup(cooperation_id: int):
+    cooperation, report = _report(cooperation_id)
+    labels = {key: str(label) for key, label in FOCUS_AREA_LABELS.items()}
+    chart = Markup(bar_chart_svg(report.sent_by_focus_area, labels,
+                                 f"Skickade yttranden {report.year} per fokusområde"))
+    return render_template("reports/followup.html", cooperation=cooperation, report=report,
+                           chart=chart, labels=labels)
+
+
+@bp.route("/cooperations/<int:cooperation_id>/report.csv")
+@login_required
+def followup_csv(cooperation_id: int):
+    cooperation, report = _report(cooperation_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["ar", "samarbete", "oppnade", "skickade", "aterkallade",
+                     "median_dagar_till_samsyn", "median_dagar_till_skickat"])
+    writer.writerow([report.year, report.cooperation, report.opened, report.sent, report.withdrawn,
+                     report.median_days_to_consensus if report.median_days_to_consensus is not None else "",
+                     report.median_days_to_sending if report.median_days_to_sending is not None else ""])
+    writer.writerow([])
+    writer.writerow(["fokusomrade", "skickade"])
+    for area, count in report.sent_by_focus_area.items():
+        writer.writerow([FOCUS_AREA_LABELS[area], count])
+    writer.writerow([])
+    writer.writerow(["kommun", "inbjuden", "deltog", "avbojde", "avstod"])
+    for row in report.participation:
+        writer.writerow([row.name, row.invited, row.joined, row.declined, row.stepped_aside])
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="uppfoljning-{report.year}.csv"'})

@@ -1,0 +1,76 @@
+"""Eleven municipalities recording positions at the same moment, from separate processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+from sqlalchemy import func, select
+
+from drafting.demo import MUNICIPALITIES, email_for
+from drafting.models import AuditEvent, Notification, Position, SignOff, Stage
+from drafting.services import drafting, responses
+from tests.conftest import coordinator, municipality, official
+
+
+def _worker(database_url: str, email: str, path: str, data: dict, barrier, results) -> None:
+    from drafting import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
+                      "SQLALCHEMY_DATABASE_URI": database_url})
+    client = app.test_client()
+    login = client.post("/login", data={"email": email, "password": "demo-losenord"})
+    barrier.wait(timeout=60)
+    response = client.post(path, data=data)
+    results.put((email, login.status_code, response.status_code))
+
+
+def run_concurrently(app, jobs: list[tuple[str, str, dict]]) -> list[tuple[str, int, int]]:
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(jobs))
+    results = context.Queue()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    processes = [context.Process(target=_worker, args=(url, email, path, data, barrier, results))
+                 for email, path, data in jobs]
+    for process in processes:
+        process.start()
+    collected = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    return collected
+
+
+def test_eleven_simultaneous_positions_lose_nothing_and_declare_consensus_once(app, db, demo):
+    responses.invite(demo, coordinator(), [municipality(n).id for n in MUNICIPALITIES])
+    for name in MUNICIPALITIES:
+        responses.answer_invitation(demo, official(name), join=True)
+    drafting.publish_version(demo, coordinator(), "")
+    response_id = demo.id
+    db.session.commit()  # and hold no transaction: on SQLite it would hold the write lock
+
+    jobs = [(email_for(name, "tjansteman"), f"/responses/{response_id}/position",
+             {"version_number": "1", "decision": "approve"}) for name in MUNICIPALITIES]
+    results = run_concurrently(app, jobs)
+    assert all(status == 302 for _, _, status in results), results
+
+    db.session.expire_all()
+    current = db.session.scalar(select(func.count()).select_from(Position).where(Position.is_current.is_(True)))
+    assert current == 11
+    assert demo.stage == Stage.CONSENSUS
+    consensus_events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "stage_changed")).all()
+    assert [e.details["to"] for e in consensus_events].count("consensus") == 1
+    notified = db.session.scalars(select(Notification.user_id).where(Notification.kind == "consensus")).all()
+    assert len(notified) == len(set(notified)) > 0  # each person told once
+    db.session.commit()
+
+    jobs = [(email_for(name, "direktor"), f"/responses/{response_id}/sign-off",
+             {"version_number": "1", "deciding_body": "Kommunstyrelsen", "decision_date": "2026-01-15",
+              "signatory_name": f"Direktör {name}", "signatory_title": "Kommundirektör"})
+            for name in MUNICIPALITIES]
+    # Every director signs twice at once: the second of each pair must be refused, not doubled.
+    results = run_concurrently(app, jobs + jobs)
+    statuses = sorted(status for _, _, status in results)
+    assert statuses.count(302) == 11 and statuses.count(409) == 11, statuses
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(SignOff)) == 11
+    assert demo.stage == Stage.SIGNED
