@@ -10,7 +10,14 @@ from sqlalchemy import extract, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Cooperation, FocusArea, JointResponse, Participation, ParticipationStatus, Stage
+from ..models import (
+    Cooperation,
+    FocusArea,
+    JointResponse,
+    Participation,
+    ParticipationStatus,
+    Stage,
+)
 
 
 @dataclass
