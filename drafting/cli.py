@@ -103,18 +103,26 @@ def init_app(app: Flask) -> None:
     @app.cli.command("export")
     @click.argument("response_id", type=int)
     @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
-    def export_command(response_id: int, out_path: Path) -> None:
+    @click.option("--review-copy", is_flag=True, help="The latest version with its open comments.")
+    def export_command(response_id: int, out_path: Path, review_copy: bool) -> None:
         """Write the Word document of a response (final, or the latest version marked as a draft)."""
-        from .export.assemble import cooperation_template, final_document
-        from .export.docx_builder import build_final_docx
+        from .export import assemble
+        from .export.docx_builder import build_final_docx, build_review_copy_docx
         from .services.errors import NotFound
-        from .services.queries import get_response
+        from .services.queries import get_response, latest_version
 
         try:
             response = get_response(response_id)
         except NotFound as error:
             raise click.ClickException(error.message) from error
-        data = build_final_docx(final_document(response), cooperation_template(response.cooperation_id))
+        template = assemble.cooperation_template(response.cooperation_id)
+        if review_copy:
+            version = latest_version(response)
+            if version is None:
+                raise click.ClickException("No published version to export as a review copy.")
+            data = build_review_copy_docx(assemble.review_copy(response, version), template)
+        else:
+            data = build_final_docx(assemble.final_document(response), template)
         out_path.write_bytes(data)
         click.echo(f"Wrote {out_path} ({len(data)} bytes).")
 

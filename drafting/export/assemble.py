@@ -11,7 +11,7 @@ from ..models import Cooperation, JointResponse, Stage, Version
 from ..services.drafting import reader_sections
 from ..services.queries import latest_version
 from ..services.review import signoffs_in_signing_order
-from .docx_builder import DocSection, FinalDocument, Signatory
+from .docx_builder import DocSection, FinalDocument, ReviewComment, ReviewCopy, Signatory
 
 
 def is_final(response: JointResponse) -> bool:
@@ -50,3 +50,49 @@ def final_document(response: JointResponse, today: date | None = None) -> FinalD
 
 def cooperation_template(cooperation_id: int) -> bytes | None:
     return db.session.scalar(select(Cooperation.word_template).where(Cooperation.id == cooperation_id))
+
+
+def review_copy(response: JointResponse, version: Version) -> ReviewCopy:
+    """A version with its open comments (as Word comments) and what changed since the previous one."""
+    from ..models import AnchorState
+    from ..services.comments import comment_threads
+    from ..services.textdiff import SectionInput, diff_sections, summarize_changes
+
+    sections = reader_sections(response, version)
+    index_of = {s.section_id: i for i, s in enumerate(sections)}
+    anchored: list[ReviewComment] = []
+    detached: list[ReviewComment] = []
+    for section_id, threads in comment_threads(response, state="open").items():
+        for thread in threads:
+            comment = thread.comment
+            item = ReviewComment(
+                section_index=index_of.get(section_id, 0),
+                exact=comment.anchor_exact, prefix=comment.anchor_prefix, suffix=comment.anchor_suffix,
+                author_name=comment.author.name,
+                municipality=comment.municipality.name if comment.municipality else response.cooperation.name,
+                created_at=comment.created_at, body=comment.body,
+                replies=tuple((r.author.name, r.municipality.name if r.municipality else "",
+                               r.created_at, r.body) for r in thread.replies),
+                is_suggestion=comment.is_suggestion, suggested_text=comment.suggested_text or "",
+            )
+            if section_id not in index_of or comment.anchor_state == AnchorState.DETACHED.value:
+                detached.append(item)
+            else:
+                anchored.append(item)
+    changes: tuple[str, ...] = ()
+    if version.number > 1:
+        previous = db.session.scalars(select(Version).where(
+            Version.response_id == response.id, Version.number == version.number - 1)).one()
+        old = [SectionInput(s.section_id, s.heading, s.body) for s in reader_sections(response, previous)]
+        new = [SectionInput(s.section_id, s.heading, s.body) for s in sections]
+        changes = tuple(summarize_changes(diff_sections(old, new)))
+    consultation = response.consultation
+    return ReviewCopy(
+        cooperation_name=response.cooperation.name, title=response.title,
+        consultation_title=consultation.title, reference_number=consultation.reference_number,
+        deadline=consultation.deadline, version_number=version.number,
+        published_at=version.published_at,
+        sections=tuple(DocSection(s.heading, s.body) for s in sections),
+        comments=tuple(anchored), detached_comments=tuple(detached),
+        changes_since_previous=changes,
+    )

@@ -61,3 +61,32 @@ def create_user(*, email: str, name: str, password: str, cooperation: Cooperatio
     record_event("user_created", actor, cooperation_id=cooperation.id,
                  summary=_("Användaren %(email)s skapades med rollen %(role)s.", email=email, role=role.value))
     return user
+
+
+MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
+
+
+def set_word_template(cooperation: Cooperation, actor: User, data: bytes, filename: str) -> None:
+    """Store the cooperation's own Word template after checking that it is a sound .docx."""
+    from ..export.docx_builder import InvalidTemplate, validate_template
+
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise InvalidInput(_("Mallen är för stor: högst 5 MB."))
+    if not filename.lower().endswith((".docx", ".dotx")):
+        raise InvalidInput(_("Mallen måste vara en Word-fil (.docx eller .dotx)."))
+    try:
+        validate_template(data)
+    except InvalidTemplate as error:
+        raise InvalidInput(str(error)) from error
+    cooperation.word_template = data
+    cooperation.word_template_name = filename[:255]
+    record_event("word_template_uploaded", actor, cooperation_id=cooperation.id,
+                 summary=_("Ny Word-mall: %(name)s", name=filename))
+
+
+def clear_word_template(cooperation: Cooperation, actor: User) -> None:
+    """Go back to the default template that ships with the application."""
+    cooperation.word_template = None
+    cooperation.word_template_name = None
+    record_event("word_template_removed", actor, cooperation_id=cooperation.id,
+                 summary=_("Word-mallen återställdes till standardmallen."))

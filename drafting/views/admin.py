@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -88,3 +88,27 @@ def add_user(cooperation_id: int):
             db.session.rollback()
             form.email.errors.append(error.message)
     return _page(_cooperation(cooperation_id), user_form=form, status=400)
+
+
+@bp.post("/cooperations/<int:cooperation_id>/template")
+@login_required
+def upload_template(cooperation_id: int):
+    cooperation = _cooperation(cooperation_id)
+    if request.form.get("remove"):
+        people.clear_word_template(cooperation, current_user)
+        commit()
+        flash(_("Standardmallen används igen."), "success")
+        return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))
+    upload = request.files.get("template")
+    if upload is None or not upload.filename:
+        flash(_("Välj en Word-fil att ladda upp."), "error")
+        return _page(cooperation, status=400)
+    try:
+        people.set_word_template(cooperation, current_user, upload.read(), upload.filename)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _page(_cooperation(cooperation_id), status=error.status)
+    commit()
+    flash(_("Word-mallen är uppladdad och används för nya exporter."), "success")
+    return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))
