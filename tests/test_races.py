@@ -74,3 +74,17 @@ def test_eleven_simultaneous_positions_lose_nothing_and_declare_consensus_once(a
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(SignOff)) == 11
     assert demo.stage == Stage.SIGNED
+
+
+def test_simultaneous_publishing_gives_unique_consecutive_version_numbers(app, db, demo):
+    response_id = demo.id
+    db.session.commit()
+    jobs = [("koordinator@example.se", f"/responses/{response_id}/publish",
+             {"change_note": f"Ändring från process {i}"}) for i in range(6)]
+    results = run_concurrently(app, jobs)
+    assert all(status in (302,) for _, _, status in results), results
+    from drafting.models import Version
+
+    numbers = sorted(db.session.scalars(select(Version.number).where(Version.response_id == response_id)))
+    assert numbers == [1, 2, 3, 4, 5, 6]
+    db.session.commit()
