@@ -97,10 +97,14 @@ def import_sections(data: bytes, *, subheading_level: int = 2) -> list[tuple[str
                 heading, parts = text, []
             else:
                 hashes = "#" * min(6, max(1, level - (top or 1) + subheading_level - 1))
-                parts.append(("heading", f"{hashes} {_escape(text)}"))
+                # "#" escaped: trailing ones would be read as closing the heading.
+                escaped = _escape(text).replace("#", "\\#")
+                parts.append(("heading", f"{hashes} {escaped}"))
             list_level = -1
             continue
         body = _inline_markdown(runs)
+        if not body.strip():
+            continue  # empty paragraphs (and empty bullets) only space things out in Word
         item = reader.list_item(el)
         if item is not None:
             item_level, ordered = item
@@ -112,8 +116,7 @@ def import_sections(data: bytes, *, subheading_level: int = 2) -> list[tuple[str
             parts.append((kind, f"{'    ' * item_level}{marker} {body}"))
             continue
         list_level = -1
-        if body.strip():
-            parts.append(("p", body))
+        parts.append(("p", body))
     close()
     return sections
 
@@ -184,7 +187,7 @@ class _Reader:
                 levels = {}
                 for lvl in an.findall(w("lvl")):
                     fmt = lvl.find(w("numFmt"))
-                    levels[int(lvl.get(w("ilvl"), "0"))] = (
+                    levels[_int(lvl.get(w("ilvl")), 0)] = (
                         fmt.get(W_VAL, "decimal") if fmt is not None else "decimal"
                     )
                 abstract[an.get(w("abstractNumId"), "")] = levels
@@ -243,7 +246,7 @@ class _Reader:
         if num_pr is not None:
             num_el, ilvl_el = num_pr.find(w("numId")), num_pr.find(w("ilvl"))
             num_id = num_el.get(W_VAL) if num_el is not None else None
-            ilvl = int(ilvl_el.get(W_VAL, "0")) if ilvl_el is not None else None
+            ilvl = _int(ilvl_el.get(W_VAL), 0) if ilvl_el is not None else None
             if num_id == "0":
                 return None  # numbering explicitly switched off
         if num_id is None:
@@ -366,7 +369,7 @@ class _Reader:
                 cells.append(text)
                 span = tc.find(f"{w('tcPr')}/{w('gridSpan')}")
                 if span is not None:
-                    cells.extend([""] * max(0, min(int(span.get(W_VAL, "1")), 63) - 1))
+                    cells.extend([""] * max(0, min(_int(span.get(W_VAL), 1), 63) - 1))
             rows.append(cells)
         ncols = max((len(r) for r in rows), default=0)
         if not ncols:
@@ -380,11 +383,16 @@ class _Reader:
         return "\n".join(lines)
 
 
-def _outline(el: Any) -> int | None:
+def _int(value: str | None, default: int) -> int:
+    """Numbers from untrusted XML attributes."""
     try:
-        value = int(el.get(W_VAL, "9"))
+        return int(value) if value is not None else default
     except ValueError:
-        return None
+        return default
+
+
+def _outline(el: Any) -> int | None:
+    value = _int(el.get(W_VAL), 9)
     return value + 1 if 0 <= value <= 8 else None
 
 

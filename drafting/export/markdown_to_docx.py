@@ -504,8 +504,11 @@ class Numbering:
             )
             doc_part.relate_to(part, RT.NUMBERING)
             self.root = element
-        abstract_ids = [int(x) for x in self.root.xpath("./w:abstractNum/@w:abstractNumId")]
-        num_ids = [int(x) for x in self.root.xpath("./w:num/@w:numId")]
+        # Ids from a template are untrusted: ignore anything that is not a number.
+        abstract_ids = [
+            int(x) for x in self.root.xpath("./w:abstractNum/@w:abstractNumId") if x.isdigit()
+        ]
+        num_ids = [int(x) for x in self.root.xpath("./w:num/@w:numId") if x.isdigit()]
         self._next_abstract = max(abstract_ids, default=-1) + 1
         self._next_num = max(num_ids, default=0) + 1
         self._bullet_num: int | None = None
@@ -631,7 +634,9 @@ def safe_url(href: str) -> str | None:
         return None
     if scheme not in LINK_SCHEMES:
         return None  # javascript:, file: (NTLM leaks), relative paths... stay plain text
-    # Word refuses relationship targets that are not valid URIs (spaces, raw non-ASCII).
+    # Word refuses relationship targets that are not valid URIs (spaces, raw non-ASCII, a
+    # stray "%"); existing %XX escapes are kept as they are.
+    href = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", href)
     return quote(href, safe="%:/?#[]@!$&'()*+,;=~-._")
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..export.assemble import cooperation_template, final_document, is_final, review_copy
 from ..export.docx_builder import build_final_docx, build_review_copy_docx
 from ..export.filenames import content_disposition, export_filename
-from ..export.pdf import PdfUnavailable, docx_to_pdf, soffice_path
+from ..export.pdf import PdfConversionFailed, PdfUnavailable, docx_to_pdf, soffice_path
 from ..extensions import db
 from ..models import JointResponse, Version
 from ..permissions import Action, ensure
@@ -65,6 +65,10 @@ def final_pdf(response_id: int):
     data, filename, _version = _final(response)
     try:
         pdf = docx_to_pdf(data)
+    except PdfConversionFailed:
+        flash(_("PDF-konverteringen misslyckades just nu. Ladda ner Word-filen och försök igen senare."),
+              "error")
+        return redirect(url_for("export.options", response_id=response.id)), 303
     except PdfUnavailable:
         flash(_("PDF kan inte skapas på den här servern (LibreOffice saknas). Ladda ner Word-filen "
                 "och spara som PDF i Word."), "error")
@@ -106,7 +110,8 @@ def import_docx(response_id: int):
         flash(_("Filen måste vara ett Word-dokument i formatet .docx."), "error")
         return redirect(url_for("drafting.draft", response_id=response.id)), 303
     try:
-        sections = import_sections(upload.read())
+        # Section headings are Heading 1 and their Markdown '#' exports as Heading 2: round-trip.
+        sections = import_sections(upload.read(), subheading_level=1)
     except DocxImportError as error:
         flash(str(error), "error")
         return redirect(url_for("drafting.draft", response_id=response.id)), 303

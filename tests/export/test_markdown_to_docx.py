@@ -94,9 +94,11 @@ def test_links_are_real_hyperlinks_with_external_relationships():
 
 
 def test_link_targets_are_percent_encoded_and_unsafe_schemes_stay_text():
-    document = render("[a](https://x.se/å b) [farlig](javascript:alert(1)) [fil](file://srv/x)")
+    document = render(
+        "[a](https://x.se/å b?q=100%&r=%C3%A5) [farlig](javascript:alert(1)) [fil](file://srv/x)"
+    )
     links = document.paragraphs[0].hyperlinks
-    assert [link.url for link in links] == ["https://x.se/%C3%A5%20b"]
+    assert [link.url for link in links] == ["https://x.se/%C3%A5%20b?q=100%25&r=%C3%A5"]
     assert "farlig" in document.paragraphs[0].text and "fil" in document.paragraphs[0].text
 
 
