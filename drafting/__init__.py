@@ -21,13 +21,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     load_config(app, test_config)
 
-    from . import auth, cli, database, errors, i18n, templating
+    from . import auth, cli, database, errors, i18n, security, templating
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     database.configure_engine(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    security.init_app(app)
     login_manager.init_app(app)
     auth.configure_login(login_manager)
     i18n.init_app(app)

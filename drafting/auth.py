@@ -12,8 +12,18 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .extensions import db
 from .models import User
 
-# Checked against when the e-mail is unknown, so both failures cost the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+_DUMMY_HASHES: dict[str | None, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made like real ones, checked when the e-mail is unknown: both failures cost the same."""
+    from flask import current_app
+
+    method = current_app.config.get("PASSWORD_HASH_METHOD")
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = (generate_password_hash("not-a-real-password", method) if method
+                                 else generate_password_hash("not-a-real-password"))
+    return _DUMMY_HASHES[method]
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -42,7 +52,7 @@ def authenticate(email: str, password: str) -> User | None:
         select(User).where(func.lower(User.email) == email.strip().lower())
     ).first()
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not user.check_password(password) or not user.is_active_account:
         return None

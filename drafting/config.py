@@ -18,6 +18,17 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def _typed(value: str):
+    """Environment values are text: turn numbers and booleans into what the defaults use."""
+    if value.lower() in ("true", "yes", "on"):
+        return True
+    if value.lower() in ("false", "no", "off"):
+        return False
+    if value.isdigit():
+        return int(value)
+    return value
+
+
 def load_config(app: Flask, test_config: dict | None) -> None:
     """Fill app.config from defaults, instance/config.py, the environment and test_config."""
     instance = Path(app.instance_path)
@@ -37,13 +48,21 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         MAIL_PORT=25,
         MAIL_SENDER="yttrande@localhost",
         DEVELOPMENT=False,
+        SESSION_COOKIE_SECURE=False,
+        SESSION_IDLE_MINUTES=60,
+        SESSION_ABSOLUTE_HOURS=12,
+        PROXY_FIX_X_FOR=0,
+        REDIS_URL=os.environ.get("REDIS_URL"),
+        LOGIN_LIMIT_ACCOUNT_ADDRESS="5 per 15 minutes",
+        LOGIN_LIMIT_ACCOUNT="20 per hour",
+        LOGIN_LIMIT_ADDRESS="300 per hour",
     )
     app.config.from_pyfile(str(instance / "config.py"), silent=True)
     if "DATABASE_URL" in os.environ:
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     for key, value in os.environ.items():
         if key.startswith("DRAFTING_"):
-            app.config[key.removeprefix("DRAFTING_")] = value
+            app.config[key.removeprefix("DRAFTING_")] = _typed(value)
     if test_config:
         app.config.update(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(

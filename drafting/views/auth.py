@@ -17,13 +17,21 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import authenticate, renew_session_nonce
 from ..forms import ChangePasswordForm, LanguageForm, LoginForm
+from ..security import login_limits, start_authenticated_session
 from ..services.audit import record_event
 from .common import commit, safe_next_url
 
 bp = Blueprint("auth", __name__)
 
 
+def _limited(view):
+    for limit in login_limits():
+        view = limit(view)
+    return view
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@_limited
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -37,6 +45,7 @@ def login():
         if not user.session_nonce:
             renew_session_nonce(user)
         login_user(user)
+        start_authenticated_session()
         record_event("logged_in", user)
         commit()
         return redirect(safe_next_url(form.next.data) or url_for("responses.dashboard"))
@@ -71,6 +80,7 @@ def profile():
         record_event("password_changed", user)
         commit()
         login_user(user)  # this browser stays logged in; every other session is ended
+        start_authenticated_session()
         flash(_("Lösenordet är bytt. Andra inloggningar har loggats ut."), "success")
         return redirect(url_for("auth.profile"))
     status = 400 if form.errors else 200

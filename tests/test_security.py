@@ -1,0 +1,82 @@
+"""Security headers, session cookies and timeouts, and login rate limits."""
+
+from __future__ import annotations
+
+import time
+
+from tests.conftest import login
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_session_cookie_is_httponly_lax_and_secure_over_https(app, db, demo):
+    client = app.test_client()
+    response = client.post("/login", data={"email": "koordinator@example.se", "password": "demo-losenord"})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    secure_client = app.test_client()
+    response = secure_client.post("/login", base_url="https://localhost",
+                                  data={"email": "koordinator@example.se", "password": "demo-losenord"})
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_idle_session_times_out(app, db, demo):
+    client = app.test_client()
+    login(client, "koordinator@example.se")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:
+        session["seen_at"] = time.time() - app.config["SESSION_IDLE_MINUTES"] * 60 - 5
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/").status_code == 302
+
+
+def test_absolute_session_lifetime(app, db, demo):
+    client = app.test_client()
+    login(client, "koordinator@example.se")
+    with client.session_transaction() as session:
+        session["auth_at"] = time.time() - app.config["SESSION_ABSOLUTE_HOURS"] * 3600 - 5
+    assert client.get("/").status_code == 302
+
+
+def test_login_attempts_are_limited_per_account_and_address(app, db, demo):
+    client = app.test_client()
+    email = "tjansteman.vellinge@example.se"
+    statuses = [client.post("/login", data={"email": email, "password": "fel"}).status_code
+                for _ in range(6)]
+    assert statuses[:5] == [401] * 5 and statuses[5] == 429
+    page = client.post("/login", data={"email": email, "password": "fel"}).get_data(as_text=True)
+    assert "För många försök" in page
+    # A colleague behind the same address is not locked out.
+    other = client.post("/login", data={"email": "tjansteman.lomma@example.se", "password": "demo-losenord"})
+    assert other.status_code == 302
+
+
+def test_unknown_and_known_accounts_cost_about_the_same(app, db, demo):
+    from tests.conftest import coordinator
+
+    coordinator().set_password("demo-losenord", "scrypt")  # a production-strength hash
+    db.session.commit()
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    client = app.test_client()
+
+    def timed(email: str) -> float:
+        start = time.perf_counter()
+        client.post("/login", data={"email": email, "password": "fel-igen"},
+                    environ_base={"REMOTE_ADDR": f"10.9.{len(email)}.1"})
+        return time.perf_counter() - start
+
+    try:
+        known = min(timed("koordinator@example.se") for _ in range(3))
+        unknown = min(timed("finns.inte@example.se") for _ in range(3))
+    finally:
+        app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"
+    # Both run one scrypt check (tens of ms); without the dummy check unknown would be ~100x faster.
+    assert 0.5 < unknown / known < 2.0, (known, unknown)
