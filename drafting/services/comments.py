@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -164,24 +166,43 @@ class Thread:
         self.replies: list[Comment] = []
 
 
+class CommentView(SimpleNamespace):
+    """A comment as pages and exports read it: plain attributes, no ORM bookkeeping."""
+
+    @property
+    def is_suggestion(self) -> bool:
+        return self.suggested_text is not None
+
+
 def comment_threads(response: JointResponse, *, municipality_id: int | None = None,
                     state: str | None = None) -> dict[int | None, list[Thread]]:
-    """Threads by section id, in one query; filtered by municipality and open/resolved."""
-    from sqlalchemy.orm import joinedload
+    """Threads by section id, filtered by municipality and open/resolved, in three queries.
 
-    rows = db.session.scalars(
-        select(Comment)
-        .options(joinedload(Comment.author), joinedload(Comment.municipality))
-        .where(Comment.response_id == response.id)
+    Plain rows rather than ORM objects: a response may carry thousands of comments.
+    """
+    from ..models import Municipality, User
+
+    rows = db.session.execute(
+        select(Comment.__table__).where(Comment.response_id == response.id)
         .order_by(Comment.created_at, Comment.id)
     ).all()
+    author_ids = {row.author_id for row in rows}
+    authors = {uid: SimpleNamespace(id=uid, name=name) for uid, name in db.session.execute(
+        select(User.id, User.name).where(User.id.in_(author_ids)))} if author_ids else {}
+    municipalities = {mid: SimpleNamespace(id=mid, name=name) for mid, name in db.session.execute(
+        select(Municipality.id, Municipality.name))}
     threads: dict[int, Thread] = {}
+    replies: list[CommentView] = []
     for row in rows:
-        if row.parent_id is None:
-            threads[row.id] = Thread(row)
-    for row in rows:
-        if row.parent_id is not None and row.parent_id in threads:
-            threads[row.parent_id].replies.append(row)
+        view = CommentView(**row._mapping, author=authors[row.author_id],
+                           municipality=municipalities.get(row.municipality_id))
+        if view.parent_id is None:
+            threads[view.id] = Thread(view)
+        else:
+            replies.append(view)
+    for view in replies:
+        if view.parent_id in threads:
+            threads[view.parent_id].replies.append(view)
     by_section: dict[int | None, list[Thread]] = {}
     for thread in threads.values():
         comment = thread.comment

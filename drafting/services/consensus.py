@@ -128,7 +128,10 @@ def evaluate(
     )
 
 
-def current_status(response) -> ConsensusStatus:
+_UNKNOWN = object()
+
+
+def current_status(response, version=_UNKNOWN) -> ConsensusStatus:
     """Evaluate the rule for a stored response (joined participants, current positions)."""
     from sqlalchemy import select
 
@@ -136,7 +139,8 @@ def current_status(response) -> ConsensusStatus:
     from ..models import Position, Version
     from .queries import joined_participations, latest_version
 
-    version = latest_version(response)
+    if version is _UNKNOWN:
+        version = latest_version(response)
     participants = [
         ParticipantState(p.municipality_id, p.municipality.name)
         for p in joined_participations(response)

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..database import lock_for_update
 from ..extensions import db
-from ..models import JointResponse, Participation, ParticipationStatus, Version
+from ..models import Cooperation, JointResponse, Membership, Participation, ParticipationStatus, Version
 from .errors import NotFound
 
 
 def get_response(response_id: int, *, for_update: bool = False) -> JointResponse:
     """Load a response, optionally locking its row so concurrent writers queue up."""
-    statement = select(JointResponse).where(JointResponse.id == response_id)
+    # What every page about a response shows, loaded up front in a fixed number of queries.
+    statement = select(JointResponse).where(JointResponse.id == response_id).options(
+        joinedload(JointResponse.consultation),
+        joinedload(JointResponse.cooperation)
+        .selectinload(Cooperation.memberships).joinedload(Membership.municipality),
+        selectinload(JointResponse.participations).joinedload(Participation.municipality),
+    )
     if for_update:
         statement = lock_for_update(statement).execution_options(populate_existing=True)
     response = db.session.scalars(statement).first()
@@ -23,7 +30,8 @@ def get_response(response_id: int, *, for_update: bool = False) -> JointResponse
 
 def latest_version(response: JointResponse) -> Version | None:
     return db.session.scalars(
-        select(Version).where(Version.response_id == response.id).order_by(Version.number.desc()).limit(1)
+        select(Version).options(joinedload(Version.published_by))
+        .where(Version.response_id == response.id).order_by(Version.number.desc()).limit(1)
     ).first()
 
 

@@ -240,12 +240,15 @@ def add_comment(response_id: int, section_id: int):
     return render_template("responses/show.html", **context), 400
 
 
-@bp.post("/comments/<int:comment_id>/replies")
+@bp.route("/comments/<int:comment_id>/replies", methods=["GET", "POST"])
 @login_required
 def reply(response_id: int, comment_id: int):
-    response = load_response(response_id, for_update=True)
+    response = load_response(response_id, for_update=request.method == "POST")
     comment = comment_service.get_comment(response, comment_id)
     form = ReplyForm()
+    if request.method == "GET":
+        ensure(current_user, Action.COMMENT, response)
+        return render_template("drafting/reply.html", response=response, comment=comment, form=form)
     if form.validate_on_submit():
         try:
             created = comment_service.reply(comment, current_user, form.body.data)

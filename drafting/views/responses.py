@@ -8,6 +8,7 @@ import io
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -44,6 +45,8 @@ from ..services.errors import DomainError
 from ..services.queries import latest_version
 from ..templating import FOCUS_AREA_LABELS
 from .common import commit, load_response
+
+EDITABLE = {s.value for s in stages.EDITABLE_STAGES}
 
 bp = Blueprint("responses", __name__)
 
@@ -125,7 +128,7 @@ def response_page_context(response: JointResponse) -> dict:
     municipality_filter = request.args.get("municipality", type=int)
     comment_state = request.args.get("comments") if request.args.get("comments") in ("open", "resolved") else None
     threads = comment_threads(response, municipality_id=municipality_filter, state=comment_state)
-    status = consensus.current_status(response)
+    status = consensus.current_status(response, version)
     positions = {}
     if version is not None:
         for position in db.session.scalars(select(Position).where(
@@ -154,6 +157,10 @@ def response_page_context(response: JointResponse) -> dict:
         "participations": sorted(response.participations, key=lambda p: p.municipality.name),
         "municipality_filter": municipality_filter, "comment_state": comment_state,
         "sent_form": SentForm(),
+        # Decided once per page, not once per comment.
+        "may_comment": can(current_user, Action.COMMENT, response) and response.stage in EDITABLE,
+        "may_decide": can(current_user, Action.DECIDE_SUGGESTION, response) and response.stage in EDITABLE,
+        "csrf": generate_csrf(),
     }
 
 
