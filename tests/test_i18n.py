@@ -1,0 +1,150 @@
+"""Swedish by default, English on request: the language switch and the English catalog."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from tests.conftest import login
+
+EN_PO = Path(__file__).resolve().parent.parent / "drafting" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+
+# Common Swedish UI words that must not be left in the navigation once English is chosen.
+SWEDISH_NAV_WORDS = ["Översikt", "Aviseringar", "Mitt konto", "Logga ut", "Versioner"]
+
+NAV_RE = re.compile(r"<nav\b.*?</nav>", re.S)
+PLACEHOLDER_RE = re.compile(r"%\([^)]+\)[sd]|%[sd]")
+
+
+def _switch_to_english(client, next_url: str = "/"):
+    response = client.post("/language", data={"lang-locale": "en", "next": next_url})
+    assert response.status_code == 302
+    assert response.headers["Location"] == next_url
+    return response
+
+
+def _navigation(html: str) -> str:
+    navs = NAV_RE.findall(html)
+    assert navs, "no <nav> on the page"
+    return "\n".join(navs)
+
+
+def test_login_page_is_swedish_by_default(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="sv"' in page
+    assert "Logga in" in page
+    assert "Log in" not in page
+
+
+def test_language_switch_before_login_translates_the_login_page(client):
+    _switch_to_english(client, "/login")
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="en"' in page
+    assert "<h1>Log in</h1>" in page
+    assert "Email address" in page and "Password" in page
+    assert "Logga in" not in page
+
+
+def test_dashboard_in_english(client, demo):
+    assert login(client, "koordinator@example.se").status_code == 302
+    _switch_to_english(client, "/")
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'lang="en"' in page
+    assert "<h1>Joint responses</h1>" in page
+    assert "<h2>In progress</h2>" in page
+    assert ">Deadline<" in page and ">Stage<" in page
+    assert "Draft" in page  # stage badge of the demo response
+    nav = _navigation(page)
+    for english in ["Overview", "Notifications", "My account", "Log out"]:
+        assert english in nav
+    for swedish in SWEDISH_NAV_WORDS:
+        assert swedish not in nav, swedish
+    assert "Change language" in page
+
+
+def test_demo_response_page_in_english(client, demo):
+    assert login(client, "koordinator@example.se").status_code == 302
+    _switch_to_english(client, "/")
+    response = client.get(f"/responses/{demo.id}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'lang="en"' in page
+    for heading in ["Working draft (not yet published)", "Current status", "Coordinator"]:
+        assert heading in page, heading
+    assert "Reference number" in page
+    assert "No version has been published yet." in page
+    nav = _navigation(page)
+    for english in ["Text and comments", "Positions", "Versions", "Edit draft", "Audit log"]:
+        assert english in nav, english
+    for swedish in SWEDISH_NAV_WORDS:
+        assert swedish not in nav, swedish
+
+
+def test_official_keeps_english_in_a_new_session(app, demo):
+    first = app.test_client()
+    assert login(first, "tjansteman.lund@example.se").status_code == 302
+    _switch_to_english(first, "/")
+
+    second = app.test_client()  # new session: the choice is remembered on the account
+    assert login(second, "tjansteman.lund@example.se").status_code == 302
+    page = second.get(f"/responses/{demo.id}").get_data(as_text=True)
+    assert 'lang="en"' in page
+    assert "Current status" in page
+    for swedish in SWEDISH_NAV_WORDS:
+        assert swedish not in _navigation(page), swedish
+
+
+def test_switching_back_to_swedish(client, demo):
+    assert login(client, "koordinator@example.se").status_code == 302
+    _switch_to_english(client, "/")
+    client.post("/language", data={"lang-locale": "sv", "next": "/"})
+    page = client.get("/").get_data(as_text=True)
+    assert 'lang="sv"' in page and "Gemensamma yttranden" in page
+
+
+def _english_entries():
+    with EN_PO.open("rb") as f:
+        catalog = read_po(f)
+    return [m for m in catalog if m.id]
+
+
+def test_english_catalog_is_complete_and_keeps_placeholders():
+    entries = _english_entries()
+    assert entries, "the English catalog is empty"
+    problems = []
+    for message in entries:
+        if message.pluralizable:
+            # English has two forms: msgstr[0] pairs with msgid, msgstr[1] with msgid_plural.
+            if len(message.string) != 2 or not all(message.string):
+                problems.append(f"untranslated plural: {message.id!r}")
+                continue
+            pairs = list(zip(message.id, message.string, strict=True))
+        else:
+            pairs = [(message.id, message.string)]
+            if not message.string:
+                problems.append(f"untranslated: {message.id!r}")
+                continue
+        if message.fuzzy:
+            problems.append(f"fuzzy: {message.id!r}")
+        for source, target in pairs:
+            if sorted(PLACEHOLDER_RE.findall(source)) != sorted(PLACEHOLDER_RE.findall(target)):
+                problems.append(f"placeholders differ: {source!r} -> {target!r}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("swedish, english", [
+    ("Förankring", "Review"),
+    ("Sista svarsdag", "Deadline"),
+    ("Diarienummer", "Reference number"),
+    ("Gemensamma yttranden", "Joint responses"),
+])
+def test_glossary_terms(swedish, english):
+    by_id = {m.id: m.string for m in _english_entries()}
+    if swedish not in by_id:
+        pytest.skip(f"{swedish!r} is no longer in the catalog")
+    assert by_id[swedish] == english
