@@ -14,6 +14,8 @@ from .models import Cooperation, Role
 
 
 def init_app(app: Flask) -> None:
+    _register_backup(app)
+
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Load the demo cooperation, its people and a remiss (safe to run twice)."""
@@ -125,6 +127,35 @@ def init_app(app: Flask) -> None:
             data = build_final_docx(assemble.final_document(response), template)
         out_path.write_bytes(data)
         click.echo(f"Wrote {out_path} ({len(data)} bytes).")
+
+
+def _register_backup(app: Flask) -> None:
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(path: Path) -> None:
+        """Write a consistent backup of the database to PATH (safe while the app runs)."""
+        from .backup import BackupError, backup
+
+        try:
+            backup(path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Backup written to {path}.")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_command(path: Path, yes: bool) -> None:
+        """Replace the database's contents with the backup at PATH."""
+        from .backup import BackupError, restore
+
+        if not yes:
+            click.confirm("This replaces everything in the database. Continue?", abort=True)
+        try:
+            restore(path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Database restored from {path}.")
 
 
 def _find_cooperation(name: str) -> Cooperation:

@@ -40,8 +40,11 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def lock_for_update(statement):
-    """Add FOR UPDATE where the database supports it (SQLite already serializes writers)."""
+def lock_for_update(statement, of=None):
+    """Add FOR UPDATE [OF table] where supported (SQLite already serializes writers).
+
+    `of` names the row to lock when eager loads add outer joins, which PostgreSQL cannot lock.
+    """
     if db.engine.dialect.name == "sqlite":
         return statement
-    return statement.with_for_update()
+    return statement.with_for_update(of=of)

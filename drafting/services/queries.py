@@ -7,7 +7,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..database import lock_for_update
 from ..extensions import db
-from ..models import Cooperation, JointResponse, Membership, Participation, ParticipationStatus, Version
+from ..models import (
+    Cooperation,
+    JointResponse,
+    Membership,
+    Participation,
+    ParticipationStatus,
+    Version,
+)
 from .errors import NotFound
 
 
@@ -21,7 +28,7 @@ def get_response(response_id: int, *, for_update: bool = False) -> JointResponse
         selectinload(JointResponse.participations).joinedload(Participation.municipality),
     )
     if for_update:
-        statement = lock_for_update(statement).execution_options(populate_existing=True)
+        statement = lock_for_update(statement, of=JointResponse).execution_options(populate_existing=True)
     response = db.session.scalars(statement).first()
     if response is None:
         raise NotFound("Yttrandet finns inte.")
