@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask import Flask, flash, redirect, request, session, url_for
@@ -9,7 +10,9 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .extensions import limiter
 
@@ -36,7 +39,41 @@ def start_authenticated_session() -> None:
     session["auth_at"] = session["seen_at"] = _now()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _clean(values: MultiDict) -> ImmutableMultiDict:
+    return ImmutableMultiDict(
+        [(_CONTROL.sub("", key), _CONTROL.sub("", value)) for key, value in values.items(multi=True)]
+    )
+
+
+def clean_submitted_text() -> None:
+    """Drop control characters from every submitted field before anything reads it.
+
+    PostgreSQL refuses NUL in text, Word cannot hold C0 controls, and no person types them.
+    """
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+        "application/x-www-form-urlencoded", "multipart/form-data",
+    ):
+        if any(_CONTROL.search(key) or _CONTROL.search(value)
+               for key, value in request.form.items(multi=True)):
+            request.form = _clean(request.form)
+    if any(_CONTROL.search(key) or _CONTROL.search(value) for key, value in request.args.items(multi=True)):
+        request.args = _clean(request.args)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """Integer URL parts that fit the database's INTEGER: larger ids are simply not found."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(clean_submitted_text)
     app.session_interface = SessionInterface()
     hops = int(app.config.get("PROXY_FIX_X_FOR", 0) or 0)
     if hops:

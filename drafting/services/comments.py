@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
@@ -68,6 +69,9 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
             raise InvalidInput(_("Markera det stycke som förslaget ska ersätta."))
         if len(suggested_text) > MAX_COMMENT_CHARS:
             raise InvalidInput(_("Förslaget är för långt."))
+    duplicate = _recent_duplicate(response, user, section, body.strip(), exact, suggested_text)
+    if duplicate is not None:
+        return duplicate  # a resubmitted form: the comment is already there
     comment = Comment(
         response_id=response.id, section_id=section.id, version_id=version.id if version else None,
         author_id=user.id, municipality_id=user.municipality_id, body=body.strip(), body_html=html,
@@ -83,6 +87,19 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
                  summary=_("Ny %(kind)s på ”%(heading)s”.", kind=kind, heading=section.heading),
                  details={"comment_id": comment.id, "section_id": section.id})
     return comment
+
+
+DUPLICATE_WINDOW = timedelta(minutes=2)
+
+
+def _recent_duplicate(response: JointResponse, user: User, section: Section, body: str, exact: str,
+                      suggested_text: str | None) -> Comment | None:
+    """The same comment by the same person on the same passage, made moments ago."""
+    return db.session.scalars(select(Comment).where(
+        Comment.response_id == response.id, Comment.section_id == section.id,
+        Comment.author_id == user.id, Comment.parent_id.is_(None), Comment.body == body,
+        Comment.anchor_exact == exact, Comment.created_at >= utcnow() - DUPLICATE_WINDOW,
+    )).first() if suggested_text is None else None
 
 
 def reply(parent: Comment, user: User, body: str) -> Comment:

@@ -21,6 +21,7 @@ from ..rendering import MAX_BODY_CHARS, MarkdownRejected, render_markdown, text_
 from . import anchoring, notifications
 from .audit import record_event
 from .errors import EditConflict, InvalidInput, NotFound
+from .queries import latest_version
 from .stages import ensure_editable, on_version_published
 
 MAX_HEADING_CHARS = 300
@@ -165,6 +166,10 @@ def publish_version(response: JointResponse, user: User, change_note: str) -> Ve
     number = (db.session.scalar(
         select(func.max(Version.number)).where(Version.response_id == response.id)
     ) or 0) + 1
+    if number > 1 and not has_unpublished_changes(response, latest_version(response)):
+        # Also what a double-clicked or resubmitted publish form runs into.
+        raise InvalidInput(_("Inget har ändrats sedan version %(number)d; det finns inget nytt att publicera.",
+                             number=number - 1))
     if number > 1 and not change_note:
         raise InvalidInput(_("Beskriv kort vad som ändrats sedan förra versionen."))
     version = Version(response_id=response.id, number=number,

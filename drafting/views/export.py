@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import JointResponse, Version
 from ..permissions import Action, ensure
 from ..services.audit import record_event
-from ..services.errors import NotFound
+from ..services.errors import DomainError, NotFound
 from .common import commit, load_response
 
 bp = Blueprint("export", __name__, url_prefix="/responses/<int:response_id>/export")
@@ -94,6 +94,20 @@ def review_copy_docx(response_id: int, number: int):
     return _download(data, filename, DOCX_MIMETYPE)
 
 
+def _import_failed(response: JointResponse, message: str):
+    from ..forms import PublishForm, SectionForm, StructureForm
+    from ..services.drafting import working_sections
+
+    flash(message, "error")
+    return render_template(
+        "drafting/draft.html", response=response, sections=working_sections(response),
+        add_form=SectionForm(prefix="new"), publish_form=PublishForm(),
+        structure_form=StructureForm(expected_revision=response.revision),
+        versions=list(db.session.scalars(select(Version).where(Version.response_id == response.id)
+                                         .order_by(Version.number.desc()))),
+    ), 400
+
+
 @bp.post("/import")
 @login_required
 def import_docx(response_id: int):
@@ -104,21 +118,24 @@ def import_docx(response_id: int):
     ensure(current_user, Action.EDIT_DRAFT, response)
     upload = request.files.get("document")
     if upload is None or not upload.filename:
-        flash(_("Välj en Word-fil (.docx) att läsa in."), "error")
-        return redirect(url_for("drafting.draft", response_id=response.id))
+        return _import_failed(response, _("Välj en Word-fil (.docx) att läsa in."))
     if not upload.filename.lower().endswith(".docx"):
-        flash(_("Filen måste vara ett Word-dokument i formatet .docx."), "error")
-        return redirect(url_for("drafting.draft", response_id=response.id)), 303
+        return _import_failed(response, _("Filen måste vara ett Word-dokument i formatet .docx."))
     try:
         # Section headings are Heading 1 and their Markdown '#' exports as Heading 2: round-trip.
         sections = import_sections(upload.read(), subheading_level=1)
     except DocxImportError as error:
-        flash(str(error), "error")
-        return redirect(url_for("drafting.draft", response_id=response.id)), 303
+        return _import_failed(response, str(error))
+    if not sections:
+        return _import_failed(response, _("Word-filen innehåller ingen text att läsa in."))
     if working_sections(response):
-        flash(_("Utkastet har redan avsnitt. Inläsningen lägger till avsnitten sist."), "info")
-    for heading, body in sections:
-        add_section(response, current_user, heading or _("Utan rubrik"), body)
+        flash(_("Utkastet hade redan avsnitt; de inlästa avsnitten ligger sist."), "info")
+    try:
+        for heading, body in sections:
+            add_section(response, current_user, heading or _("Utan rubrik"), body)
+    except DomainError as error:
+        db.session.rollback()
+        return _import_failed(load_response(response_id), error.message)
     record_event("draft_imported", current_user, response=response,
                  summary=_("Läste in %(n)d avsnitt från %(file)s.", n=len(sections), file=upload.filename))
     commit()
