@@ -36,7 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from .views import admin, drafting, export, reports, responses, review
+    from .views import admin, api, drafting, export, reports, responses, review, tokens
     from .views import auth as auth_views
 
     for blueprint in (
@@ -47,6 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         reports.bp,
         export.bp,
         admin.bp,
+        api.bp,
+        tokens.bp,
     ):
         app.register_blueprint(blueprint)
     return app

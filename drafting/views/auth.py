@@ -20,6 +20,7 @@ from ..forms import ChangePasswordForm, LanguageForm, LoginForm
 from ..security import login_limits, start_authenticated_session
 from ..services.audit import record_event
 from .common import commit, safe_next_url
+from .tokens import token_context
 
 bp = Blueprint("auth", __name__)
 
@@ -74,7 +75,8 @@ def profile():
         user = current_user._get_current_object()
         if not user.check_password(form.current_password.data):
             form.current_password.errors.append(_("Det nuvarande lösenordet stämmer inte."))
-            return render_template("auth/profile.html", form=form, language_form=language_form), 400
+            return render_template("auth/profile.html", form=form, language_form=language_form,
+                                   **token_context(current_user)), 400
         user.set_password(form.new_password.data, current_app.config.get("PASSWORD_HASH_METHOD"))
         renew_session_nonce(user)
         record_event("password_changed", user)
@@ -84,7 +86,8 @@ def profile():
         flash(_("Lösenordet är bytt. Andra inloggningar har loggats ut."), "success")
         return redirect(url_for("auth.profile"))
     status = 400 if form.errors else 200
-    return render_template("auth/profile.html", form=form, language_form=language_form), status
+    return render_template("auth/profile.html", form=form, language_form=language_form,
+                           **token_context(current_user)), status
 
 
 @bp.post("/language")

@@ -228,6 +228,7 @@ def answer_invitation(response_id: int):
 @login_required
 def step_aside(response_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.STEP_ASIDE, response)
     form = ReasonForm(prefix="aside")
     if not form.validate_on_submit():
         flash(_("Ange ett skäl till att kommunen avstår."), "error")

@@ -1,0 +1,140 @@
+"""Access control proven over every page route × role × own/other municipality × own/other cooperation.
+
+The route list comes from the app's URL map, so a new route is covered (or fails loudly) by itself.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from drafting.models import AuditEvent, Comment, Cooperation, Role
+from drafting.permissions import Action, can
+from drafting.services import comments, drafting, people, responses
+from tests.conftest import coordinator, municipality, official, user_by_email
+
+# Which permission each state-changing page route needs (None: any logged-in user, own data only).
+POST_ACTIONS: dict[str, Action | None] = {
+    "drafting.add_section": Action.EDIT_DRAFT,
+    "drafting.edit_section": Action.EDIT_DRAFT,
+    "drafting.move_section": Action.EDIT_DRAFT,
+    "drafting.remove_section": Action.EDIT_DRAFT,
+    "drafting.publish": Action.PUBLISH_VERSION,
+    "drafting.add_comment": Action.COMMENT,
+    "drafting.reply": Action.COMMENT,
+    "drafting.resolve": Action.COMMENT,
+    "drafting.decide_suggestion": Action.DECIDE_SUGGESTION,
+    "export.import_docx": Action.EDIT_DRAFT,
+    "responses.invite": Action.MANAGE_PARTICIPANTS,
+    "responses.answer_invitation": Action.ANSWER_INVITATION,
+    "responses.step_aside": Action.STEP_ASIDE,
+    "responses.withdraw": Action.CHANGE_STAGE,
+    "responses.record_sent": Action.CHANGE_STAGE,
+    "review.record_position": Action.RECORD_POSITION,
+    "review.sign_off": Action.SIGN_OFF,
+}
+OWN_DATA_POSTS = {"auth.login", "auth.logout", "auth.profile", "auth.set_language", "reports.mark_read",
+                  "tokens.create", "tokens.revoke", "responses.new_response",
+                  "admin.add_municipality", "admin.add_user", "admin.upload_template"}
+PUBLIC = {"auth.login", "auth.set_language", "static"}
+
+PEOPLE = {
+    "coordinator": "koordinator@example.se",
+    "admin": "admin@example.se",
+    "official-joined": "tjansteman.lund@example.se",
+    "official-not-invited": "tjansteman.vellinge@example.se",
+    "director-joined": "direktor.lund@example.se",
+    "director-invited": "direktor.malmo@example.se",
+    "outsider": "ks@helsingborg.example.se",
+}
+
+
+@pytest.fixture
+def world(app, db, demo):
+    responses.invite(demo, coordinator(), [municipality("Lund").id, municipality("Malmö").id])
+    responses.answer_invitation(demo, official("Lund"), join=True)
+    drafting.publish_version(demo, coordinator(), "")
+    section = drafting.working_sections(demo)[0]
+    comment = comments.add_comment(demo, official("Lund"), section, "En kommentar")
+    other = Cooperation(name="Familjen Helsingborg")
+    db.session.add(other)
+    db.session.flush()
+    people.add_municipality(other, None, "Helsingborg")
+    people.create_user(email=PEOPLE["outsider"], name="Utomstående", password="losenord-123",
+                       cooperation=other, role=Role.COORDINATOR)
+    ids = {"response_id": demo.id, "section_id": section.id, "comment_id": comment.id, "number": 1,
+           "cooperation_id": demo.cooperation_id, "token_id": 1}
+    db.session.commit()
+    return ids
+
+
+def page_rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.rule.startswith("/api/"):
+            continue
+        yield rule
+
+
+def build(rule, ids) -> str:
+    return rule.build({name: ids[name] for name in rule.arguments}, append_unknown=False)[1]
+
+
+def login_as(app, who: str):
+    client = app.test_client()
+    if who != "anonymous":
+        password = "losenord-123" if who == "outsider" else "demo-losenord"
+        assert client.post("/login", data={"email": PEOPLE[who], "password": password}).status_code == 302
+    return client
+
+
+def audit_count(db) -> int:
+    db.session.expire_all()
+    count = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    db.session.commit()
+    return count
+
+
+@pytest.mark.parametrize("who", ["anonymous", *PEOPLE])
+def test_every_page_route(app, db, world, who):
+    client = login_as(app, who)
+    response_scoped_failures = []
+    for rule in page_rules(app):
+        url = build(rule, world)
+        scoped = "response_id" in rule.arguments or "cooperation_id" in rule.arguments
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            if rule.endpoint == "auth.logout":
+                continue  # would end this client's session mid-test; covered in test_http
+            before = audit_count(db) if method == "POST" else None
+            result = client.open(url, method=method, data={})
+            status = result.status_code
+            where = f"{who} {method} {url} -> {status}"
+            assert status < 500, where
+            if who == "anonymous":
+                if rule.endpoint not in PUBLIC:
+                    assert status == 302 and "/login" in result.headers["Location"], where
+                continue
+            if who == "outsider" and scoped:
+                assert status in (403, 404), where
+                response_scoped_failures.append(where)
+            if method == "POST" and rule.endpoint not in OWN_DATA_POSTS:
+                assert rule.endpoint in POST_ACTIONS, f"new POST route without a permission: {rule.endpoint}"
+                action = POST_ACTIONS[rule.endpoint]
+                db.session.expire_all()
+                from drafting.services.queries import get_response
+
+                allowed = can(user_by_email(PEOPLE[who]), action, get_response(world["response_id"]))
+                db.session.commit()
+                if not allowed:
+                    assert status in (400, 403, 404, 409), where
+                    assert audit_count(db) == before, f"{where} changed something without permission"
+    if who == "outsider":
+        assert response_scoped_failures  # the outsider really was tried on scoped routes
+
+
+def test_guessing_ids_of_another_cooperation_reveals_nothing(app, db, world):
+    client = login_as(app, "outsider")
+    for response_id in range(1, 6):
+        assert client.get(f"/responses/{response_id}").status_code == 404
+        assert client.get(f"/responses/{response_id}/export/final.docx").status_code == 404
+        assert client.get(f"/responses/{response_id}/audit.csv").status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
