@@ -19,7 +19,13 @@ from ..models import (
     utcnow,
 )
 from ..permissions import Action, ensure
-from ..rendering import MAX_COMMENT_CHARS, MarkdownRejected, render_plain_comment, text_content
+from ..rendering import (
+    MAX_COMMENT_CHARS,
+    MarkdownRejected,
+    render_plain_comment,
+    strip_control_chars,
+    text_content,
+)
 from . import anchoring
 from .audit import record_event
 from .errors import Conflict, InvalidInput, NotFound
@@ -28,7 +34,7 @@ from .stages import ensure_editable
 
 
 def _render_comment(body: str) -> str:
-    body = body.strip()
+    body = strip_control_chars(body).strip()
     if not body:
         raise InvalidInput(_("Skriv en kommentar."))
     if len(body) > MAX_COMMENT_CHARS:
@@ -74,7 +80,8 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
         return duplicate  # a resubmitted form: the comment is already there
     comment = Comment(
         response_id=response.id, section_id=section.id, version_id=version.id if version else None,
-        author_id=user.id, municipality_id=user.municipality_id, body=body.strip(), body_html=html,
+        author_id=user.id, municipality_id=user.municipality_id,
+        body=strip_control_chars(body).strip(), body_html=html,
         anchor_exact=exact, anchor_prefix=prefix, anchor_suffix=suffix, anchor_state=state.value,
         suggested_text=suggested_text,
         suggestion_state=SuggestionState.OPEN.value if suggested_text is not None else None,

@@ -17,7 +17,13 @@ from ..models import (
     VersionSection,
 )
 from ..permissions import Action, ensure
-from ..rendering import MAX_BODY_CHARS, MarkdownRejected, render_markdown, text_content
+from ..rendering import (
+    MAX_BODY_CHARS,
+    MarkdownRejected,
+    render_markdown,
+    strip_control_chars,
+    text_content,
+)
 from . import anchoring, notifications
 from .audit import record_event
 from .errors import EditConflict, InvalidInput, NotFound
@@ -59,6 +65,7 @@ def _clean_heading(heading: str) -> str:
 
 
 def _new_revision(section: Section, user: User, heading: str, body: str, note: str = "") -> SectionRevision:
+    body = strip_control_chars(body)  # PostgreSQL refuses NUL; Word cannot hold C0 controls
     number = (section.current_revision.number + 1) if section.current_revision else 1
     revision = SectionRevision(section_id=section.id, number=number, heading=heading, body=body,
                                body_html=_render(body), author_id=user.id, note=note)
