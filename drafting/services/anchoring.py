@@ -14,13 +14,14 @@ Offsets are Python string indices (code points) into the plain text from
 
 from __future__ import annotations
 
-import difflib
 import re
 import time
 from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from os.path import commonprefix
+
+from .textdiff import BoundedMatcher, OverBudget
 
 CONTEXT_CHARS = 32
 FUZZY_THRESHOLD = 0.75
@@ -246,7 +247,7 @@ def _locate_fuzzy(text: str, quote: TextQuote) -> Anchor | None:
             if candidate and (best is None or candidate[0] > best[0]):
                 if _plausible(candidate, needle, haystack, prefix, suffix, budget):
                     best = candidate
-        except _OverBudget:
+        except OverBudget:
             break
         if len(done) >= _MAX_WINDOWS or time.perf_counter() > deadline:
             break
@@ -279,29 +280,6 @@ def _pieces(needle: str) -> list[tuple[int, str]]:
             for offset in range(0, len(needle) - length + 1, length)][:count]  # fmt: skip
 
 
-class _OverBudget(Exception):
-    """Internal: the approximate-matching work budget is spent."""
-
-
-class _BoundedMatcher(difflib.SequenceMatcher):  # type: ignore[type-arg]
-    """SequenceMatcher that charges its inner-loop work to a shared budget."""
-
-    def __init__(self, a: list[str], b: list[str], budget: list[int]) -> None:
-        super().__init__(None, a, b, autojunk=False)
-        self._budget = budget
-
-    def find_longest_match(
-        self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None
-    ) -> difflib.Match:
-        """Charge the loop's iterations (occurrences of each a-unit in b) before running it."""
-        ahi = len(self.a) if ahi is None else ahi
-        b2j = self.b2j
-        self._budget[0] -= (ahi - alo) + sum(len(b2j.get(unit, ())) for unit in self.a[alo:ahi])
-        if self._budget[0] < 0:
-            raise _OverBudget
-        return super().find_longest_match(alo, ahi, blo, bhi)
-
-
 def _best_alignment(
     needle: str, haystack: str, lo: int, hi: int, budget: list[int]
 ) -> tuple[float, int, int] | None:
@@ -318,7 +296,7 @@ def _best_alignment(
         matches = list(_TOKEN_RE.finditer(window))
         units_b = [m.group() for m in matches]
         offsets = [m.start() for m in matches]
-    blocks = [b for b in _BoundedMatcher(units_a, units_b, budget).get_matching_blocks() if b.size]
+    blocks = [b for b in BoundedMatcher(units_a, units_b, budget).get_matching_blocks() if b.size]
     if not blocks:
         return None
     best: tuple[float, int, int] | None = None
@@ -366,7 +344,7 @@ def _plausible(
     # so also ask for half the words to survive, or for context right next to the span.
     old_words = _WORD_RE.findall(needle)
     new_words = _WORD_RE.findall(haystack[start:end])
-    if _BoundedMatcher(old_words, new_words, budget).ratio() >= 0.5:
+    if BoundedMatcher(old_words, new_words, budget).ratio() >= 0.5:
         return True
     before = haystack[max(0, start - len(prefix) - 1) : start].rstrip()
     after = haystack[end : end + len(suffix) + 1].lstrip()

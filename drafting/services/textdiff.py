@@ -105,10 +105,11 @@ def _diff_tokens(
         out.append(("insert", "".join(mid_b)))
     elif product <= MAX_TOKEN_PRODUCT and budget[0] > 0:
         # Whitespace may extend a match but never anchor one: no alignment on lone spaces.
-        matcher = _BoundedMatcher(mid_a, mid_b, budget)
+        # A lone space may extend a match but never start one.
+        matcher = BoundedMatcher(mid_a, mid_b, budget, str.isspace)
         try:
             opcodes = matcher.get_opcodes()
-        except _OverBudget:
+        except OverBudget:
             opcodes = None
         if opcodes is not None:
             for tag, i1, i2, j1, j2 in opcodes:
@@ -132,26 +133,30 @@ def _diff_tokens(
         out.append(("equal", "".join(a[end_a:])))
 
 
-class _OverBudget(Exception):
-    """Internal: the token-matching work budget of one diff is spent."""
+class OverBudget(Exception):
+    """The matching work budget is spent (shared by diffs and fuzzy anchoring)."""
 
 
-class _BoundedMatcher(difflib.SequenceMatcher):  # type: ignore[type-arg]
-    """SequenceMatcher on tokens that charges its inner-loop work to a shared budget."""
+class BoundedMatcher(difflib.SequenceMatcher):  # type: ignore[type-arg]
+    """SequenceMatcher that charges its inner-loop work to a shared budget.
 
-    def __init__(self, a: list[str], b: list[str], budget: list[int]) -> None:
-        super().__init__(str.isspace, a, b, autojunk=False)
+    difflib's worst case is quadratic; the budget (a one-item list, shared by all matchers of
+    one operation) turns that into a bounded cost, raising OverBudget when it is spent.
+    """
+
+    def __init__(self, a: list[str], b: list[str], budget: list[int], isjunk=None) -> None:
+        super().__init__(isjunk, a, b, autojunk=False)
         self._budget = budget
 
     def find_longest_match(
         self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None
     ) -> difflib.Match:
-        """Charge the loop's iterations (occurrences of each a-token in b) before running it."""
+        """Charge the loop's iterations (occurrences of each a-unit in b) before running it."""
         ahi = len(self.a) if ahi is None else ahi
         b2j = self.b2j
-        self._budget[0] -= (ahi - alo) + sum(len(b2j.get(token, ())) for token in self.a[alo:ahi])
+        self._budget[0] -= (ahi - alo) + sum(len(b2j.get(unit, ())) for unit in self.a[alo:ahi])
         if self._budget[0] < 0:
-            raise _OverBudget
+            raise OverBudget
         return super().find_longest_match(alo, ahi, blo, bhi)
 
 
