@@ -105,3 +105,40 @@ def test_followup_report_counts_sent_responses_and_participation(app, db, demo):
     assert client.get(f"/cooperations/{demo.cooperation_id}/report?year=99999").status_code == 400
     csv_text = client.get(f"/cooperations/{demo.cooperation_id}/report.csv").get_data(as_text=True)
     assert "Höör,1,0,1,0" in csv_text
+
+
+class FakeSMTP:
+    sent: list = []
+
+    def __init__(self, host, port, timeout=None):
+        self.host, self.port = host, port
+
+    def send_message(self, message):
+        FakeSMTP.sent.append(message)
+
+    def quit(self):
+        pass
+
+
+def test_send_reminders_cli_emails_through_smtp_once(app, db, demo, monkeypatch):
+    import drafting.services.notifications as notifications
+
+    join_all(demo)
+    drafting.publish_version(demo, coordinator(), "")
+    deadline = demo.deadline
+    db.session.commit()
+    monkeypatch.setattr(notifications.smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.se")
+    FakeSMTP.sent = []
+    runner = app.test_cli_runner()
+    day = (deadline - timedelta(days=7)).isoformat()
+    result = runner.invoke(args=["send-reminders", "--today", day])
+    assert result.exit_code == 0, result.output
+    recipients = sorted(m["To"] for m in FakeSMTP.sent)
+    # Invitation, version up for review, and the 7-day reminder (nobody has answered yet).
+    assert recipients.count("tjansteman.lund@example.se") == 3
+    assert recipients.count("direktor.lund@example.se") == 1  # the invitation only
+    assert any("7 dagar kvar" in m["Subject"] for m in FakeSMTP.sent)
+    FakeSMTP.sent = []
+    result = runner.invoke(args=["send-reminders", "--today", day])
+    assert FakeSMTP.sent == []  # nothing twice
