@@ -96,3 +96,12 @@ def test_full_path_in_browser(browser_page, live_server, demo):  # noqa: F811
     assert "tillstyrker" in everything and "Snabbare handläggning" in everything
     assert everything.index("Direktör Malmö") < everything.index("Direktör Lund")  # chair first
     assert "Kommunstyrelsen" in everything and "UTKAST" not in everything
+
+    # The review copy of version 1 carries both officials' comments as Word comments.
+    page.get_by_role("link", name="Fler format").click()
+    with page.expect_download() as review_info:
+        page.get_by_role("link", name="Version 1 med kommentarer").click()
+    review_copy = Document(io.BytesIO(open(review_info.value.path(), "rb").read()))
+    authors = sorted(c.author for c in review_copy.comments)
+    assert authors == ["Tjänsteman Lund (Lund)", "Tjänsteman Malmö (Malmö)"]
+    assert any("instämmer i sammanfattningen" in c.text for c in review_copy.comments)
