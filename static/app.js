@@ -44,7 +44,8 @@
 
   function highlight() {
     document.querySelectorAll(".comment[data-anchor-state=anchored]").forEach(function (comment) {
-      var exact = comment.getAttribute("data-exact");
+      var quote = comment.querySelector(".anchor-quote .exact");
+      var exact = quote ? quote.textContent : "";
       var article = comment.closest(".doc-section");
       if (!exact || !article) { return; }
       var body = article.querySelector(".section-body");

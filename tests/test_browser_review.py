@@ -49,6 +49,10 @@ def test_select_a_passage_and_comment_on_it(browser_page, live_server, db, demo)
     comment = page.locator("article.comment").first
     assert "finansieringen måste klargöras" in comment.locator(".anchor-quote").inner_text()
     assert page.locator("mark.anchored").first.inner_text() == "finansieringen måste klargöras"
+    # Resolve it with the per-comment button (it submits the page's shared form, no JS needed).
+    page.locator("article.comment").first.get_by_role("button", name="Markera som löst").click()
+    page.locator("article.comment.resolved").first.wait_for()
+    assert "Löst" in page.locator("article.comment").first.inner_text()
 
 
 def test_conflict_page_keeps_both_texts(browser_page, live_server, db, demo):  # noqa: F811
