@@ -17,6 +17,10 @@ def main() -> int:
     else:
         for line in export_bench.run():
             print(line, flush=True)
+    from . import load
+
+    for line in load.run():
+        print(line, flush=True)
     return 0
 
 

@@ -1,0 +1,427 @@
+"""Many municipalities at once: latency, errors and lost writes under concurrent use.
+
+What is measured, and why:
+
+* ``load``: the app served by gunicorn (4 sync workers) on a fresh PostgreSQL database with
+  the bench data set (40 sections, 5 published versions, 300 comments, response in review).
+  50 simulated users, spread over the 11 municipalities' official accounts, each with its own
+  session and login, loop for ``BENCH_LOAD_SECONDS`` (60) without think time unless
+  ``BENCH_LOAD_THINK_MS`` is set. Each loop picks a weighted action: the response page (most
+  common), the position matrix, the compare page, a new comment on a random section, or a
+  position on the current version. The load generator runs in spawned processes, never in the
+  server's (``BENCH_LOAD_PROCESSES``, 5; ``BENCH_LOAD_USERS``, 50). ``errors`` counts 5xx
+  answers, connection failures and failed logins; ``unexpected`` counts other
+  answers that were not the expected 200 (reads) or 302 (writes). ``lost_writes`` compares the
+  writes the clients saw succeed with the rows found in the database afterwards.
+* ``ceiling_rps``: the same users and the same gunicorn on a trivial page (``/login``,
+  anonymous; ``BENCH_LOAD_CEILING_PATH``) for ``BENCH_LOAD_CEILING_SECONDS`` (15): what this
+  machine, server setup and load generator manage at most, so ``rps`` can be read against it.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+DB_NAME = "yttrande_bench"
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
+PASSWORD = "demo-losenord"
+USERS = 50
+WORKERS = 4
+SECTIONS = 40
+VERSIONS = 5
+COMMENTS = 300
+# Weighted actions of one loop: reading the response page is by far the most common.
+ACTIONS = (("show", 55), ("matrix", 10), ("compare", 10), ("comment", 15), ("position", 10))
+WRITES = {"comment", "position"}
+REQUEST_TIMEOUT = (5.0, 60.0)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a load process needs; plain data, so it pickles into spawned processes."""
+
+    base_url: str
+    response_id: int
+    section_ids: tuple[int, ...]
+    version_number: int
+    emails: tuple[str, ...]
+    body_prefix: str
+    start_at: float
+    seconds: float
+    think_seconds: float = 0.0
+    max_requests: int = 1_000_000
+    ceiling_path: str | None = None  # set: anonymous GETs of this path instead of the mix
+
+
+@dataclass
+class Tally:
+    """What one process saw: latencies per action, statuses, writes that succeeded."""
+
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    unexpected: int = 0
+    comments: int = 0
+    positions: int = 0
+    login_failures: int = 0
+    last_end: float = 0.0
+
+    def merge(self, other: Tally) -> None:
+        for name, values in other.latencies.items():
+            self.latencies.setdefault(name, []).extend(values)
+        for key, count in other.statuses.items():
+            self.statuses[key] = self.statuses.get(key, 0) + count
+        self.errors += other.errors
+        self.unexpected += other.unexpected
+        self.comments += other.comments
+        self.positions += other.positions
+        self.login_failures += other.login_failures
+        self.last_end = max(self.last_end, other.last_end)
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+# --- The load generator (runs in spawned processes) -------------------------------------------
+
+
+def _request(session: requests.Session, plan: Plan, action: str, rng: random.Random,
+             serial: str) -> requests.Response:
+    base = f"{plan.base_url}/responses/{plan.response_id}"
+    if action == "show":
+        return session.get(base, allow_redirects=False, timeout=REQUEST_TIMEOUT)
+    if action == "matrix":
+        return session.get(f"{base}/matrix", allow_redirects=False, timeout=REQUEST_TIMEOUT)
+    if action == "compare":
+        old = rng.randint(1, max(1, plan.version_number - 1))
+        return session.get(f"{base}/compare", params={"from": old, "to": plan.version_number},
+                           allow_redirects=False, timeout=REQUEST_TIMEOUT)
+    if action == "comment":
+        section_id = rng.choice(plan.section_ids)
+        body = f"{plan.body_prefix} {serial}: kan detta förtydligas?"
+        return session.post(f"{base}/sections/{section_id}/comments", data={"body": body},
+                            allow_redirects=False, timeout=REQUEST_TIMEOUT)
+    decision = rng.choices(("approve", "approve_with_note", "object"), (6, 2, 2))[0]
+    note = "" if decision == "approve" else f"{plan.body_prefix} {serial}: finansieringen"
+    return session.post(f"{base}/position",
+                        data={"version_number": plan.version_number, "decision": decision,
+                              "note": note},
+                        allow_redirects=False, timeout=REQUEST_TIMEOUT)
+
+
+def _login(session: requests.Session, plan: Plan, email: str) -> bool:
+    try:
+        answer = session.post(f"{plan.base_url}/login", data={"email": email, "password": PASSWORD},
+                              allow_redirects=False, timeout=REQUEST_TIMEOUT)
+    except requests.RequestException:
+        return False
+    return answer.status_code == 302
+
+
+def _user(plan: Plan, index: int, tally: Tally, lock: threading.Lock) -> None:
+    """One simulated user: log in, wait for the common start, then loop until the deadline."""
+    rng = random.Random(f"{plan.body_prefix}-{index}")
+    names = [name for name, _ in ACTIONS]
+    weights = [weight for _, weight in ACTIONS]
+    local = Tally()
+    with requests.Session() as session:
+        email = plan.emails[index % len(plan.emails)] if plan.emails else ""
+        if plan.ceiling_path is None and not _login(session, plan, email):
+            with lock:
+                tally.login_failures += 1
+            return
+        deadline = plan.start_at + plan.seconds
+        # With think time, users arrive spread over one think period rather than all at once.
+        offset = rng.uniform(0, plan.think_seconds) if plan.think_seconds else 0.0
+        time.sleep(max(0.0, plan.start_at + offset - time.time()))
+        for number in range(plan.max_requests):
+            if time.time() >= deadline:
+                break
+            action = "ceiling" if plan.ceiling_path else rng.choices(names, weights)[0]
+            serial = f"u{index}-n{number}-{uuid.uuid4().hex[:8]}"
+            started = time.perf_counter()
+            try:
+                if plan.ceiling_path:
+                    answer = session.get(plan.base_url + plan.ceiling_path, allow_redirects=False,
+                                         timeout=REQUEST_TIMEOUT)
+                else:
+                    answer = _request(session, plan, action, rng, serial)
+                status = answer.status_code
+            except requests.RequestException:
+                status = 0
+            elapsed = (time.perf_counter() - started) * 1000
+            local.last_end = time.time()
+            local.latencies.setdefault(action, []).append(elapsed)
+            key = f"{action}:{status}"
+            local.statuses[key] = local.statuses.get(key, 0) + 1
+            expected = 302 if action in WRITES else 200
+            if status == 0 or status >= 500:
+                local.errors += 1
+            elif status != expected:
+                local.unexpected += 1
+            elif action == "comment":
+                local.comments += 1
+            elif action == "position":
+                local.positions += 1
+            if plan.think_seconds:
+                pause = rng.uniform(0.5, 1.5) * plan.think_seconds
+                time.sleep(max(0.0, min(pause, deadline - time.time())))
+    with lock:
+        tally.merge(local)
+
+
+def drive_process(plan: Plan, indices: list[int]) -> Tally:
+    """Entry point of one spawned load process: one thread per simulated user."""
+    tally, lock = Tally(), threading.Lock()
+    threads = [threading.Thread(target=_user, args=(plan, index, tally, lock), daemon=True)
+               for index in indices]
+    for thread in threads:
+        thread.start()
+    wait = plan.seconds + 5 + 2 * REQUEST_TIMEOUT[1] + max(0.0, plan.start_at - time.time())
+    for thread in threads:
+        thread.join(wait)
+    return tally
+
+
+def _drive(plan: Plan, users: int, processes: int) -> Tally:
+    """Run the users in spawned processes (never in the server's) and merge what they saw."""
+    chunks = [list(range(users))[start::processes] for start in range(processes)]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes) as pool:
+        tallies = pool.starmap(drive_process, [(plan, chunk) for chunk in chunks if chunk])
+    total = Tally()
+    for tally in tallies:
+        total.merge(tally)
+    return total
+
+
+# --- Database, data set and server ------------------------------------------------------------
+
+
+def _recreate_database(drop_only: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        if not drop_only:
+            connection.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+@dataclass(frozen=True)
+class Built:
+    response_id: int
+    section_ids: tuple[int, ...]
+    version_number: int
+    emails: tuple[str, ...]
+
+
+def _build() -> Built:
+    """Migrate the fresh database and build the data set in it (cheap password hashes)."""
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from drafting import create_app
+    from drafting.extensions import db
+    from drafting.models import User
+    from drafting.services import drafting
+    from drafting.services.queries import latest_version
+
+    from . import dataset
+
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        upgrade(directory=str(Path(app.root_path) / "migrations"))
+        response = dataset.build(sections=SECTIONS, versions=VERSIONS, comments=COMMENTS)
+        version = latest_version(response)
+        assert response.stage == "review" and version is not None, response.stage
+        built = Built(
+            response_id=response.id,
+            section_ids=tuple(s.id for s in drafting.working_sections(response)),
+            version_number=version.number,
+            emails=tuple(db.session.scalars(select(User.email).where(
+                User.email.like("tjansteman.%")).order_by(User.email))),
+        )
+        db.session.remove()
+        db.engine.dispose()
+    return built
+
+
+def _count_rows(response_id: int, body_prefix: str) -> tuple[int, int]:
+    """Bench comments (by their body prefix) and all positions of the response."""
+    import psycopg
+
+    with psycopg.connect(DATABASE_URL) as connection:
+        comments = connection.execute(
+            "SELECT count(*) FROM \"comment\" WHERE response_id = %s AND body LIKE %s",
+            (response_id, body_prefix + "%")).fetchone()
+        positions = connection.execute(
+            "SELECT count(*) FROM \"position\" WHERE response_id = %s", (response_id,)).fetchone()
+    return int(comments[0]), int(positions[0])  # type: ignore[index]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DRAFTING_")}
+    env.update({
+        "DATABASE_URL": DATABASE_URL,
+        "DRAFTING_SECRET_KEY": "bench",
+        "DRAFTING_WTF_CSRF_ENABLED": "false",
+        "DRAFTING_LOGIN_LIMIT_ACCOUNT_ADDRESS": "100000 per hour",
+        "DRAFTING_LOGIN_LIMIT_ACCOUNT": "100000 per hour",
+        "DRAFTING_LOGIN_LIMIT_ADDRESS": "100000 per hour",
+    })
+    env.pop("REDIS_URL", None)
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(WORKERS),
+             "--bind", f"127.0.0.1:{port}", "drafting:create_app()"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}: see {log}")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
+                return server
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    _stop_server(server)
+    raise RuntimeError(f"gunicorn did not answer within 60 s: see {log}")
+
+
+def _stop_server(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+# --- The bench ---------------------------------------------------------------------------------
+
+
+def run() -> list[str]:
+    users = int(_env_float("BENCH_LOAD_USERS", USERS))
+    seconds = _env_float("BENCH_LOAD_SECONDS", 60)
+    ceiling_seconds = _env_float("BENCH_LOAD_CEILING_SECONDS", 15)
+    # Officials read before they act: 5 s between a user's requests by default. The saturated
+    # run below (no pause) shows where this 2-core machine tops out.
+    think = _env_float("BENCH_LOAD_THINK_MS", 5000) / 1000
+    saturated_seconds = _env_float("BENCH_LOAD_SATURATED_SECONDS", 30)
+    processes = max(1, min(users, int(_env_float("BENCH_LOAD_PROCESSES", 5))))
+    ceiling_path = os.environ.get("BENCH_LOAD_CEILING_PATH", "/login")
+    prefix = f"bench-load-{uuid.uuid4().hex[:12]}"
+
+    _recreate_database()
+    workdir = Path(tempfile.mkdtemp(prefix="yttrande-load-"))
+    log = workdir / "gunicorn.log"
+    server = None
+    try:
+        built = _build()
+        _, positions_before = _count_rows(built.response_id, prefix)
+        port = _free_port()
+        server = _start_server(port, log)
+        plan = Plan(base_url=f"http://127.0.0.1:{port}", response_id=built.response_id,
+                    section_ids=built.section_ids, version_number=built.version_number,
+                    emails=built.emails, body_prefix=prefix, start_at=time.time() + 8,
+                    seconds=seconds, think_seconds=think)
+        tally = _drive(plan, users, processes)
+        comments_found, positions_after = _count_rows(built.response_id, prefix)
+        saturated = None
+        if saturated_seconds > 0:
+            saturated_prefix = prefix + "-sat"
+            saturated_plan = Plan(base_url=plan.base_url, response_id=built.response_id,
+                                  section_ids=built.section_ids, version_number=built.version_number,
+                                  emails=built.emails, body_prefix=saturated_prefix,
+                                  start_at=time.time() + 8, seconds=saturated_seconds,
+                                  think_seconds=0)
+            saturated = _drive(saturated_plan, users, processes)
+            saturated_comments, positions_now = _count_rows(built.response_id, saturated_prefix)
+        ceiling_plan = Plan(base_url=plan.base_url, response_id=0, section_ids=(),
+                            version_number=0, emails=(), body_prefix=prefix,
+                            start_at=time.time() + 5, seconds=ceiling_seconds,
+                            ceiling_path=ceiling_path)
+        ceiling = _drive(ceiling_plan, users, processes)
+    finally:
+        if server is not None:
+            _stop_server(server)
+        _recreate_database(drop_only=True)
+    server_log = log.read_text(errors="replace")
+    all_times = [value for values in tally.latencies.values() for value in values]
+    elapsed = max(seconds, tally.last_end - plan.start_at)
+    ceiling_count = sum(len(values) for values in ceiling.latencies.values())
+    ceiling_elapsed = max(ceiling_seconds, ceiling.last_end - ceiling_plan.start_at)
+    reads = sum(len(tally.latencies.get(name, [])) for name in ("show", "matrix", "compare"))
+    writes = sum(len(tally.latencies.get(name, [])) for name in WRITES)
+    line: dict[str, object] = {
+        "name": "load", "users": users, "seconds": round(elapsed, 1),
+        "rps": round(len(all_times) / elapsed, 1),
+        "p50_ms": round(statistics.median(all_times), 1) if all_times else None,
+        "p95_ms": round(_percentile(all_times, 0.95), 1) if all_times else None,
+        "errors": tally.errors + tally.login_failures,
+        "lost_writes": (tally.comments - comments_found)
+        + (tally.positions - (positions_after - positions_before)),
+        "ceiling_rps": round(ceiling_count / ceiling_elapsed, 1),
+        "reads": reads, "writes": writes, "comments": tally.comments,
+        "positions": tally.positions, "unexpected": tally.unexpected,
+        "login_failures": tally.login_failures, "ceiling_errors": ceiling.errors,
+        "server_exceptions": server_log.count("Traceback"), "think_ms": round(think * 1000),
+    }
+    for name, _ in ACTIONS:
+        values = tally.latencies.get(name, [])
+        if values:
+            line[f"{name}_p50_ms"] = round(statistics.median(values), 1)
+            line[f"{name}_p95_ms"] = round(_percentile(values, 0.95), 1)
+    if tally.unexpected or tally.errors:
+        odd = {key: count for key, count in sorted(tally.statuses.items())
+               if not key.endswith((":200", ":302"))}
+        print(f"load: unexpected answers {odd}; server log {log}", file=sys.stderr)
+    lines = [json.dumps(line)]
+    if saturated is not None:
+        times = [value for values in saturated.latencies.values() for value in values]
+        span = max(saturated_seconds, saturated.last_end - saturated_plan.start_at)
+        lines.append(json.dumps({
+            "name": "load_saturated", "users": users, "seconds": round(span, 1),
+            "rps": round(len(times) / span, 1),
+            "p50_ms": round(statistics.median(times), 1) if times else None,
+            "p95_ms": round(_percentile(times, 0.95), 1) if times else None,
+            "errors": saturated.errors + saturated.login_failures,
+            "lost_writes": (saturated.comments - saturated_comments)
+            + (saturated.positions - (positions_now - positions_after)),
+            "think_ms": 0,
+        }))
+    return lines
