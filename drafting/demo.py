@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Cooperation, FocusArea, JointResponse, Municipality, Role, User
+from .models import Cooperation, FocusArea, Municipality, Role
 from .services import drafting, people, responses
 
 DEMO_PASSWORD = "demo-losenord"
@@ -92,11 +92,3 @@ def seed_demo(today: date | None = None) -> bool:
         drafting.add_section(response, coordinator, heading, body)
     db.session.flush()
     return True
-
-
-def demo_users() -> list[User]:
-    return list(db.session.scalars(select(User).order_by(User.email)))
-
-
-def demo_response() -> JointResponse | None:
-    return db.session.scalars(select(JointResponse).order_by(JointResponse.id)).first()

@@ -19,18 +19,6 @@ from .errors import Conflict, InvalidInput
 from .queries import joined_participations, latest_version
 
 EDITABLE_STAGES = {Stage.DRAFT, Stage.REVIEW, Stage.CONSENSUS}
-FROZEN_STAGES = {Stage.SIGNED, Stage.SENT, Stage.WITHDRAWN}
-
-STAGE_LABELS = {
-    Stage.DRAFT: "Utkast",
-    Stage.REVIEW: "Förankring",
-    Stage.CONSENSUS: "Samsyn",
-    Stage.SIGNED: "Undertecknat",
-    Stage.SENT: "Skickat",
-    Stage.WITHDRAWN: "Återkallat",
-}
-
-
 def stage_of(response: JointResponse) -> Stage:
     return Stage(response.stage)
 
