@@ -138,3 +138,68 @@ def test_guessing_ids_of_another_cooperation_reveals_nothing(app, db, world):
         assert client.get(f"/responses/{response_id}/export/final.docx").status_code == 404
         assert client.get(f"/responses/{response_id}/audit.csv").status_code == 404
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
+
+
+API_POST_ACTIONS = {
+    "api.add_comment": Action.COMMENT,
+    "api.record_position": Action.RECORD_POSITION,
+    "api.sign_off": Action.SIGN_OFF,
+}
+
+
+def valid_body(endpoint: str, ids: dict) -> dict:
+    return {
+        "api.add_comment": {"section_id": ids["section_id"], "body": "Via API"},
+        "api.record_position": {"version_number": 1, "decision": "approve"},
+        "api.sign_off": {"version_number": 1, "deciding_body": "Kommunstyrelsen",
+                         "decision_date": "2026-01-15", "signatory_name": "N", "signatory_title": "T"},
+    }[endpoint]
+
+
+@pytest.mark.parametrize("who", ["anonymous", *PEOPLE])
+def test_every_api_route(app, db, world, who):
+    from drafting.services.tokens import create_token
+
+    headers = {}
+    if who != "anonymous":
+        _, plaintext = create_token(user_by_email(PEOPLE[who]), "matris")
+        db.session.commit()
+        headers = {"Authorization": f"Bearer {plaintext}"}
+    client = app.test_client()
+    rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")]
+    assert rules
+    for rule in rules:
+        url = build(rule, world)
+        scoped = "response_id" in rule.arguments or "cooperation_id" in rule.arguments
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            before = audit_count(db) if method == "POST" else None
+            result = client.open(url, method=method, json={} if method == "POST" else None,
+                                 headers=headers)
+            status = result.status_code
+            where = f"{who} {method} {url} -> {status}"
+            assert status < 500, where
+            assert result.is_json or (rule.endpoint == "api.export_docx" and status == 200), where
+            if who == "anonymous":
+                if rule.endpoint != "api.openapi":
+                    assert status == 401, where
+                continue
+            if who == "outsider" and scoped:
+                assert status in (403, 404), where
+            if method == "POST":
+                assert rule.endpoint in API_POST_ACTIONS, f"new API POST without a permission: {rule.endpoint}"
+                # An empty body is never a valid write: nothing may change, whoever asks.
+                assert 400 <= status < 500 and audit_count(db) == before, where
+                # A valid body: only those the permission layer allows may change anything.
+                from drafting.services.queries import get_response
+
+                allowed = can(user_by_email(PEOPLE[who]), API_POST_ACTIONS[rule.endpoint],
+                              get_response(world["response_id"]))
+                db.session.commit()
+                result = client.post(url, json=valid_body(rule.endpoint, world), headers=headers)
+                where = f"{who} POST {url} (valid body) -> {result.status_code}"
+                assert result.status_code < 500, where
+                if not allowed:
+                    assert result.status_code in (403, 404), where
+                    assert audit_count(db) == before, where
+                elif rule.endpoint != "api.sign_off":  # sign-off waits for consensus: 409
+                    assert result.status_code == 201, where
