@@ -161,3 +161,52 @@ def test_key_pages_have_no_axe_violations(browser_page, live_server, db, demo): 
         if violations:
             problems[target + " (koordinator)"] = violations
     assert problems == {}
+
+
+def test_more_pages_have_no_axe_violations_and_work_by_keyboard(browser_page, live_server, db, demo):  # noqa: F811
+    from axe_playwright_python.sync_playwright import Axe
+
+    from drafting.services import drafting
+
+    page, base = browser_page, live_server
+    coop_id = demo.cooperation_id
+    section_id = drafting.working_sections(demo)[0].id
+    response_id = prepare(db, demo)  # commits: nothing may hold SQLite's write lock while browsing
+    axe = Axe()
+
+    # Keyboard only: the skip link comes first, then the login form can be filled and sent.
+    page.goto(f"{base}/login")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.get_by_label("E-postadress").focus()
+    page.keyboard.type("koordinator@example.se")
+    page.keyboard.press("Tab")
+    page.keyboard.type("demo-losenord")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/")
+
+    targets = [
+        f"{base}/responses/{response_id}/compare?from=1&to=1",
+        f"{base}/responses/{response_id}/compare?from=1&to=1&layout=side",
+        f"{base}/responses/{response_id}/sections/{section_id}/edit",
+        f"{base}/responses/{response_id}/export/",
+        f"{base}/responses/{response_id}/versions/1",
+        f"{base}/cooperations/{coop_id}/responses/new",
+        f"{base}/cooperations/{coop_id}/report",
+        f"{base}/notifications",
+        f"{base}/profile",
+        f"{base}/responses/999999",
+    ]
+    problems = {}
+    for target in targets:
+        page.goto(target)
+        violations = [v["id"] for v in axe.run(page).response["violations"]]
+        if violations:
+            problems[target] = violations
+    log_out(page)
+    log_in(page, base, "admin@example.se")
+    page.goto(f"{base}/admin/cooperations/{coop_id}")
+    violations = [v["id"] for v in axe.run(page).response["violations"]]
+    if violations:
+        problems["admin"] = violations
+    assert problems == {}
