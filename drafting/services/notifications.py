@@ -24,6 +24,7 @@ from ..models import (
     User,
     Version,
 )
+from . import consensus
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def consensus_reached(response: JointResponse, version: Version) -> None:
 
 def send_deadline_reminders(today: date) -> int:
     """Remind, 7 and 2 days before the deadline, the municipalities that have not yet answered."""
-    from . import consensus  # local: consensus imports nothing from here, but keep it cheap
+    from .stages import missing_signatures  # stages imports this module: import when used
 
     sent = 0
     responses = db.session.scalars(
@@ -123,7 +124,6 @@ def send_deadline_reminders(today: date) -> int:
         if days_left not in (7, 2):
             continue
         if response.stage == Stage.CONSENSUS.value:
-            from .stages import missing_signatures
             names = set(missing_signatures(response))
             ids = [p.municipality_id for p in response.participations if p.municipality.name in names]
             roles = {Role.DIRECTOR}
