@@ -334,6 +334,20 @@ def _stop_server(server: subprocess.Popen[bytes]) -> None:
 # --- The bench ---------------------------------------------------------------------------------
 
 
+def _headline(name: str, users: int, tally: Tally, plan: Plan, lost_writes: int) -> dict[str, object]:
+    """The figures both load lines share: throughput, latency, errors and lost writes."""
+    times = [value for values in tally.latencies.values() for value in values]
+    elapsed = max(plan.seconds, tally.last_end - plan.start_at)
+    return {
+        "name": name, "users": users, "seconds": round(elapsed, 1),
+        "rps": round(len(times) / elapsed, 1),
+        "p50_ms": round(statistics.median(times), 1) if times else None,
+        "p95_ms": round(_percentile(times, 0.95), 1) if times else None,
+        "errors": tally.errors + tally.login_failures,
+        "lost_writes": lost_writes,
+    }
+
+
 def run() -> list[str]:
     users = int(_env_float("BENCH_LOAD_USERS", USERS))
     seconds = _env_float("BENCH_LOAD_SECONDS", 60)
@@ -381,20 +395,12 @@ def run() -> list[str]:
             _stop_server(server)
         _recreate_database(drop_only=True)
     server_log = log.read_text(errors="replace")
-    all_times = [value for values in tally.latencies.values() for value in values]
-    elapsed = max(seconds, tally.last_end - plan.start_at)
     ceiling_count = sum(len(values) for values in ceiling.latencies.values())
     ceiling_elapsed = max(ceiling_seconds, ceiling.last_end - ceiling_plan.start_at)
     reads = sum(len(tally.latencies.get(name, [])) for name in ("show", "matrix", "compare"))
     writes = sum(len(tally.latencies.get(name, [])) for name in WRITES)
-    line: dict[str, object] = {
-        "name": "load", "users": users, "seconds": round(elapsed, 1),
-        "rps": round(len(all_times) / elapsed, 1),
-        "p50_ms": round(statistics.median(all_times), 1) if all_times else None,
-        "p95_ms": round(_percentile(all_times, 0.95), 1) if all_times else None,
-        "errors": tally.errors + tally.login_failures,
-        "lost_writes": (tally.comments - comments_found)
-        + (tally.positions - (positions_after - positions_before)),
+    lost = (tally.comments - comments_found) + (tally.positions - (positions_after - positions_before))
+    line = _headline("load", users, tally, plan, lost) | {
         "ceiling_rps": round(ceiling_count / ceiling_elapsed, 1),
         "reads": reads, "writes": writes, "comments": tally.comments,
         "positions": tally.positions, "unexpected": tally.unexpected,
@@ -412,16 +418,8 @@ def run() -> list[str]:
         print(f"load: unexpected answers {odd}; server log {log}", file=sys.stderr)
     lines = [json.dumps(line)]
     if saturated is not None:
-        times = [value for values in saturated.latencies.values() for value in values]
-        span = max(saturated_seconds, saturated.last_end - saturated_plan.start_at)
-        lines.append(json.dumps({
-            "name": "load_saturated", "users": users, "seconds": round(span, 1),
-            "rps": round(len(times) / span, 1),
-            "p50_ms": round(statistics.median(times), 1) if times else None,
-            "p95_ms": round(_percentile(times, 0.95), 1) if times else None,
-            "errors": saturated.errors + saturated.login_failures,
-            "lost_writes": (saturated.comments - saturated_comments)
-            + (saturated.positions - (positions_now - positions_after)),
-            "think_ms": 0,
-        }))
+        lost = (saturated.comments - saturated_comments) + (
+            saturated.positions - (positions_now - positions_after))
+        lines.append(json.dumps(
+            _headline("load_saturated", users, saturated, saturated_plan, lost) | {"think_ms": 0}))
     return lines
