@@ -1,17 +1,21 @@
-"""Who may do what: every permission rule of the application, in one place.
+"""Who may do what, and when: every permission rule of the application, in one place.
 
-Permissions answer "may this person, by role and municipality, do this at all?".
-Whether the response's stage allows it now is a domain rule in services/stages.py.
+`can(user, action, response)` answers "may this person do this now?": their role and
+municipality must allow the action (the tables below), and the response's stage must allow
+it (the Stage enum says what each stage allows). `ensure` raises NotAllowed (403) for the
+first and Conflict (409, saying why not now) for the second. Views, templates, services and
+the API all ask here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 
-from .models import Cooperation, JointResponse, ParticipationStatus, Role, User
-from .services.errors import NotAllowed
+from .models import Cooperation, JointResponse, ParticipationStatus, Role, Stage, User
+from .services.errors import Conflict, NotAllowed
 
 
 class Action(StrEnum):
@@ -25,7 +29,8 @@ class Action(StrEnum):
     DECIDE_SUGGESTION = "decide_suggestion"
     RECORD_POSITION = "record_position"
     SIGN_OFF = "sign_off"
-    CHANGE_STAGE = "change_stage"
+    WITHDRAW = "withdraw"
+    RECORD_SENT = "record_sent"
     EXPORT = "export"
 
 
@@ -42,7 +47,8 @@ _COORDINATOR_ACTIONS = {
     Action.MANAGE_PARTICIPANTS,
     Action.COMMENT,
     Action.DECIDE_SUGGESTION,
-    Action.CHANGE_STAGE,
+    Action.WITHDRAW,
+    Action.RECORD_SENT,
     Action.EXPORT,
 }
 # Actions a municipality's people take for their own municipality, by participation status.
@@ -73,8 +79,36 @@ def participation_status(response: JointResponse, municipality_id: int | None) -
     return None
 
 
+# Which stage property allows each action (see Stage in models/responses.py).
+_STAGE_ALLOWS: dict[Action, Callable[[Stage], bool]] = {
+    Action.VIEW: lambda stage: True,
+    Action.EXPORT: lambda stage: True,
+    Action.EDIT_DRAFT: lambda stage: stage.text_is_open,
+    Action.PUBLISH_VERSION: lambda stage: stage.text_is_open,
+    Action.DECIDE_SUGGESTION: lambda stage: stage.text_is_open,
+    Action.COMMENT: lambda stage: stage.discussion_is_open,
+    Action.MANAGE_PARTICIPANTS: lambda stage: stage.participation_is_open,
+    Action.ANSWER_INVITATION: lambda stage: stage.participation_is_open,
+    Action.STEP_ASIDE: lambda stage: stage.participation_is_open,
+    Action.RECORD_POSITION: lambda stage: stage.takes_positions,
+    Action.SIGN_OFF: lambda stage: stage.takes_signoffs,
+    Action.WITHDRAW: lambda stage: stage.can_be_withdrawn,
+    Action.RECORD_SENT: lambda stage: stage.can_be_marked_sent,
+}
+
+
+def stage_allows(action: Action, response: JointResponse) -> bool:
+    """Does the response's stage allow this action now, whoever asks?"""
+    return _STAGE_ALLOWS[action](Stage(response.stage))
+
+
 def can(user: User | None, action: Action, response: JointResponse) -> bool:
-    """May this user take this action on this response, by role and municipality?"""
+    """May this user take this action on this response now (role, municipality and stage)?"""
+    return role_allows(user, action, response) and stage_allows(action, response)
+
+
+def role_allows(user: User | None, action: Action, response: JointResponse) -> bool:
+    """May this user take this action at all, by role and municipality, whatever the stage?"""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     role = user.role_in(response.cooperation_id)
@@ -118,11 +152,51 @@ _DENIED_MESSAGES = {
 }
 
 
+_STAGE_REFUSALS = {
+    Action.RECORD_POSITION: _l("Ställningstaganden tas bara under förankringen, "
+                               "innan yttrandet undertecknas."),
+    Action.SIGN_OFF: _l("Underskrift kan bara ske när samsyn har nåtts om en version "
+                        "och innan yttrandet är klart."),
+    Action.MANAGE_PARTICIPANTS: _l("Det går inte att bjuda in till ett avslutat yttrande."),
+    Action.RECORD_SENT: _l("Bara ett yttrande som alla har skrivit under kan markeras som skickat."),
+    Action.WITHDRAW: _l("Ett skickat eller redan återkallat yttrande kan inte återkallas."),
+    Action.ANSWER_INVITATION: _l("Yttrandet är redan undertecknat eller avslutat; "
+                                 "det går inte att ansluta nu."),
+    Action.STEP_ASIDE: _l("Yttrandet är redan undertecknat; kommunen kan inte längre avstå."),
+}
+
+
+def stage_refusal(action: Action, response: JointResponse) -> str:
+    """Why the response's stage does not allow this action now, in one sentence."""
+    if action in _STAGE_REFUSALS:
+        return str(_STAGE_REFUSALS[action])
+    stage = Stage(response.stage)
+    if stage is Stage.WITHDRAWN:
+        return str(_l("Yttrandet är återkallat och kan inte ändras."))
+    if stage is Stage.SENT:
+        return str(_l("Yttrandet är skickat och kan inte längre ändras."))
+    if stage is Stage.SIGNED:
+        return str(_l("Yttrandet är undertecknat och texten kan inte längre ändras."))
+    return str(_l("Det går inte att göra detta i yttrandets nuvarande skede."))
+
+
 def ensure(user: User | None, action: Action, response: JointResponse) -> None:
-    """Raise NotAllowed unless can(user, action, response)."""
-    if not can(user, action, response):
+    """Raise NotAllowed unless the role allows the action, Conflict unless the stage does now."""
+    ensure_role(user, action, response)
+    ensure_stage(action, response)
+
+
+def ensure_role(user: User | None, action: Action, response: JointResponse) -> None:
+    """Raise NotAllowed unless the role and municipality allow the action at all."""
+    if not role_allows(user, action, response):
         message = _DENIED_MESSAGES.get(action, _l("Du har inte behörighet att göra detta."))
         raise NotAllowed(str(message))
+
+
+def ensure_stage(action: Action, response: JointResponse) -> None:
+    """Raise Conflict, saying why, unless the response's stage allows the action now."""
+    if not stage_allows(action, response):
+        raise Conflict(stage_refusal(action, response))
 
 
 def ensure_in_cooperation(user: User | None, action: CooperationAction, cooperation: Cooperation) -> None:

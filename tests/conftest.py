@@ -153,3 +153,71 @@ def live_server(app: Flask, db) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+# Scenario fixtures: a response at each stage, built through the services as users would.
+
+def sign_data(name: str, body: str = "Kommunstyrelsen"):
+    """What a director fills in when signing for their municipality."""
+    from datetime import date
+
+    from drafting.services.review import SignOffInput
+
+    return SignOffInput(deciding_body=body, decision_date=date.today(),
+                        signatory_name=f"Direktör {name}", signatory_title="Kommundirektör",
+                        minutes_paragraph="KS § 12")
+
+
+@pytest.fixture
+def join():
+    """Participant factory: invite these municipalities and let each official join."""
+    from drafting.services import responses
+
+    def _join(response: JointResponse, *names: str) -> JointResponse:
+        responses.invite(response, coordinator(), [municipality(n).id for n in names])
+        for name in names:
+            responses.answer_invitation(response, official(name), join=True)
+        return response
+
+    return _join
+
+
+@pytest.fixture
+def in_review(demo, join) -> JointResponse:
+    """Lund and Malmö take part; version 1 is published and out for positions."""
+    from drafting.services import drafting
+
+    join(demo, "Lund", "Malmö")
+    drafting.publish_version(demo, coordinator(), "")
+    return demo
+
+
+@pytest.fixture
+def at_consensus(in_review) -> JointResponse:
+    """Lund and Malmö have approved version 1."""
+    from drafting.models import Decision
+    from drafting.services import review
+
+    for name in ("Lund", "Malmö"):
+        review.record_position(in_review, official(name), 1, Decision.APPROVE)
+    return in_review
+
+
+@pytest.fixture
+def signed(at_consensus) -> JointResponse:
+    """Both directors have signed version 1: the response is signed and frozen."""
+    from drafting.services import review
+
+    for name in ("Lund", "Malmö"):
+        review.sign_off(at_consensus, director(name), 1, sign_data(name))
+    return at_consensus
+
+
+def publish_change(response: JointResponse, note: str = "Ändrad sammanfattning", **kwargs):
+    """The coordinator edits the first section and publishes the next version."""
+    from drafting.services import drafting
+
+    section = drafting.working_sections(response)[0]
+    drafting.save_section(section, coordinator(), section.heading, section.body + "\n\nTillägg.",
+                          section.current_revision.number)
+    return drafting.publish_version(response, coordinator(), note, **kwargs)

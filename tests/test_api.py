@@ -455,7 +455,7 @@ def test_directors_sign_only_for_their_own_municipality(client, db, in_review):
     signed = client.post(f"{url}/signoffs", headers=bearer(director("Lund")), json=body)
     assert signed.get_json()["municipality"]["name"] == "Lund"
     again = client.post(f"{url}/signoffs", headers=bearer(director("Lund")), json=body)
-    assert error_of(again, 409)["message"] == "Lund har redan skrivit under."
+    assert error_of(again, 409)["message"] == "Lund har redan skrivit under version 1."
     future = body | {"decision_date": (date.today() + timedelta(days=1)).isoformat()}
     error_of(client.post(f"{url}/signoffs", headers=bearer(director("Malmö")), json=future), 400)
 

@@ -1,19 +1,28 @@
-"""The permission layer as a matrix: every role and municipality against every action."""
+"""The permission layer as matrices: every role and municipality, and every stage, against every action."""
 
 from __future__ import annotations
 
 import pytest
 
-from drafting.models import Cooperation, ParticipationStatus, Role
-from drafting.permissions import Action, CooperationAction, can, can_in_cooperation
+from drafting.models import Cooperation, ParticipationStatus, Role, Stage
+from drafting.permissions import (
+    Action,
+    CooperationAction,
+    can,
+    can_in_cooperation,
+    ensure,
+    role_allows,
+    stage_allows,
+)
 from drafting.services import people, responses
+from drafting.services.errors import Conflict, NotAllowed
 from tests.conftest import coordinator, director, municipality, official, user_by_email
 
 A = Action
 MUNICIPAL_READ = {A.VIEW, A.EXPORT}
 EXPECTED: dict[tuple[str, str | None], set[Action]] = {
     ("coordinator", None): {A.VIEW, A.EXPORT, A.EDIT_DRAFT, A.PUBLISH_VERSION, A.MANAGE_PARTICIPANTS,
-                            A.COMMENT, A.DECIDE_SUGGESTION, A.CHANGE_STAGE},
+                            A.COMMENT, A.DECIDE_SUGGESTION, A.WITHDRAW, A.RECORD_SENT},
     ("admin", None): MUNICIPAL_READ,
     ("outsider", None): set(),
     ("official", "joined"): MUNICIPAL_READ | {A.COMMENT, A.RECORD_POSITION, A.STEP_ASIDE},
@@ -70,8 +79,45 @@ def test_matrix(arranged, role, municipality_name, status):
         "admin": lambda: user_by_email("admin@example.se"),
         "outsider": lambda: user_by_email("ks@helsingborg.example.se"),
     }[role]()
-    allowed = {action for action in Action if can(user, action, arranged)}
+    allowed = {action for action in Action if role_allows(user, action, arranged)}
     assert allowed == EXPECTED[(role, status)], (role, municipality_name)
+
+
+OPEN_TEXT = {A.EDIT_DRAFT, A.PUBLISH_VERSION, A.DECIDE_SUGGESTION, A.COMMENT,
+             A.MANAGE_PARTICIPANTS, A.ANSWER_INVITATION, A.STEP_ASIDE}
+ALWAYS = {A.VIEW, A.EXPORT}
+STAGE_EXPECTED: dict[Stage, set[Action]] = {
+    Stage.DRAFT: ALWAYS | OPEN_TEXT | {A.WITHDRAW},
+    Stage.REVIEW: ALWAYS | OPEN_TEXT | {A.WITHDRAW, A.RECORD_POSITION},
+    Stage.CONSENSUS: ALWAYS | OPEN_TEXT | {A.WITHDRAW, A.RECORD_POSITION, A.SIGN_OFF},
+    # Signed: the text and its discussion are final (no comments, replies or resolving).
+    Stage.SIGNED: ALWAYS | {A.WITHDRAW, A.RECORD_SENT},
+    Stage.SENT: ALWAYS,
+    Stage.WITHDRAWN: ALWAYS,
+}
+
+
+@pytest.mark.parametrize("stage", list(Stage))
+def test_stage_matrix(arranged, stage):
+    arranged.stage = stage
+    assert {action for action in Action if stage_allows(action, arranged)} == STAGE_EXPECTED[stage]
+
+
+@pytest.mark.parametrize("stage", list(Stage))
+def test_can_is_role_and_stage_together(arranged, stage):
+    arranged.stage = stage
+    for user in (coordinator(), official("Lund"), director("Lund"), official("Vellinge")):
+        for action in Action:
+            assert can(user, action, arranged) == (
+                role_allows(user, action, arranged) and stage_allows(action, arranged))
+
+
+def test_ensure_says_403_for_the_role_and_409_for_the_stage(arranged):
+    arranged.stage = Stage.SIGNED
+    with pytest.raises(NotAllowed):
+        ensure(official("Vellinge"), A.COMMENT, arranged)
+    with pytest.raises(Conflict, match="undertecknat"):
+        ensure(official("Lund"), A.COMMENT, arranged)
 
 
 def test_anonymous_may_do_nothing(arranged):

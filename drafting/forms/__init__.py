@@ -94,6 +94,8 @@ class StructureForm(FlaskForm):
 
 class PublishForm(FlaskForm):
     change_note = TextAreaField(_l("Vad har ändrats?"), validators=[Length(max=5000)])
+    # Set on the confirmation page: the coordinator accepts that sign-offs become stale.
+    discard_signatures = HiddenField()
 
 
 class CommentForm(FlaskForm):

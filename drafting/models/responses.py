@@ -6,6 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -14,12 +15,67 @@ from .people import Cooperation, Municipality, User
 
 
 class Stage(StrEnum):
+    """The stages of a joint response, and what each one allows: the one home of that rule.
+
+    draft -> review -> consensus -> signed -> sent, and withdrawn from any stage before sent.
+    Permissions (drafting/permissions.py) ask these properties; nobody restates them.
+    """
+
     DRAFT = "draft"
     REVIEW = "review"
     CONSENSUS = "consensus"
     SIGNED = "signed"
     SENT = "sent"
     WITHDRAWN = "withdrawn"
+
+    @property
+    def text_is_open(self) -> bool:
+        """The working draft may change and new versions be published."""
+        return self in (Stage.DRAFT, Stage.REVIEW, Stage.CONSENSUS)
+
+    @property
+    def discussion_is_open(self) -> bool:
+        """Comments, replies, suggestions and resolving threads: closed once the text is final,
+        because nothing said afterwards can change the text that was signed."""
+        return self.text_is_open
+
+    @property
+    def participation_is_open(self) -> bool:
+        """Invitations may be sent and answered, and participants may step aside."""
+        return self.text_is_open
+
+    @property
+    def takes_positions(self) -> bool:
+        """Municipalities record positions on the current version."""
+        return self in (Stage.REVIEW, Stage.CONSENSUS)
+
+    @property
+    def takes_signoffs(self) -> bool:
+        """Directors sign off the consensus version."""
+        return self is Stage.CONSENSUS
+
+    @property
+    def is_frozen(self) -> bool:
+        """Everyone has signed: the text can no longer change."""
+        return self in (Stage.SIGNED, Stage.SENT)
+
+    @property
+    def is_closed(self) -> bool:
+        """Finished one way or the other: listed in the archive."""
+        return self in (Stage.SENT, Stage.WITHDRAWN)
+
+    @property
+    def can_be_withdrawn(self) -> bool:
+        return not self.is_closed
+
+    @property
+    def can_be_marked_sent(self) -> bool:
+        return self is Stage.SIGNED
+
+    @property
+    def has_final_document(self) -> bool:
+        """The export is the co-signed yttrande rather than a draft."""
+        return self.is_frozen
 
 
 class FocusArea(StrEnum):
@@ -57,7 +113,12 @@ class JointResponse(db.Model):
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
     title: Mapped[str] = mapped_column(String(500))
     focus_area: Mapped[str] = mapped_column(String(20), default=FocusArea.OTHER.value)
-    stage: Mapped[str] = mapped_column(String(20), default=Stage.DRAFT.value)
+    # Stored as its value in a VARCHAR(20), as before; read back as the Stage enum.
+    stage: Mapped[Stage] = mapped_column(
+        SqlEnum(Stage, native_enum=False, create_constraint=False, length=20,
+                values_callable=lambda enum: [member.value for member in enum]),
+        default=Stage.DRAFT,
+    )
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped on every change of the working draft's structure or stage: stale tabs are detected.

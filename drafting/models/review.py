@@ -52,12 +52,18 @@ class Position(db.Model):
 
 
 class SignOff(db.Model):
-    """A director's sign-off of the consensus version for their municipality."""
+    """A director's sign-off of one version for their municipality; never changed afterwards.
 
-    __table_args__ = (UniqueConstraint("response_id", "municipality_id"),)
+    Like a position it belongs to a version: a new version makes it stale (kept in the history),
+    and the director signs the new consensus version.
+    """
+
+    __table_args__ = (UniqueConstraint("version_id", "municipality_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("joint_response.id", ondelete="CASCADE"))
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("joint_response.id", ondelete="CASCADE"), index=True
+    )
     version_id: Mapped[int] = mapped_column(ForeignKey("version.id"))
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))

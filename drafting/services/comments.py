@@ -30,7 +30,6 @@ from . import anchoring
 from .audit import record_event
 from .errors import Conflict, InvalidInput, NotFound
 from .queries import latest_version
-from .stages import ensure_editable
 
 
 def _render_comment(body: str) -> str:
@@ -51,7 +50,6 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
                 suggested_text: str | None = None) -> Comment:
     """Comment on a section, or on a quoted passage of it; optionally suggest replacement text."""
     ensure(user, Action.COMMENT, response)
-    ensure_editable(response)
     if section.response_id != response.id or section.is_removed:
         raise NotFound(_("Avsnittet finns inte."))
     html = _render_comment(body)
@@ -150,7 +148,6 @@ def decide_suggestion(comment: Comment, user: User, accept: bool, reply_text: st
 
     response = db.session.get(JointResponse, comment.response_id)
     ensure(user, Action.DECIDE_SUGGESTION, response)
-    ensure_editable(response)
     if not comment.is_suggestion or comment.suggestion_state != SuggestionState.OPEN.value:
         raise Conflict(_("Förslaget är redan hanterat."))
     section = db.session.get(Section, comment.section_id)

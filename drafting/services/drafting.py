@@ -26,9 +26,9 @@ from ..rendering import (
 )
 from . import anchoring, notifications
 from .audit import record_event
-from .errors import EditConflict, InvalidInput, NotFound
+from .errors import ConfirmationNeeded, EditConflict, InvalidInput, NotFound
 from .queries import latest_version
-from .stages import ensure_editable, on_version_published
+from .stages import on_version_published, signoffs_a_new_version_would_discard
 
 MAX_HEADING_CHARS = 300
 
@@ -78,7 +78,6 @@ def _new_revision(section: Section, user: User, heading: str, body: str, note: s
 def add_section(response: JointResponse, user: User, heading: str, body: str = "") -> Section:
     """Append a section to the working draft."""
     ensure(user, Action.EDIT_DRAFT, response)
-    ensure_editable(response)
     heading = _clean_heading(heading)
     last = db.session.scalar(
         select(func.max(Section.sort_order)).where(Section.response_id == response.id)
@@ -99,7 +98,6 @@ def save_section(section: Section, user: User, heading: str, body: str, base_rev
     """Save a new revision, unless someone else saved since base_revision: then a conflict."""
     response = db.session.get(JointResponse, section.response_id)
     ensure(user, Action.EDIT_DRAFT, response)
-    ensure_editable(response)
     if section.is_removed:
         raise NotFound(_("Avsnittet har tagits bort."))
     heading = _clean_heading(heading)
@@ -124,7 +122,6 @@ def move_section(section: Section, user: User, direction: int, expected_revision
     """Move a section one step up (-1) or down (+1)."""
     response = db.session.get(JointResponse, section.response_id)
     ensure(user, Action.EDIT_DRAFT, response)
-    ensure_editable(response)
     _ensure_structure_fresh(response, expected_revision)
     sections = working_sections(response)
     index = next((i for i, s in enumerate(sections) if s.id == section.id), None)
@@ -146,7 +143,6 @@ def remove_section(section: Section, user: User, expected_revision: int) -> None
     """Remove a section from the working draft; its revisions and published copies remain."""
     response = db.session.get(JointResponse, section.response_id)
     ensure(user, Action.EDIT_DRAFT, response)
-    ensure_editable(response)
     _ensure_structure_fresh(response, expected_revision)
     section.is_removed = True
     response.revision += 1
@@ -162,10 +158,14 @@ def _ensure_structure_fresh(response: JointResponse, expected_revision: int) -> 
         raise Conflict(_("Utkastet har ändrats sedan du öppnade sidan. Ladda om och försök igen."))
 
 
-def publish_version(response: JointResponse, user: User, change_note: str) -> Version:
-    """Snapshot the whole working draft as the next immutable version."""
+def publish_version(response: JointResponse, user: User, change_note: str,
+                    discard_signatures: bool = False) -> Version:
+    """Snapshot the whole working draft as the next immutable version.
+
+    After sign-offs have begun, a new version makes them stale: only when the coordinator has
+    confirmed it (discard_signatures), else ConfirmationNeeded names whose signatures they are.
+    """
     ensure(user, Action.PUBLISH_VERSION, response)
-    ensure_editable(response)
     sections = working_sections(response)
     if not sections:
         raise InvalidInput(_("Utkastet har inga avsnitt att publicera."))
@@ -179,6 +179,14 @@ def publish_version(response: JointResponse, user: User, change_note: str) -> Ve
                              number=number - 1))
     if number > 1 and not change_note:
         raise InvalidInput(_("Beskriv kort vad som ändrats sedan förra versionen."))
+    discarded = [s.municipality.name for s in signoffs_a_new_version_would_discard(response)]
+    if discarded and not discard_signatures:
+        raise ConfirmationNeeded(
+            _("%(names)s har redan skrivit under version %(number)d. En ny version gör "
+              "underskrifterna inaktuella: de finns kvar i historiken, men direktörerna måste "
+              "skriva under den nya versionen när den har samsyn.",
+              names=", ".join(discarded), number=number - 1),
+            names=discarded)
     version = Version(response_id=response.id, number=number,
                       change_note=change_note or _("Första versionen."), published_by_id=user.id)
     db.session.add(version)

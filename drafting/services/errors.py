@@ -6,9 +6,11 @@ from __future__ import annotations
 class DomainError(Exception):
     status = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # The form field the message belongs beside, when the input of one field is at fault.
+        self.field = field
 
 
 class InvalidInput(DomainError):
@@ -34,3 +36,11 @@ class EditConflict(Conflict):
         super().__init__(message)
         self.theirs = theirs
         self.base_revision = base_revision
+
+
+class ConfirmationNeeded(Conflict):
+    """The action would discard something others did: the person must confirm it first."""
+
+    def __init__(self, message: str, *, names: list[str]) -> None:
+        super().__init__(message)
+        self.names = names

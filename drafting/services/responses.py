@@ -23,7 +23,7 @@ from ..permissions import Action, CooperationAction, ensure, ensure_in_cooperati
 from . import notifications
 from .audit import record_event
 from .errors import Conflict, InvalidInput
-from .stages import EDITABLE_STAGES, ensure_stage, reevaluate
+from .stages import reevaluate
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def open_response(cooperation: Cooperation, user: User, consultation: Consultati
     response = JointResponse(
         cooperation_id=cooperation.id, consultation=remiss,
         title=(title or "").strip() or _("Yttrande över %(title)s", title=remiss.title),
-        focus_area=focus_area.value, stage=Stage.DRAFT.value, created_by_id=user.id,
+        focus_area=focus_area.value, stage=Stage.DRAFT, created_by_id=user.id,
         created_at=utcnow(), revision=0,
     )
     db.session.add(response)
@@ -66,7 +66,6 @@ def open_response(cooperation: Cooperation, user: User, consultation: Consultati
 def invite(response: JointResponse, user: User, municipality_ids: list[int]) -> list[Participation]:
     """Invite member municipalities; inviting one already invited does nothing."""
     ensure(user, Action.MANAGE_PARTICIPANTS, response)
-    ensure_stage(response, EDITABLE_STAGES, _("Det går inte att bjuda in till ett avslutat yttrande."))
     members = {m.id: m for m in response.cooperation.municipalities}
     existing = {p.municipality_id for p in response.participations}
     invited = []
@@ -97,8 +96,6 @@ def _own_participation(response: JointResponse, user: User) -> Participation:
 def answer_invitation(response: JointResponse, user: User, join: bool, reason: str = "") -> Participation:
     """Join, or decline with a reason, on behalf of the user's own municipality."""
     ensure(user, Action.ANSWER_INVITATION, response)
-    ensure_stage(response, EDITABLE_STAGES,
-                 _("Yttrandet är redan undertecknat eller avslutat; det går inte att ansluta nu."))
     participation = _own_participation(response, user)
     reason = reason.strip()
     if not join and not reason:
@@ -121,8 +118,6 @@ def answer_invitation(response: JointResponse, user: User, join: bool, reason: s
 def step_aside(response: JointResponse, user: User, reason: str) -> Participation:
     """Leave the co-signers (avstå), with a reason; the others can still reach consensus."""
     ensure(user, Action.STEP_ASIDE, response)
-    ensure_stage(response, EDITABLE_STAGES,
-                 _("Yttrandet är redan undertecknat; kommunen kan inte längre avstå."))
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Ange ett skäl till att kommunen avstår."))

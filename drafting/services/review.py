@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Decision, JointResponse, Position, SignOff, Stage, User, Version
-from ..permissions import Action, ensure
+from ..models import Decision, JointResponse, Position, SignOff, User, Version
+from ..permissions import Action, ensure, ensure_role, ensure_stage
 from . import notifications
 from .audit import record_event
 from .errors import Conflict, InvalidInput
-from .queries import latest_version
-from .stages import ensure_stage, reevaluate
+from .queries import joined_participations, latest_version
+from .stages import reevaluate
 
 MAX_REASON_CHARS = 5000
 
@@ -24,8 +24,6 @@ def record_position(response: JointResponse, user: User, version_number: int,
                     decision: Decision, note: str = "") -> Position:
     """Record the user's municipality's position on the current version; it supersedes any earlier one."""
     ensure(user, Action.RECORD_POSITION, response)
-    ensure_stage(response, {Stage.REVIEW, Stage.CONSENSUS},
-                 _("Ställningstaganden tas bara under förankringen, innan yttrandet undertecknas."))
     version = latest_version(response)
     if version is None or version.number != version_number:
         raise Conflict(_("Version %(old)d är inte längre aktuell: version %(new)d har publicerats. "
@@ -33,11 +31,12 @@ def record_position(response: JointResponse, user: User, version_number: int,
                          old=version_number, new=version.number if version else 0))
     note = note.strip()
     if decision is Decision.OBJECT and not note:
-        raise InvalidInput(_("En invändning behöver ett skäl."))
+        raise InvalidInput(_("En invändning behöver ett skäl."), field="note")
     if decision is Decision.APPROVE_WITH_NOTE and not note:
-        raise InvalidInput(_("Skriv den synpunkt som godkännandet gäller med."))
+        raise InvalidInput(_("Skriv den synpunkt som godkännandet gäller med."), field="note")
     if len(note) > MAX_REASON_CHARS:
-        raise InvalidInput(_("Texten är för lång: högst %(max)d tecken.", max=MAX_REASON_CHARS))
+        raise InvalidInput(_("Texten är för lång: högst %(max)d tecken.", max=MAX_REASON_CHARS),
+                           field="note")
     previous = db.session.scalars(select(Position).where(
         Position.version_id == version.id, Position.municipality_id == user.municipality_id,
         Position.is_current.is_(True),
@@ -77,23 +76,34 @@ class SignOffInput:
 
 def sign_off(response: JointResponse, user: User, version_number: int, data: SignOffInput) -> SignOff:
     """Record the municipality's decision on the consensus version and the director's sign-off."""
-    ensure(user, Action.SIGN_OFF, response)
-    ensure_stage(response, {Stage.CONSENSUS},
-                 _("Underskrift kan bara ske när samsyn har nåtts och innan yttrandet är klart."))
+    ensure_role(user, Action.SIGN_OFF, response)
+    latest = latest_version(response)
+    if latest is not None and latest.number != version_number:
+        # A stale tab: say what happened rather than only that signing is not possible now.
+        raise Conflict(_("Version %(new)d har publicerats sedan du öppnade sidan, så underskriften "
+                         "av version %(old)d sparades inte. Den nya versionen behöver samsyn innan "
+                         "du kan skriva under den.", new=latest.number, old=version_number))
+    ensure_stage(Action.SIGN_OFF, response)
     version = db.session.get(Version, response.consensus_version_id)
     if version is None or version.number != version_number:
-        raise Conflict(_("Du skriver under en version som inte längre är den överenskomna. Ladda om sidan."))
-    for field, label in ((data.deciding_body, _("beslutande organ")),
-                         (data.signatory_name, _("namn")), (data.signatory_title, _("titel"))):
-        if not field.strip():
-            raise InvalidInput(_("Fyll i %(field)s.", field=label))
+        raise Conflict(_("Du skriver under version %(old)d, men samsynen gäller nu version %(new)d. "
+                         "Läs ändringarna och skriv under den nya versionen.",
+                         old=version_number, new=version.number if version else 0))
+    for field, value, message in (
+            ("deciding_body", data.deciding_body, _("Välj beslutande organ.")),
+            ("signatory_name", data.signatory_name, _("Fyll i undertecknarens namn.")),
+            ("signatory_title", data.signatory_title, _("Fyll i undertecknarens titel."))):
+        if not value.strip():
+            raise InvalidInput(message, field=field)
     if data.decision_date > date.today():
-        raise InvalidInput(_("Beslutsdatumet kan inte ligga i framtiden."))
+        raise InvalidInput(_("Beslutsdatumet kan inte ligga i framtiden."), field="decision_date")
+    # A sign-off belongs to a version, as a position does: one per municipality and version.
     existing = db.session.scalars(select(SignOff).where(
-        SignOff.response_id == response.id, SignOff.municipality_id == user.municipality_id,
+        SignOff.version_id == version.id, SignOff.municipality_id == user.municipality_id,
     )).first()
     if existing is not None:
-        raise Conflict(_("%(municipality)s har redan skrivit under.", municipality=user.municipality.name))
+        raise Conflict(_("%(municipality)s har redan skrivit under version %(number)d.",
+                         municipality=user.municipality.name, number=version.number))
     signoff = SignOff(
         response_id=response.id, version_id=version.id, municipality_id=user.municipality_id,
         user_id=user.id, deciding_body=data.deciding_body.strip(), decision_date=data.decision_date,
@@ -118,12 +128,43 @@ def sign_off(response: JointResponse, user: User, version_number: int, data: Sig
 
 
 def signoffs_in_signing_order(response: JointResponse) -> list[SignOff]:
-    """Sign-offs of the consensus version, chair municipality first, then by name."""
+    """Sign-offs of the consensus version by current participants, chair first, then by name.
+
+    A municipality that signed and then stepped aside is no longer a co-signer.
+    """
     chair = response.cooperation.chair_municipality_id
+    joined = {p.municipality_id for p in joined_participations(response)}
     rows = db.session.scalars(select(SignOff).where(
         SignOff.response_id == response.id, SignOff.version_id == response.consensus_version_id,
     ))
-    return sorted(rows, key=lambda s: (s.municipality_id != chair, s.municipality.name))
+    return sorted((s for s in rows if s.municipality_id in joined),
+                  key=lambda s: (s.municipality_id != chair, s.municipality.name))
+
+
+@dataclass(frozen=True)
+class SignOffState:
+    """One municipality's sign-off as pages show it: of the consensus version, or stale."""
+
+    current: SignOff | None
+    # The latest sign-off of an earlier version, shown as "skrev under version 1".
+    stale: SignOff | None
+
+
+def signoff_states(response: JointResponse) -> dict[int, SignOffState]:
+    """Each municipality's sign-off of the consensus version and its latest stale one."""
+    rows = db.session.scalars(
+        select(SignOff).where(SignOff.response_id == response.id).order_by(SignOff.created_at)
+    ).all()
+    current: dict[int, SignOff] = {}
+    stale: dict[int, SignOff] = {}
+    for signoff in rows:
+        if (response.consensus_version_id is not None
+                and signoff.version_id == response.consensus_version_id):
+            current[signoff.municipality_id] = signoff
+        else:
+            stale[signoff.municipality_id] = signoff
+    return {mid: SignOffState(current.get(mid), None if mid in current else stale.get(mid))
+            for mid in current.keys() | stale.keys()}
 
 
 def positions_history(response: JointResponse) -> list[Position]:

@@ -1,7 +1,9 @@
-"""The stages of a joint response as a guarded state machine.
+"""The moves between the stages of a joint response.
 
 draft -> review -> consensus -> signed -> sent, and withdrawn from any stage before sent.
-A new version sends review/consensus back to review; signed and sent are frozen.
+A new version sends review/consensus back to review and makes earlier sign-offs stale;
+signed and sent are frozen. What each stage allows is said by `Stage` itself
+(models/responses.py) and asked through drafting/permissions.py.
 """
 
 from __future__ import annotations
@@ -13,33 +15,20 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import JointResponse, SignOff, Stage, User, utcnow
+from ..permissions import Action, ensure
 from . import consensus, notifications
 from .audit import record_event
-from .errors import Conflict, InvalidInput
+from .errors import InvalidInput
 from .queries import joined_participations, latest_version
 
-EDITABLE_STAGES = {Stage.DRAFT, Stage.REVIEW, Stage.CONSENSUS}
+
 def stage_of(response: JointResponse) -> Stage:
     return Stage(response.stage)
 
 
-def ensure_editable(response: JointResponse) -> None:
-    """Refuse changes to the text once it is signed, sent or withdrawn."""
-    stage = stage_of(response)
-    if stage in (Stage.SIGNED, Stage.SENT):
-        raise Conflict(_("Yttrandet är undertecknat och texten kan inte längre ändras."))
-    if stage is Stage.WITHDRAWN:
-        raise Conflict(_("Yttrandet är återkallat och kan inte ändras."))
-
-
-def ensure_stage(response: JointResponse, allowed: set[Stage], message: str) -> None:
-    if stage_of(response) not in allowed:
-        raise Conflict(message)
-
-
 def _move(response: JointResponse, new_stage: Stage, user: User | None, summary: str) -> None:
     old = stage_of(response)
-    response.stage = new_stage.value
+    response.stage = new_stage
     response.revision += 1
     version = latest_version(response)
     record_event(
@@ -49,9 +38,27 @@ def _move(response: JointResponse, new_stage: Stage, user: User | None, summary:
     )
 
 
+def signoffs_a_new_version_would_discard(response: JointResponse) -> list[SignOff]:
+    """Sign-offs of the consensus version by current participants: a new version makes them stale."""
+    if stage_of(response) is not Stage.CONSENSUS or response.consensus_version_id is None:
+        return []
+    joined = {p.municipality_id for p in joined_participations(response)}
+    rows = db.session.scalars(select(SignOff).where(
+        SignOff.response_id == response.id, SignOff.version_id == response.consensus_version_id))
+    return sorted((s for s in rows if s.municipality_id in joined), key=lambda s: s.municipality.name)
+
+
 def on_version_published(response: JointResponse, user: User) -> None:
-    """A new version sends the response to review; earlier approvals are now stale."""
-    ensure_editable(response)
+    """A new version sends the response to review; earlier approvals and sign-offs are now stale."""
+    stale = signoffs_a_new_version_would_discard(response)
+    if stale:
+        record_event(
+            "signoffs_discarded", user, response=response,
+            summary=_("Underskrifterna av version %(number)d gäller inte längre: %(names)s.",
+                      number=stale[0].version.number,
+                      names=", ".join(s.municipality.name for s in stale)),
+            details={"signoff_ids": [s.id for s in stale]},
+        )
     if stage_of(response) is not Stage.REVIEW:
         response.consensus_version_id = None
         response.consensus_at = None
@@ -84,7 +91,7 @@ def reevaluate(response: JointResponse, user: User | None) -> consensus.Consensu
 
 def missing_signatures(response: JointResponse) -> list[str]:
     """Names of co-signing municipalities that have not signed the consensus version."""
-    if response.consensus_version_id is None:
+    if response.consensus_version_id is None or not stage_of(response).takes_signoffs:
         return []
     signed = set(db.session.scalars(
         select(SignOff.municipality_id).where(
@@ -104,19 +111,17 @@ def _all_signed(response: JointResponse) -> bool:
 
 def withdraw(response: JointResponse, user: User, reason: str) -> None:
     """Withdraw the response from any stage before it is sent."""
+    ensure(user, Action.WITHDRAW, response)
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Ange varför yttrandet återkallas."))
-    ensure_stage(response, EDITABLE_STAGES | {Stage.SIGNED},
-                 _("Ett skickat eller redan återkallat yttrande kan inte återkallas."))
     response.withdrawn_reason = reason
     _move(response, Stage.WITHDRAWN, user, _("Återkallat: %(reason)s", reason=reason))
 
 
 def record_sent(response: JointResponse, user: User, sent_on: date) -> None:
     """Record the sending date of a signed response; it is then sent and frozen."""
-    ensure_stage(response, {Stage.SIGNED},
-                 _("Bara ett yttrande som alla har skrivit under kan markeras som skickat."))
+    ensure(user, Action.RECORD_SENT, response)
     if sent_on < response.created_at.date():
         raise InvalidInput(_("Avsändningsdatumet kan inte ligga före att yttrandet öppnades."))
     response.sent_on = sent_on

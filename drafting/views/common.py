@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask import abort, request
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField
+from wtforms.csrf.core import CSRFTokenField
 
 from ..extensions import db
 from ..models import JointResponse
 from ..permissions import Action, can
-from ..services.errors import NotFound
+from ..services.errors import DomainError, InvalidInput, NotFound
 from ..services.queries import get_response
 
 
@@ -51,3 +56,47 @@ def form_int(name: str) -> int:
         return int(raw)
     except ValueError:
         abort(400)
+
+
+@dataclass(frozen=True)
+class RefusedSubmission:
+    """A submission the rules refused: why, and everything that was typed, to show again.
+
+    The form it came from may no longer be offered (the stage moved on, the municipality
+    stepped aside), so the page shows the typed text itself beside the reason.
+    """
+
+    message: str
+    kept: tuple[tuple[str, str], ...]
+
+
+def typed_fields(form: FlaskForm) -> tuple[tuple[str, str], ...]:
+    """(label, value) of every field the person filled in, as they would read it."""
+    kept = []
+    for field in form:
+        if isinstance(field, (CSRFTokenField, HiddenField, BooleanField)) or not field.data:
+            continue
+        if isinstance(field, SelectMultipleField):
+            continue
+        value = field.data
+        if isinstance(field, (RadioField, SelectField)):
+            value = next((str(label) for choice_value, label, *rest in field.iter_choices()
+                          if str(choice_value) == str(field.data)), str(field.data))
+        elif isinstance(value, date):
+            value = value.isoformat()
+        kept.append((str(field.label.text), str(value)))
+    return tuple(kept)
+
+
+def refuse(form: FlaskForm, error: DomainError, default_field: str) -> RefusedSubmission | None:
+    """Place a refusal where the person will see it, keeping what they typed.
+
+    Invalid input goes beside its field in the form, which is shown again with the typed text.
+    Any other refusal (no longer allowed, out of date) is said at the top of the page, with the
+    typed text, because the form may not be offered any more.
+    """
+    if isinstance(error, InvalidInput):
+        field = getattr(form, error.field or default_field, None) or getattr(form, default_field)
+        field.errors = [*field.errors, error.message]
+        return None
+    return RefusedSubmission(error.message, typed_fields(form))

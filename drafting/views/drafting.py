@@ -21,9 +21,10 @@ from ..permissions import Action, ensure
 from ..rendering import MarkdownRejected, render_markdown
 from ..services import comments as comment_service
 from ..services import drafting as drafting_service
-from ..services.errors import DomainError, EditConflict, NotFound
+from ..services.errors import ConfirmationNeeded, DomainError, EditConflict, NotFound
 from ..services.textdiff import SectionInput, diff_sections, render_ops_html, summarize_changes
-from .common import commit, form_int, load_response
+from .common import commit, form_int, load_response, refuse
+from .responses import rerender_show
 
 bp = Blueprint("drafting", __name__, url_prefix="/responses/<int:response_id>")
 
@@ -145,11 +146,18 @@ def publish(response_id: int):
     form = PublishForm()
     if form.validate_on_submit():
         try:
-            version = drafting_service.publish_version(response, current_user, form.change_note.data or "")
+            version = drafting_service.publish_version(
+                response, current_user, form.change_note.data or "",
+                discard_signatures=bool(form.discard_signatures.data))
             commit()
             flash(_("Version %(number)d är publicerad och ute för ställningstagande.",
                     number=version.number), "success")
             return redirect(url_for("responses.show", response_id=response.id))
+        except ConfirmationNeeded as confirmation:
+            db.session.rollback()
+            return render_template("drafting/confirm_publish.html",
+                                   response=load_response(response_id), form=form,
+                                   message=confirmation.message, names=confirmation.names)
         except DomainError as error:
             db.session.rollback()
             form.change_note.errors.append(error.message)
@@ -217,27 +225,23 @@ def compare(response_id: int):
 @bp.post("/sections/<int:section_id>/comments")
 @login_required
 def add_comment(response_id: int, section_id: int):
-    from .responses import response_page_context
-
     response = load_response(response_id, for_update=True)
-    section = drafting_service.get_section(response, section_id)
     form = CommentForm()
-    if form.validate_on_submit():
+    try:
+        ensure(current_user, Action.COMMENT, response)
+        section = drafting_service.get_section(response, section_id)
+        if not form.validate_on_submit():
+            return rerender_show(response_id, 400, comment_form=form, failed_section_id=section_id)
         suggested = form.suggested_text.data if form.is_suggestion.data else None
-        try:
-            comment = comment_service.add_comment(
-                response, current_user, section, form.body.data, form.exact.data or "",
-                form.prefix.data or "", form.suffix.data or "", suggested)
-            commit()
-            flash(_("Kommentaren är sparad."), "success")
-            return _back(response, f"#comment-{comment.id}")
-        except DomainError as error:
-            db.session.rollback()
-            form.body.errors.append(error.message)
-    response = load_response(response_id)
-    context = response_page_context(response)
-    context.update(comment_form=form, failed_section_id=section_id)
-    return render_template("responses/show.html", **context), 400
+        comment = comment_service.add_comment(
+            response, current_user, section, form.body.data, form.exact.data or "",
+            form.prefix.data or "", form.suffix.data or "", suggested)
+    except DomainError as error:
+        return rerender_show(response_id, error.status, refuse(form, error, "body"),
+                             comment_form=form, failed_section_id=section_id)
+    commit()
+    flash(_("Kommentaren är sparad."), "success")
+    return _back(response, f"#comment-{comment.id}")
 
 
 @bp.route("/comments/<int:comment_id>/replies", methods=["GET", "POST"])

@@ -33,7 +33,6 @@ from ..models import (
     Participation,
     ParticipationStatus,
     Position,
-    SignOff,
     Stage,
 )
 from ..permissions import Action, CooperationAction, can, ensure, ensure_in_cooperation
@@ -43,10 +42,9 @@ from ..services.comments import comment_threads
 from ..services.drafting import has_unpublished_changes, reader_sections
 from ..services.errors import DomainError
 from ..services.queries import latest_version
+from ..services.review import signoff_states
 from ..templating import FOCUS_AREA_LABELS
-from .common import commit, load_response
-
-EDITABLE = {s.value for s in stages.EDITABLE_STAGES}
+from .common import RefusedSubmission, commit, load_response, refuse
 
 bp = Blueprint("responses", __name__)
 
@@ -82,8 +80,8 @@ def dashboard():
                      if p.municipality_id == current_user.municipality_id), None)
         rows.append({"response": response, "status": status, "missing_signatures": missing,
                      "unanswered_invitations": invited, "mine": mine})
-    active = [r for r in rows if r["response"].stage not in (Stage.SENT, Stage.WITHDRAWN)]
-    closed = [r for r in rows if r["response"].stage in (Stage.SENT, Stage.WITHDRAWN)]
+    active = [r for r in rows if not Stage(r["response"].stage).is_closed]
+    closed = [r for r in rows if Stage(r["response"].stage).is_closed]
     return render_template("responses/dashboard.html", active=active, closed=closed,
                            cooperations=cooperations)
 
@@ -134,8 +132,7 @@ def response_page_context(response: JointResponse) -> dict:
         for position in db.session.scalars(select(Position).where(
                 Position.version_id == version.id, Position.is_current.is_(True))):
             positions[position.municipality_id] = position
-    signoffs = {s.municipality_id: s for s in db.session.scalars(
-        select(SignOff).where(SignOff.response_id == response.id))}
+    signoffs = signoff_states(response)
     mine = next((p for p in response.participations
                  if p.municipality_id == current_user.municipality_id), None)
     position_form = PositionForm(version_number=version.number if version else "")
@@ -144,7 +141,7 @@ def response_page_context(response: JointResponse) -> dict:
                                 signatory_name=current_user.name,
                                 signatory_title=current_user.title or "", decision_date=None)
     return {
-        "response": response, "version": version, "sections": sections, "threads": threads,
+        "response": response, "stage": Stage(response.stage), "version": version, "sections": sections, "threads": threads,
         "status": status, "positions": positions, "signoffs": signoffs, "mine": mine,
         "my_position": my_position, "position_form": position_form,
         "sign_off_form": sign_off_form, "comment_form": CommentForm(),
@@ -158,10 +155,20 @@ def response_page_context(response: JointResponse) -> dict:
         "municipality_filter": municipality_filter, "comment_state": comment_state,
         "sent_form": SentForm(),
         # Decided once per page, not once per comment.
-        "may_comment": can(current_user, Action.COMMENT, response) and response.stage in EDITABLE,
-        "may_decide": can(current_user, Action.DECIDE_SUGGESTION, response) and response.stage in EDITABLE,
+        "may_comment": can(current_user, Action.COMMENT, response),
+        "may_decide": can(current_user, Action.DECIDE_SUGGESTION, response),
         "csrf": generate_csrf(),
+        "refused": None,
     }
+
+
+def rerender_show(response_id: int, status: int, refused: RefusedSubmission | None = None,
+                  **overrides):
+    """The response page as it is now, with a refused form and what was typed in it."""
+    db.session.rollback()
+    context = response_page_context(load_response(response_id))
+    context.update(overrides, refused=refused)
+    return render_template("responses/show.html", **context), status
 
 
 def _invite_form(response: JointResponse) -> InviteForm:
@@ -190,12 +197,15 @@ def matrix(response_id: int):
 @login_required
 def invite(response_id: int):
     response = load_response(response_id, for_update=True)
-    ensure(current_user, Action.MANAGE_PARTICIPANTS, response)
     form = _invite_form(response)
-    if not form.validate_on_submit():
-        flash(_("Välj minst en kommun att bjuda in."), "error")
-        return redirect(url_for("responses.show", response_id=response.id))
-    invited = response_service.invite(response, current_user, form.municipalities.data)
+    try:
+        ensure(current_user, Action.MANAGE_PARTICIPANTS, response)
+        if not form.validate_on_submit():
+            return rerender_show(response_id, 400, invite_form=form)
+        invited = response_service.invite(response, current_user, form.municipalities.data)
+    except DomainError as error:
+        return rerender_show(response_id, error.status, refuse(form, error, "municipalities"),
+                             invite_form=form)
     commit()
     flash(_("%(count)d kommuner inbjudna.", count=len(invited)), "success")
     return redirect(url_for("responses.show", response_id=response.id))
@@ -206,19 +216,15 @@ def invite(response_id: int):
 def answer_invitation(response_id: int):
     response = load_response(response_id, for_update=True)
     form = AnswerInvitationForm()
-    if not form.validate_on_submit():
-        context = response_page_context(response)
-        context["answer_form"] = form
-        return render_template("responses/show.html", **context), 400
     try:
+        ensure(current_user, Action.ANSWER_INVITATION, response)
+        if not form.validate_on_submit():
+            return rerender_show(response_id, 400, answer_form=form)
         response_service.answer_invitation(response, current_user, form.answer.data == "join",
                                            form.reason.data or "")
     except DomainError as error:
-        db.session.rollback()
-        context = response_page_context(load_response(response_id))
-        context["answer_form"] = form
-        flash(error.message, "error")
-        return render_template("responses/show.html", **context), error.status
+        return rerender_show(response_id, error.status, refuse(form, error, "reason"),
+                             answer_form=form)
     commit()
     flash(_("Svaret är registrerat."), "success")
     return redirect(url_for("responses.show", response_id=response.id))
@@ -228,12 +234,15 @@ def answer_invitation(response_id: int):
 @login_required
 def step_aside(response_id: int):
     response = load_response(response_id, for_update=True)
-    ensure(current_user, Action.STEP_ASIDE, response)
     form = ReasonForm(prefix="aside")
-    if not form.validate_on_submit():
-        flash(_("Ange ett skäl till att kommunen avstår."), "error")
-        return redirect(url_for("responses.show", response_id=response.id))
-    response_service.step_aside(response, current_user, form.reason.data)
+    try:
+        ensure(current_user, Action.STEP_ASIDE, response)
+        if not form.validate_on_submit():
+            return rerender_show(response_id, 400, step_aside_form=form)
+        response_service.step_aside(response, current_user, form.reason.data)
+    except DomainError as error:
+        return rerender_show(response_id, error.status, refuse(form, error, "reason"),
+                             step_aside_form=form)
     commit()
     flash(_("Kommunen avstår från yttrandet."), "success")
     return redirect(url_for("responses.show", response_id=response.id))
@@ -243,12 +252,15 @@ def step_aside(response_id: int):
 @login_required
 def withdraw(response_id: int):
     response = load_response(response_id, for_update=True)
-    ensure(current_user, Action.CHANGE_STAGE, response)
     form = ReasonForm(prefix="withdraw")
-    if not form.validate_on_submit():
-        flash(_("Ange varför yttrandet återkallas."), "error")
-        return redirect(url_for("responses.show", response_id=response.id))
-    stages.withdraw(response, current_user, form.reason.data)
+    try:
+        ensure(current_user, Action.WITHDRAW, response)
+        if not form.validate_on_submit():
+            return rerender_show(response_id, 400, withdraw_form=form)
+        stages.withdraw(response, current_user, form.reason.data)
+    except DomainError as error:
+        return rerender_show(response_id, error.status, refuse(form, error, "reason"),
+                             withdraw_form=form)
     commit()
     flash(_("Yttrandet är återkallat."), "success")
     return redirect(url_for("responses.show", response_id=response.id))
@@ -258,12 +270,15 @@ def withdraw(response_id: int):
 @login_required
 def record_sent(response_id: int):
     response = load_response(response_id, for_update=True)
-    ensure(current_user, Action.CHANGE_STAGE, response)
     form = SentForm()
-    if not form.validate_on_submit():
-        flash(_("Ange datum som ÅÅÅÅ-MM-DD."), "error")
-        return redirect(url_for("responses.show", response_id=response.id))
-    stages.record_sent(response, current_user, form.sent_on.data)
+    try:
+        ensure(current_user, Action.RECORD_SENT, response)
+        if not form.validate_on_submit():
+            return rerender_show(response_id, 400, sent_form=form)
+        stages.record_sent(response, current_user, form.sent_on.data)
+    except DomainError as error:
+        return rerender_show(response_id, error.status, refuse(form, error, "sent_on"),
+                             sent_form=form)
     commit()
     flash(_("Yttrandet är markerat som skickat."), "success")
     return redirect(url_for("responses.show", response_id=response.id))

@@ -9,17 +9,23 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..forms import PositionForm, SignOffForm
 from ..models import Decision
+from ..permissions import Action, ensure, ensure_role
 from ..services import review as review_service
 from ..services.errors import DomainError
-from .common import commit, load_response
+from .common import RefusedSubmission, commit, load_response, refuse
 from .responses import response_page_context
 
 bp = Blueprint("review", __name__, url_prefix="/responses/<int:response_id>")
 
 
-def _rerender(response_id: int, status: int, **forms):
+def _rerender(response_id: int, status: int, refused: RefusedSubmission | None = None, **forms):
+    """The response page again, as it is now, with the submitted form and what was typed."""
     context = response_page_context(load_response(response_id))
-    context.update(forms)
+    version = context["version"]
+    for form in forms.values():
+        # A refused form offered again must point at the version that is current now.
+        form.version_number.data = version.number if version else ""
+    context.update(forms, refused=refused)
     return render_template("responses/show.html", **context), status
 
 
@@ -35,15 +41,16 @@ def _version_number(raw: str | None) -> int:
 def record_position(response_id: int):
     response = load_response(response_id, for_update=True)
     form = PositionForm()
-    if not form.validate_on_submit():
-        return _rerender(response_id, 400, position_form=form)
     try:
+        ensure(current_user, Action.RECORD_POSITION, response)
+        if not form.validate_on_submit():
+            db.session.rollback()
+            return _rerender(response_id, 400, position_form=form)
         review_service.record_position(response, current_user, _version_number(form.version_number.data),
                                        Decision(form.decision.data), form.note.data or "")
     except DomainError as error:
         db.session.rollback()
-        form.note.errors.append(error.message)
-        return _rerender(response_id, error.status, position_form=form)
+        return _rerender(response_id, error.status, refuse(form, error, "note"), position_form=form)
     commit()
     flash(_("Kommunens ställningstagande är registrerat."), "success")
     return redirect(url_for("responses.show", response_id=response.id))
@@ -54,9 +61,11 @@ def record_position(response_id: int):
 def sign_off(response_id: int):
     response = load_response(response_id, for_update=True)
     form = SignOffForm()
-    if not form.validate_on_submit():
-        return _rerender(response_id, 400, sign_off_form=form)
     try:
+        ensure_role(current_user, Action.SIGN_OFF, response)
+        if not form.validate_on_submit():
+            db.session.rollback()
+            return _rerender(response_id, 400, sign_off_form=form)
         review_service.sign_off(response, current_user, _version_number(form.version_number.data),
                                 review_service.SignOffInput(
                                     deciding_body=form.deciding_body.data,
@@ -66,8 +75,8 @@ def sign_off(response_id: int):
                                     minutes_paragraph=form.minutes_paragraph.data or ""))
     except DomainError as error:
         db.session.rollback()
-        form.signatory_name.errors.append(error.message)
-        return _rerender(response_id, error.status, sign_off_form=form)
+        return _rerender(response_id, error.status, refuse(form, error, "signatory_name"),
+                         sign_off_form=form)
     commit()
     flash(_("Underskriften är registrerad."), "success")
     return redirect(url_for("responses.show", response_id=response.id))

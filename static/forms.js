@@ -1,0 +1,12 @@
+// After a refused form, move focus to its error summary so it is read and seen first.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var target = document.querySelector("[data-error-summary], [data-focus-on-load]");
+    if (!target) { return; }
+    var details = target.closest("details");
+    if (details) { details.open = true; }
+    target.focus();
+    target.scrollIntoView({ block: "start" });
+  });
+})();
