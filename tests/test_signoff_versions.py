@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from drafting.export.assemble import final_document
 from drafting.models import AuditEvent, Decision, SignOff, Stage
-from drafting.services import responses, review
+from drafting.services import responses, review, signatures
 from drafting.services.errors import ConfirmationNeeded, Conflict
 from tests.conftest import (
     coordinator,
@@ -37,7 +37,7 @@ def test_reopened_consensus_is_signed_on_the_new_version(db, at_consensus):
 
     publish_change(response, discard_signatures=True)
     assert response.stage == Stage.REVIEW
-    states = review.signoff_states(response)
+    states = signatures.signoff_states(response)
     lund = states[director("Lund").municipality_id]
     assert lund.current is None and lund.stale.version.number == 1
     approve_all(response, 2)
@@ -92,7 +92,7 @@ def test_a_municipality_that_signed_then_stepped_aside_is_not_a_cosigner(db, dem
     for name in ("Lund", "Malmö"):
         review.sign_off(demo, director(name), 1, sign_data(name))
     assert demo.stage == Stage.SIGNED
-    assert [s.municipality.name for s in review.signoffs_in_signing_order(demo)] == ["Malmö", "Lund"]
+    assert [s.municipality.name for s in signatures.signoffs_in_signing_order(demo)] == ["Malmö", "Lund"]
 
 
 # Over HTTP: the director's page, the coordinator's confirmation page, refused sign-offs.

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from drafting.models import AuditEvent, Decision, Position, SignOff, Stage, Version
-from drafting.services import drafting, responses, review, stages
+from drafting.services import drafting, responses, review, signatures, stages
 from drafting.services.errors import Conflict, EditConflict, InvalidInput, NotAllowed
 from tests.conftest import coordinator, director, municipality, official
 
@@ -38,7 +38,7 @@ def test_full_path_reaches_signed_and_sent(db, demo):
     for name in TRIO:
         review.sign_off(demo, director(name), 1, sign_data(name))
     assert demo.stage == Stage.SIGNED
-    ordered = [s.municipality.name for s in review.signoffs_in_signing_order(demo)]
+    ordered = [s.municipality.name for s in signatures.signoffs_in_signing_order(demo)]
     assert ordered == ["Malmö", "Eslöv", "Lund"]  # chair first, then alphabetical
     stages.record_sent(demo, coordinator(), date.today())
     assert demo.stage == Stage.SENT

@@ -10,12 +10,12 @@ from ..extensions import db
 from ..models import Cooperation, JointResponse, Stage, Version
 from ..services.drafting import reader_sections
 from ..services.queries import latest_version
-from ..services.review import signoffs_in_signing_order
+from ..services.signatures import signoffs_in_signing_order
 from .docx_builder import DocSection, FinalDocument, ReviewComment, ReviewCopy, Signatory
 
 
 def is_final(response: JointResponse) -> bool:
-    return response.stage in (Stage.SIGNED.value, Stage.SENT.value)
+    return Stage(response.stage).has_final_document
 
 
 def final_document(response: JointResponse, today: date | None = None) -> FinalDocument:

@@ -28,7 +28,8 @@ from . import anchoring, notifications
 from .audit import record_event
 from .errors import ConfirmationNeeded, EditConflict, InvalidInput, NotFound
 from .queries import latest_version
-from .stages import on_version_published, signoffs_a_new_version_would_discard
+from .signatures import signoffs_a_new_version_would_discard
+from .stages import on_version_published
 
 MAX_HEADING_CHARS = 300
 

@@ -25,6 +25,7 @@ from ..models import (
     Version,
 )
 from . import consensus
+from .signatures import missing_signatures
 
 log = logging.getLogger(__name__)
 
@@ -112,18 +113,16 @@ def consensus_reached(response: JointResponse, version: Version) -> None:
 
 def send_deadline_reminders(today: date) -> int:
     """Remind, 7 and 2 days before the deadline, the municipalities that have not yet answered."""
-    from .stages import missing_signatures  # stages imports this module: import when used
-
     sent = 0
     responses = db.session.scalars(
         select(JointResponse).where(JointResponse.stage.in_(
-            [Stage.DRAFT.value, Stage.REVIEW.value, Stage.CONSENSUS.value]))
+            [stage for stage in Stage if stage.text_is_open]))
     )
     for response in responses:
         days_left = (response.deadline - today).days
         if days_left not in (7, 2):
             continue
-        if response.stage == Stage.CONSENSUS.value:
+        if Stage(response.stage).takes_signoffs:
             names = set(missing_signatures(response))
             ids = [p.municipality_id for p in response.participations if p.municipality.name in names]
             roles = {Role.DIRECTOR}

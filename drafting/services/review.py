@@ -14,7 +14,7 @@ from ..permissions import Action, ensure, ensure_role, ensure_stage
 from . import notifications
 from .audit import record_event
 from .errors import Conflict, InvalidInput
-from .queries import joined_participations, latest_version
+from .queries import latest_version
 from .stages import reevaluate
 
 MAX_REASON_CHARS = 5000
@@ -125,46 +125,6 @@ def sign_off(response: JointResponse, user: User, version_number: int, data: Sig
     )
     reevaluate(response, user)
     return signoff
-
-
-def signoffs_in_signing_order(response: JointResponse) -> list[SignOff]:
-    """Sign-offs of the consensus version by current participants, chair first, then by name.
-
-    A municipality that signed and then stepped aside is no longer a co-signer.
-    """
-    chair = response.cooperation.chair_municipality_id
-    joined = {p.municipality_id for p in joined_participations(response)}
-    rows = db.session.scalars(select(SignOff).where(
-        SignOff.response_id == response.id, SignOff.version_id == response.consensus_version_id,
-    ))
-    return sorted((s for s in rows if s.municipality_id in joined),
-                  key=lambda s: (s.municipality_id != chair, s.municipality.name))
-
-
-@dataclass(frozen=True)
-class SignOffState:
-    """One municipality's sign-off as pages show it: of the consensus version, or stale."""
-
-    current: SignOff | None
-    # The latest sign-off of an earlier version, shown as "skrev under version 1".
-    stale: SignOff | None
-
-
-def signoff_states(response: JointResponse) -> dict[int, SignOffState]:
-    """Each municipality's sign-off of the consensus version and its latest stale one."""
-    rows = db.session.scalars(
-        select(SignOff).where(SignOff.response_id == response.id).order_by(SignOff.created_at)
-    ).all()
-    current: dict[int, SignOff] = {}
-    stale: dict[int, SignOff] = {}
-    for signoff in rows:
-        if (response.consensus_version_id is not None
-                and signoff.version_id == response.consensus_version_id):
-            current[signoff.municipality_id] = signoff
-        else:
-            stale[signoff.municipality_id] = signoff
-    return {mid: SignOffState(current.get(mid), None if mid in current else stale.get(mid))
-            for mid in current.keys() | stale.keys()}
 
 
 def positions_history(response: JointResponse) -> list[Position]:

@@ -11,15 +11,14 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from ..extensions import db
-from ..models import JointResponse, SignOff, Stage, User, utcnow
+from ..models import JointResponse, Stage, User, utcnow
 from ..permissions import Action, ensure
 from . import consensus, notifications
 from .audit import record_event
 from .errors import InvalidInput
-from .queries import joined_participations, latest_version
+from .queries import latest_version
+from .signatures import missing_signatures, signoffs_a_new_version_would_discard
 
 
 def stage_of(response: JointResponse) -> Stage:
@@ -36,16 +35,6 @@ def _move(response: JointResponse, new_stage: Stage, user: User | None, summary:
         version_number=version.number if version else None,
         details={"from": old.value, "to": new_stage.value},
     )
-
-
-def signoffs_a_new_version_would_discard(response: JointResponse) -> list[SignOff]:
-    """Sign-offs of the consensus version by current participants: a new version makes them stale."""
-    if stage_of(response) is not Stage.CONSENSUS or response.consensus_version_id is None:
-        return []
-    joined = {p.municipality_id for p in joined_participations(response)}
-    rows = db.session.scalars(select(SignOff).where(
-        SignOff.response_id == response.id, SignOff.version_id == response.consensus_version_id))
-    return sorted((s for s in rows if s.municipality_id in joined), key=lambda s: s.municipality.name)
 
 
 def on_version_published(response: JointResponse, user: User) -> None:
@@ -87,22 +76,6 @@ def reevaluate(response: JointResponse, user: User | None) -> consensus.Consensu
         response.signed_at = utcnow()
         _move(response, Stage.SIGNED, user, _("Alla deltagande kommuner har skrivit under."))
     return status
-
-
-def missing_signatures(response: JointResponse) -> list[str]:
-    """Names of co-signing municipalities that have not signed the consensus version."""
-    if response.consensus_version_id is None or not stage_of(response).takes_signoffs:
-        return []
-    signed = set(db.session.scalars(
-        select(SignOff.municipality_id).where(
-            SignOff.response_id == response.id,
-            SignOff.version_id == response.consensus_version_id,
-        )
-    ))
-    return sorted(
-        p.municipality.name for p in joined_participations(response)
-        if p.municipality_id not in signed
-    )
 
 
 def _all_signed(response: JointResponse) -> bool:

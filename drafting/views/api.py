@@ -39,7 +39,7 @@ from ..models import (
 from ..permissions import Action, CooperationAction, can, can_in_cooperation, ensure
 from ..rendering import MAX_COMMENT_CHARS
 from ..services import comments as comment_service
-from ..services import consensus, review, stages
+from ..services import consensus, review, signatures
 from ..services.audit import record_event
 from ..services.drafting import get_section
 from ..services.errors import DomainError, NotFound
@@ -353,7 +353,7 @@ def _missing_sentence(response: JointResponse, status: consensus.ConsensusStatus
 def _response_detail(response: JointResponse) -> dict[str, Any]:
     version = latest_version(response)
     status = consensus.current_status(response)
-    missing_signatures = stages.missing_signatures(response)
+    missing_signatures = signatures.missing_signatures(response)
     positions: dict[int, str] = {}
     if version is not None:
         positions = dict(db.session.execute(

@@ -42,7 +42,7 @@ from ..services.comments import comment_threads
 from ..services.drafting import has_unpublished_changes, reader_sections
 from ..services.errors import DomainError
 from ..services.queries import latest_version
-from ..services.review import signoff_states
+from ..services.signatures import missing_signatures, signoff_states
 from ..templating import FOCUS_AREA_LABELS
 from .common import RefusedSubmission, commit, load_response, refuse
 
@@ -73,7 +73,7 @@ def dashboard():
     rows = []
     for response in responses:
         status = consensus.current_status(response)
-        missing = stages.missing_signatures(response) if response.stage == Stage.CONSENSUS else []
+        missing = missing_signatures(response)
         invited = [p.municipality.name for p in response.participations
                    if p.status == ParticipationStatus.INVITED]
         mine = next((p for p in response.participations
@@ -148,7 +148,7 @@ def response_page_context(response: JointResponse) -> dict:
         "answer_form": AnswerInvitationForm(),
         "step_aside_form": ReasonForm(prefix="aside"), "withdraw_form": ReasonForm(prefix="withdraw"),
         "invite_form": _invite_form(response),
-        "missing_signatures": stages.missing_signatures(response),
+        "missing_signatures": missing_signatures(response),
         "unpublished": (can(current_user, Action.EDIT_DRAFT, response)
                         and has_unpublished_changes(response, version)),
         "participations": sorted(response.participations, key=lambda p: p.municipality.name),
