@@ -13,6 +13,7 @@ from ..models import (
     AnchorState,
     Comment,
     JointResponse,
+    Municipality,
     Section,
     SuggestionState,
     User,
@@ -28,6 +29,7 @@ from ..rendering import (
 )
 from . import anchoring
 from .audit import record_event
+from .drafting import reader_sections, save_section
 from .errors import Conflict, InvalidInput, NotFound
 from .queries import latest_version
 
@@ -58,8 +60,6 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
     version = latest_version(response)
     if exact:
         # The passage was selected in what the reader saw: the latest version, else the draft.
-        from .drafting import reader_sections
-
         shown = next((s for s in reader_sections(response, version) if s.section_id == section.id), None)
         quote = anchoring.quote_from_exact(
             text_content(shown.body_html if shown else section.body_html), exact, prefix, suffix)
@@ -144,8 +144,6 @@ def set_resolved(comment: Comment, user: User, resolved: bool) -> None:
 def decide_suggestion(comment: Comment, user: User, accept: bool, reply_text: str = "",
                       base_revision: int | None = None) -> None:
     """Accept a suggestion into the working draft (with attribution) or decline it with a reply."""
-    from .drafting import save_section
-
     response = db.session.get(JointResponse, comment.response_id)
     ensure(user, Action.DECIDE_SUGGESTION, response)
     if not comment.is_suggestion or comment.suggestion_state != SuggestionState.OPEN.value:
@@ -201,8 +199,6 @@ def comment_threads(response: JointResponse, *, municipality_id: int | None = No
 
     Plain rows rather than ORM objects: a response may carry thousands of comments.
     """
-    from ..models import Municipality, User
-
     rows = db.session.execute(
         select(Comment.__table__).where(Comment.response_id == response.id)
         .order_by(Comment.created_at, Comment.id)

@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import JointResponse, Position, Version
+from .queries import joined_participations, latest_version
 
 MINIMUM_COSIGNERS = 2
 
@@ -131,14 +136,8 @@ def evaluate(
 _UNKNOWN = object()
 
 
-def current_status(response, version=_UNKNOWN) -> ConsensusStatus:
+def current_status(response: JointResponse, version=_UNKNOWN) -> ConsensusStatus:
     """Evaluate the rule for a stored response (joined participants, current positions)."""
-    from sqlalchemy import select
-
-    from ..extensions import db
-    from ..models import Position, Version
-    from .queries import joined_participations, latest_version
-
     if version is _UNKNOWN:
         version = latest_version(response)
     participants = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
@@ -26,7 +27,7 @@ from ..rendering import (
 )
 from . import anchoring, notifications
 from .audit import record_event
-from .errors import ConfirmationNeeded, EditConflict, InvalidInput, NotFound
+from .errors import ConfirmationNeeded, Conflict, EditConflict, InvalidInput, NotFound
 from .queries import latest_version
 from .signatures import signoffs_a_new_version_would_discard
 from .stages import on_version_published
@@ -36,7 +37,6 @@ MAX_HEADING_CHARS = 300
 
 def working_sections(response: JointResponse) -> list[Section]:
     """The draft's sections in order, with their current revision loaded."""
-    from sqlalchemy.orm import joinedload
 
     return list(db.session.scalars(
         select(Section)
@@ -153,8 +153,6 @@ def remove_section(section: Section, user: User, expected_revision: int) -> None
 
 
 def _ensure_structure_fresh(response: JointResponse, expected_revision: int) -> None:
-    from .errors import Conflict
-
     if response.revision != expected_revision:
         raise Conflict(_("Utkastet har ändrats sedan du öppnade sidan. Ladda om och försök igen."))
 

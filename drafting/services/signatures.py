@@ -17,18 +17,21 @@ from .queries import joined_participations
 
 def missing_signatures(response: JointResponse) -> list[str]:
     """Names of co-signing municipalities that have not signed the consensus version."""
-    if response.consensus_version_id is None or not Stage(response.stage).takes_signoffs:
-        return []
     signed = set(db.session.scalars(
         select(SignOff.municipality_id).where(
             SignOff.response_id == response.id,
             SignOff.version_id == response.consensus_version_id,
         )
-    ))
-    return sorted(
-        p.municipality.name for p in joined_participations(response)
-        if p.municipality_id not in signed
-    )
+    )) if response.consensus_version_id is not None else set()
+    return unsigned(response, signed)
+
+
+def unsigned(response: JointResponse, signed_municipality_ids: set[int]) -> list[str]:
+    """The rule: while signing is open, every current participant must sign the consensus version."""
+    if response.consensus_version_id is None or not Stage(response.stage).takes_signoffs:
+        return []
+    return sorted(p.municipality.name for p in joined_participations(response)
+                  if p.municipality_id not in signed_municipality_ids)
 
 
 def signoffs_a_new_version_would_discard(response: JointResponse) -> list[SignOff]:
@@ -67,8 +70,14 @@ class SignOffState:
 def signoff_states(response: JointResponse) -> dict[int, SignOffState]:
     """Each municipality's sign-off of the consensus version and its latest stale one."""
     rows = db.session.scalars(
-        select(SignOff).where(SignOff.response_id == response.id).order_by(SignOff.created_at)
+        select(SignOff).where(SignOff.response_id == response.id)
+        .order_by(SignOff.created_at, SignOff.id)
     ).all()
+    return states_of(response, rows)
+
+
+def states_of(response: JointResponse, rows: list[SignOff]) -> dict[int, SignOffState]:
+    """Sort a response's sign-offs (oldest first) into current and stale, by municipality."""
     current: dict[int, SignOff] = {}
     stale: dict[int, SignOff] = {}
     for signoff in rows:

@@ -39,11 +39,12 @@ from ..models import (
 from ..permissions import Action, CooperationAction, can, can_in_cooperation, ensure
 from ..rendering import MAX_COMMENT_CHARS
 from ..services import comments as comment_service
-from ..services import consensus, review, signatures
+from ..services import review
 from ..services.audit import record_event
 from ..services.drafting import get_section
 from ..services.errors import DomainError, NotFound
-from ..services.queries import get_response, latest_version
+from ..services.overview import overview
+from ..services.queries import get_response
 from ..services.tokens import authenticate_token
 from ..templating import STAGE_LABELS, days_left
 from .api_spec import OPENAPI_SPEC
@@ -334,42 +335,18 @@ def _response_summary(response: JointResponse) -> dict[str, Any]:
     }
 
 
-def _missing_sentence(response: JointResponse, status: consensus.ConsensusStatus,
-                      missing_signatures: list[str]) -> str:
-    """What is still missing, in one sentence: the same words as the status box on the page."""
-    stage = Stage(response.stage)
-    if stage is Stage.CONSENSUS and missing_signatures:
-        return _("Samsyn om version %(n)d. Underskrift saknas från: %(names)s.",
-                 n=status.version_number or 0, names=", ".join(missing_signatures))
-    if stage is Stage.SIGNED:
-        return _("Alla har skrivit under. Yttrandet är klart att skickas.")
-    if stage is Stage.SENT:
-        return _("Yttrandet skickades %(date)s.", date=_iso(response.sent_on) or "")
-    if stage is Stage.WITHDRAWN:
-        return _("Yttrandet är återkallat: %(reason)s", reason=response.withdrawn_reason)
-    return status.summary()
-
-
 def _response_detail(response: JointResponse) -> dict[str, Any]:
-    version = latest_version(response)
-    status = consensus.current_status(response)
-    missing_signatures = signatures.missing_signatures(response)
-    positions: dict[int, str] = {}
-    if version is not None:
-        positions = dict(db.session.execute(
-            select(Position.municipality_id, Position.decision)
-            .where(Position.version_id == version.id, Position.is_current.is_(True))).all())
-    signed: set[int] = set()
-    if response.consensus_version_id is not None:
-        signed = set(db.session.scalars(select(SignOff.municipality_id).where(
-            SignOff.response_id == response.id,
-            SignOff.version_id == response.consensus_version_id)))
+    summary = overview(response)
+    version, status = summary.version, summary.status
     numbers = _version_numbers(response)
     participants = [
         {"municipality": _ref(p.municipality), "status": p.status, "reason": p.reason,
-         "answered_at": _iso(p.answered_at), "position": positions.get(p.municipality_id),
-         "signed": p.municipality_id in signed}
-        for p in sorted(response.participations, key=lambda p: p.municipality.name)
+         "answered_at": _iso(p.answered_at),
+         "position": summary.positions[p.municipality_id].decision
+         if p.municipality_id in summary.positions else None,
+         "signed": bool(summary.signoffs.get(p.municipality_id)
+                        and summary.signoffs[p.municipality_id].current)}
+        for p in summary.participations
     ]
     return {
         **_response_summary(response),
@@ -387,8 +364,8 @@ def _response_detail(response: JointResponse) -> dict[str, Any]:
                                 for name, number in sorted(status.stale_approvals.items())],
             "too_few_cosigners": status.too_few_cosigners,
         },
-        "missing_signatures": missing_signatures,
-        "missing": _missing_sentence(response, status, missing_signatures),
+        "missing_signatures": list(summary.missing_signatures),
+        "missing": summary.sentence(),
     }
 
 

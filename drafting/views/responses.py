@@ -31,18 +31,14 @@ from ..models import (
     FocusArea,
     JointResponse,
     Participation,
-    ParticipationStatus,
-    Position,
-    Stage,
 )
 from ..permissions import Action, CooperationAction, can, ensure, ensure_in_cooperation
-from ..services import consensus, stages
 from ..services import responses as response_service
+from ..services import stages
 from ..services.comments import comment_threads
 from ..services.drafting import has_unpublished_changes, reader_sections
 from ..services.errors import DomainError
-from ..services.queries import latest_version
-from ..services.signatures import missing_signatures, signoff_states
+from ..services.overview import overview, overviews
 from ..templating import FOCUS_AREA_LABELS
 from .common import RefusedSubmission, commit, load_response, refuse
 
@@ -71,17 +67,12 @@ def dashboard():
         .order_by(JointResponse.id.desc())
     ))
     rows = []
-    for response in responses:
-        status = consensus.current_status(response)
-        missing = missing_signatures(response)
-        invited = [p.municipality.name for p in response.participations
-                   if p.status == ParticipationStatus.INVITED]
-        mine = next((p for p in response.participations
+    for summary in overviews(responses):
+        mine = next((p for p in summary.participations
                      if p.municipality_id == current_user.municipality_id), None)
-        rows.append({"response": response, "status": status, "missing_signatures": missing,
-                     "unanswered_invitations": invited, "mine": mine})
-    active = [r for r in rows if not Stage(r["response"].stage).is_closed]
-    closed = [r for r in rows if Stage(r["response"].stage).is_closed]
+        rows.append({"response": summary.response, "overview": summary, "mine": mine})
+    active = [r for r in rows if not r["overview"].stage.is_closed]
+    closed = [r for r in rows if r["overview"].stage.is_closed]
     return render_template("responses/dashboard.html", active=active, closed=closed,
                            cooperations=cooperations)
 
@@ -119,47 +110,45 @@ def new_response(cooperation_id: int):
     return render_template("responses/new.html", form=form, cooperation=cooperation), status
 
 
-def response_page_context(response: JointResponse) -> dict:
+def overview_context(response: JointResponse) -> dict:
+    """What every page about a response shows of where it stands (the header, status, matrix)."""
+    summary = overview(response)
+    return {
+        "response": response, "overview": summary, "stage": summary.stage,
+        "version": summary.version, "status": summary.status, "positions": summary.positions,
+        "signoffs": summary.signoffs, "participations": summary.participations,
+    }
+
+
+def response_page_context(response: JointResponse, *, municipality_filter: int | None = None,
+                          comment_state: str | None = None) -> dict:
     """Everything the response page shows, in a fixed number of queries."""
-    version = latest_version(response)
-    sections = reader_sections(response, version)
-    municipality_filter = request.args.get("municipality", type=int)
-    comment_state = request.args.get("comments") if request.args.get("comments") in ("open", "resolved") else None
-    threads = comment_threads(response, municipality_id=municipality_filter, state=comment_state)
-    status = consensus.current_status(response, version)
-    positions = {}
-    if version is not None:
-        for position in db.session.scalars(select(Position).where(
-                Position.version_id == version.id, Position.is_current.is_(True))):
-            positions[position.municipality_id] = position
-    signoffs = signoff_states(response)
+    context = overview_context(response)
+    version = context["version"]
     mine = next((p for p in response.participations
                  if p.municipality_id == current_user.municipality_id), None)
-    position_form = PositionForm(version_number=version.number if version else "")
-    my_position = positions.get(current_user.municipality_id)
-    sign_off_form = SignOffForm(version_number=version.number if version else "",
-                                signatory_name=current_user.name,
-                                signatory_title=current_user.title or "", decision_date=None)
-    return {
-        "response": response, "stage": Stage(response.stage), "version": version, "sections": sections, "threads": threads,
-        "status": status, "positions": positions, "signoffs": signoffs, "mine": mine,
-        "my_position": my_position, "position_form": position_form,
-        "sign_off_form": sign_off_form, "comment_form": CommentForm(),
-        "answer_form": AnswerInvitationForm(),
+    context.update({
+        "sections": reader_sections(response, version),
+        "threads": comment_threads(response, municipality_id=municipality_filter,
+                                   state=comment_state),
+        "mine": mine, "my_position": context["positions"].get(current_user.municipality_id),
+        "position_form": PositionForm(version_number=version.number if version else ""),
+        "sign_off_form": SignOffForm(version_number=version.number if version else "",
+                                     signatory_name=current_user.name,
+                                     signatory_title=current_user.title or "", decision_date=None),
+        "comment_form": CommentForm(), "answer_form": AnswerInvitationForm(),
         "step_aside_form": ReasonForm(prefix="aside"), "withdraw_form": ReasonForm(prefix="withdraw"),
-        "invite_form": _invite_form(response),
-        "missing_signatures": missing_signatures(response),
-        "unpublished": (can(current_user, Action.EDIT_DRAFT, response)
+        "invite_form": _invite_form(response), "sent_form": SentForm(),
+        "unpublished": (can(current_user, Action.PUBLISH_VERSION, response)
                         and has_unpublished_changes(response, version)),
-        "participations": sorted(response.participations, key=lambda p: p.municipality.name),
         "municipality_filter": municipality_filter, "comment_state": comment_state,
-        "sent_form": SentForm(),
         # Decided once per page, not once per comment.
         "may_comment": can(current_user, Action.COMMENT, response),
         "may_decide": can(current_user, Action.DECIDE_SUGGESTION, response),
         "csrf": generate_csrf(),
         "refused": None,
-    }
+    })
+    return context
 
 
 def rerender_show(response_id: int, status: int, refused: RefusedSubmission | None = None,
@@ -183,14 +172,17 @@ def _invite_form(response: JointResponse) -> InviteForm:
 @login_required
 def show(response_id: int):
     response = load_response(response_id)
-    return render_template("responses/show.html", **response_page_context(response))
+    state = request.args.get("comments")
+    return render_template("responses/show.html", **response_page_context(
+        response, municipality_filter=request.args.get("municipality", type=int),
+        comment_state=state if state in ("open", "resolved") else None))
 
 
 @bp.route("/responses/<int:response_id>/matrix")
 @login_required
 def matrix(response_id: int):
     response = load_response(response_id)
-    return render_template("responses/matrix.html", **response_page_context(response))
+    return render_template("responses/matrix.html", **overview_context(response))
 
 
 @bp.post("/responses/<int:response_id>/invite")
