@@ -80,25 +80,5 @@ def build_report(cooperation: Cooperation, year: int) -> FollowUpReport:
     )
 
 
-def bar_chart_svg(values: dict[str, int], labels: dict[str, str], title: str) -> str:
-    """A small accessible horizontal bar chart as SVG text (escaped by the caller's template)."""
-    from markupsafe import escape
-
-    width, bar_height, gap, label_width = 560, 26, 10, 260
-    top = max(values.values(), default=0) or 1
-    height = len(values) * (bar_height + gap) + gap
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="chart-title" '
-             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-             f'<title id="chart-title">{escape(title)}</title>']
-    for index, (key, value) in enumerate(values.items()):
-        y = gap + index * (bar_height + gap)
-        bar = int((width - label_width - 60) * value / top)
-        parts.append(f'<text x="0" y="{y + 18}" font-size="14" fill="#1a1a1a">{escape(labels.get(key, key))}</text>')
-        parts.append(f'<rect x="{label_width}" y="{y}" width="{bar}" height="{bar_height}" fill="#0b4f8a"/>')
-        parts.append(f'<text x="{label_width + bar + 6}" y="{y + 18}" font-size="14" fill="#1a1a1a">{value}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
 def current_year() -> int:
     return date.today().year

@@ -10,8 +10,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from markupsafe import Markup, escape
-
 OpKind = Literal["equal", "insert", "delete"]
 ChangeKind = Literal["unchanged", "changed", "added", "removed", "moved", "moved_and_changed"]
 
@@ -301,20 +299,6 @@ def count_words(ops: Iterable[DiffOp]) -> tuple[int, int]:
         elif op.kind == "delete":
             deleted += len(_WORD_RE.findall(op.text))
     return inserted, deleted
-
-
-def render_ops_html(ops: Iterable[DiffOp]) -> Markup:
-    """Render ops as escaped HTML with <ins> and <del> (no other tags)."""
-    parts: list[str] = []
-    for op in ops:
-        text = str(escape(op.text))
-        if op.kind == "insert":
-            parts.append(f"<ins>{text}</ins>")
-        elif op.kind == "delete":
-            parts.append(f"<del>{text}</del>")
-        else:
-            parts.append(text)
-    return Markup("".join(parts))
 
 
 # --- section diff -------------------------------------------------------------------------

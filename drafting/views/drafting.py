@@ -22,7 +22,7 @@ from ..rendering import MarkdownRejected, render_markdown
 from ..services import comments as comment_service
 from ..services import drafting as drafting_service
 from ..services.errors import ConfirmationNeeded, DomainError, EditConflict, NotFound
-from ..services.textdiff import SectionInput, diff_sections, render_ops_html, summarize_changes
+from ..services.textdiff import SectionInput, diff_sections, summarize_changes
 from .common import commit, form_int, load_response, refuse
 from .responses import rerender_show
 
@@ -218,7 +218,7 @@ def compare(response_id: int):
     changes = diff_sections(inputs(old), inputs(new))
     return render_template("drafting/compare.html", response=response, old=old, new=new,
                            changes=changes, summary=summarize_changes(changes),
-                           render_ops=render_ops_html, versions=all_versions,
+                           versions=all_versions,
                            layout=request.args.get("layout", "inline"))
 
 

@@ -7,13 +7,12 @@ import io
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Cooperation, Notification, utcnow
 from ..permissions import CooperationAction, ensure_in_cooperation
-from ..services.followup import bar_chart_svg, build_report, current_year
+from ..services.followup import build_report, current_year
 from ..templating import FOCUS_AREA_LABELS
 from .common import commit
 
@@ -53,10 +52,8 @@ def _report(cooperation_id: int):
 def followup(cooperation_id: int):
     cooperation, report = _report(cooperation_id)
     labels = {key: str(label) for key, label in FOCUS_AREA_LABELS.items()}
-    chart = Markup(bar_chart_svg(report.sent_by_focus_area, labels,
-                                 f"Skickade yttranden {report.year} per fokusområde"))
     return render_template("reports/followup.html", cooperation=cooperation, report=report,
-                           chart=chart, labels=labels)
+                           labels=labels)
 
 
 @bp.route("/cooperations/<int:cooperation_id>/report.csv")

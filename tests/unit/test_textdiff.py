@@ -8,7 +8,6 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from markupsafe import Markup
 
 from drafting.services.textdiff import (
     DiffOp,
@@ -19,7 +18,6 @@ from drafting.services.textdiff import (
     diff_words,
     new_text,
     old_text,
-    render_ops_html,
     summarize_changes,
     tokenize,
 )
@@ -186,23 +184,24 @@ def test_small_vocabulary_worst_case_is_bounded() -> None:
 # --- html ---------------------------------------------------------------------------------
 
 
-def test_render_ops_html_escapes_everything() -> None:
+def test_diff_macro_escapes_everything(app) -> None:
     ops = [
         DiffOp("equal", "a < b & "),
         DiffOp("delete", "<script>alert('x')</script>"),
         DiffOp("insert", '"citat" > '),
         DiffOp("equal", "slut"),
     ]
-    html = render_ops_html(ops)
-    assert isinstance(html, Markup)
-    assert str(html) == (
+    with app.test_request_context():
+        html = str(app.jinja_env.get_template("_macros.html").make_module({}).diff_ops(ops))
+    assert html == (
         "a &lt; b &amp; <del>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</del>"
         "<ins>&#34;citat&#34; &gt; </ins>slut"
     )
 
 
-def test_render_ops_html_of_nothing() -> None:
-    assert render_ops_html([]) == Markup("")
+def test_diff_macro_of_nothing(app) -> None:
+    with app.test_request_context():
+        assert str(app.jinja_env.get_template("_macros.html").make_module({}).diff_ops([])) == ""
 
 
 # --- section diff -------------------------------------------------------------------------
