@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app drafting
 export DRAFTING_DEVELOPMENT ?= 1
 
-.PHONY: setup run test bench lint translations clean
+.PHONY: setup run test test-fast bench lint translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required") if sys.version_info < (3, 11) else None'
@@ -27,6 +27,10 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# A quick subset while working: no browser, LibreOffice or slow tests. `make test` runs everything.
+test-fast: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser and not soffice and not slow" $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

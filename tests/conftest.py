@@ -20,6 +20,13 @@ from drafting.extensions import db as _db
 from drafting.models import JointResponse, Municipality, User
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Every test that needs a browser is marked so, whoever wrote it (`make test-fast` skips them)."""
+    for item in items:
+        if {"browser_page", "live_server"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+
+
 def _database_url(tmp_dir: Path) -> str:
     url = os.environ.get("DATABASE_URL")
     if url:

@@ -28,6 +28,8 @@ from drafting.services.tokens import create_token
 from drafting.views.api_spec import OPENAPI_SPEC
 from tests.conftest import coordinator, municipality, official
 
+pytestmark = pytest.mark.slow
+
 TRIO = ["Malmö", "Lund", "Eslöv"]
 EXAMPLES_PER_OPERATION = 25
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import multiprocessing
 
+import pytest
 from sqlalchemy import func, select
 
 from drafting.demo import MUNICIPALITIES, email_for
 from drafting.models import AuditEvent, Notification, Position, SignOff, Stage
 from drafting.services import drafting, responses
 from tests.conftest import coordinator, municipality, official
+
+pytestmark = pytest.mark.slow
 
 
 def _worker(database_url: str, email: str, path: str, data: dict, barrier, results) -> None:
