@@ -34,6 +34,14 @@ def _measure(client, url: str, counter: list[int]) -> tuple[list[float], int]:
     return times, queries
 
 
+def _line(name: str, times: list[float], queries: int, baseline_ms: float, **extra) -> str:
+    median = statistics.median(times)
+    return json.dumps({"name": name, "median_ms": round(median, 1),
+                       "p95_ms": round(_percentile(times, 0.95), 1), "queries": queries, **extra,
+                       "baseline_ms": round(baseline_ms, 1),
+                       "ratio_to_baseline": round(median / baseline_ms, 2)})
+
+
 def run() -> list[str]:
     from flask_migrate import upgrade
 
@@ -52,11 +60,11 @@ def run() -> list[str]:
         db.session.remove()
     client = app.test_client()
     client.post("/login", data={"email": "tjansteman.lund@example.se", "password": "demo-losenord"})
+    # The baseline: a trivial page of the same app (the login form), measured in this same run.
+    baseline = statistics.median(_measure(app.test_client(), "/login", counter)[0])
     times, queries = _measure(client, f"/responses/{response_id}", counter)
-    lines.append(json.dumps({"name": "response_page", "median_ms": round(statistics.median(times), 1),
-                             "p95_ms": round(_percentile(times, 0.95), 1), "queries": queries,
-                             "sections": 40, "comments": 1000, "versions": 20}))
+    lines.append(_line("response_page", times, queries, baseline,
+                       sections=40, comments=1000, versions=20))
     times, queries = _measure(client, f"/responses/{response_id}/compare?from=1&to=20", counter)
-    lines.append(json.dumps({"name": "diff_page", "median_ms": round(statistics.median(times), 1),
-                             "p95_ms": round(_percentile(times, 0.95), 1), "queries": queries}))
+    lines.append(_line("diff_page", times, queries, baseline))
     return lines

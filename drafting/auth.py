@@ -7,6 +7,7 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -39,7 +40,9 @@ def configure_login(login_manager: LoginManager) -> None:
         user_id, _, nonce = session_id.partition(":")
         if not user_id.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        # Roles and municipality come along: every page asks for them (one query, not three).
+        user = db.session.get(User, int(user_id), options=[
+            joinedload(User.roles), joinedload(User.municipality)])
         # A logout or password change renews the nonce, so an old cookie stops working.
         if user is None or not secrets.compare_digest(user.session_nonce, nonce):
             return None

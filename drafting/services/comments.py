@@ -195,23 +195,32 @@ class CommentView(SimpleNamespace):
 
 def comment_threads(response: JointResponse, *, municipality_id: int | None = None,
                     state: str | None = None) -> dict[int | None, list[Thread]]:
-    """Threads by section id, filtered by municipality and open/resolved, in three queries.
+    """Threads by section id, filtered by municipality and open/resolved, in one query.
 
     Plain rows rather than ORM objects: a response may carry thousands of comments.
     """
     rows = db.session.execute(
-        select(Comment.__table__).where(Comment.response_id == response.id)
+        select(Comment.__table__, User.name.label("author_name"),
+               Municipality.name.label("municipality_name"))
+        .join(User, User.id == Comment.author_id)
+        .outerjoin(Municipality, Municipality.id == Comment.municipality_id)
+        .where(Comment.response_id == response.id)
         .order_by(Comment.created_at, Comment.id)
     ).all()
-    author_ids = {row.author_id for row in rows}
-    authors = {uid: SimpleNamespace(id=uid, name=name) for uid, name in db.session.execute(
-        select(User.id, User.name).where(User.id.in_(author_ids)))} if author_ids else {}
-    municipalities = {mid: SimpleNamespace(id=mid, name=name) for mid, name in db.session.execute(
-        select(Municipality.id, Municipality.name))}
+    # One shared object per author and municipality, as the ORM would give.
+    authors: dict[int, SimpleNamespace] = {}
+    municipalities: dict[int, SimpleNamespace] = {}
+    for row in rows:
+        authors.setdefault(row.author_id, SimpleNamespace(id=row.author_id, name=row.author_name))
+        if row.municipality_id is not None:
+            municipalities.setdefault(row.municipality_id, SimpleNamespace(
+                id=row.municipality_id, name=row.municipality_name))
     threads: dict[int, Thread] = {}
     replies: list[CommentView] = []
     for row in rows:
-        view = CommentView(**row._mapping, author=authors[row.author_id],
+        fields = {key: value for key, value in row._mapping.items()
+                  if key not in ("author_name", "municipality_name")}
+        view = CommentView(**fields, author=authors[row.author_id],
                            municipality=municipalities.get(row.municipality_id))
         if view.parent_id is None:
             threads[view.id] = Thread(view)
