@@ -552,18 +552,24 @@ def test_hostile_bodies_get_4xx_json_with_the_stable_shape(client, db, in_review
                 good_comment | {"exact": "x" * 20_001}]:
         error_of(client.post(comments, headers=headers, json=bad), 422)
 
-    good_signoff = {"version_number": 1, "deciding_body": "KS", "decision_date": "2024-01-02",
-                    "signatory_name": "N", "signatory_title": "T"}
+    # Signing is the director's: an official is refused before the body is looked at.
+    director_headers = bearer(director("Lund"))
+    good_signoff = {"version_number": 1, "deciding_body": "Kommunstyrelsen",
+                    "decision_date": "2024-01-02", "signatory_name": "N", "signatory_title": "T"}
     for bad_date in ["2024-13-01", "20240102", "2024-1-2", "2024-01-02T00:00", "02/01/2024",
                      "0000-01-01", "", 20240102, None]:
-        response = client.post(signoffs, headers=headers,
+        response = client.post(signoffs, headers=director_headers,
                                json=good_signoff | {"decision_date": bad_date})
         assert "ÅÅÅÅ-MM-DD" in error_of(response, 422)["message"]
     for bad in [good_signoff | {"deciding_body": "x" * 201},
                 good_signoff | {"signatory_name": "x" * 161},
                 good_signoff | {"minutes_paragraph": "x" * 101},
                 {k: v for k, v in good_signoff.items() if k != "signatory_title"}]:
-        error_of(client.post(signoffs, headers=headers, json=bad), 422)
+        error_of(client.post(signoffs, headers=director_headers, json=bad), 422)
+    for bad in [{}, good_signoff | {"signatory_name": "x" * 161}, "{"]:
+        response = (client.post(signoffs, headers=headers, data=bad, content_type="application/json")
+                    if isinstance(bad, str) else client.post(signoffs, headers=headers, json=bad))
+        assert error_of(response, 403)["code"] == "NotAllowed"
 
     huge = b'{"note": "' + b"x" * (10 * 1024 * 1024) + b'"}'
     assert error_of(post(positions, huge), 413)["code"] == "RequestEntityTooLarge"

@@ -1,7 +1,8 @@
 """The integration API under /api/v1: JSON, personal bearer tokens, the pages' permission layer.
 
 Every response the token's owner may not view is a 404, so ids reveal nothing. Writes lock
-the response row, call the same service as the page does, and commit once. Errors have one
+the response row, check the permission before reading the body (whoever lacks it gets 403,
+whatever they sent), call the same service as the page does, and commit once. Errors have one
 shape, {"error": {"status", "code", "message"}}, built by drafting/errors.py.
 """
 
@@ -556,6 +557,7 @@ def comments(response_id: int):
 @bp.post(f"/responses/<{ID}:response_id>/comments")
 def add_comment(response_id: int):
     response = _load_response(response_id, for_update=True)
+    ensure(_user(), Action.COMMENT, response)
     data = _json_object({"section_id", "body", "exact", "prefix", "suffix", "suggested_text"})
     section_id = _integer(data, "section_id")
     body = _string(data, "body", max_chars=MAX_COMMENT_CHARS)
@@ -586,6 +588,7 @@ def positions(response_id: int):
 @bp.post(f"/responses/<{ID}:response_id>/positions")
 def record_position(response_id: int):
     response = _load_response(response_id, for_update=True)
+    ensure(_user(), Action.RECORD_POSITION, response)
     data = _json_object({"version_number", "decision", "note"})
     version_number = _integer(data, "version_number")
     decision = Decision(_choice(data, "decision", [d.value for d in Decision]))
@@ -610,6 +613,7 @@ def signoffs(response_id: int):
 @bp.post(f"/responses/<{ID}:response_id>/signoffs")
 def sign_off(response_id: int):
     response = _load_response(response_id, for_update=True)
+    ensure(_user(), Action.SIGN_OFF, response)
     data = _json_object({"version_number", "deciding_body", "decision_date", "signatory_name",
                          "signatory_title", "minutes_paragraph"})
     version_number = _integer(data, "version_number")

@@ -52,6 +52,7 @@ def add_section(response_id: int):
     response = load_response(response_id, for_update=True)
     ensure(current_user, Action.EDIT_DRAFT, response)
     form = SectionForm(prefix="new")
+    status = 400
     if form.validate_on_submit():
         try:
             drafting_service.add_section(response, current_user, form.heading.data, form.body.data or "")
@@ -61,13 +62,14 @@ def add_section(response_id: int):
         except DomainError as error:
             db.session.rollback()
             form.body.errors.append(error.message)
+            status = error.status
     response = load_response(response_id)
     return render_template(
         "drafting/draft.html", response=response,
         sections=drafting_service.working_sections(response), add_form=form,
         publish_form=PublishForm(), structure_form=StructureForm(expected_revision=response.revision),
         versions=_versions(response),
-    ), 400
+    ), status
 
 
 @bp.route("/sections/<int:section_id>/edit", methods=["GET", "POST"])
@@ -120,6 +122,7 @@ def edit_section(response_id: int, section_id: int):
 @login_required
 def move_section(response_id: int, section_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.EDIT_DRAFT, response)
     section = drafting_service.get_section(response, section_id)
     direction = -1 if request.form.get("direction") == "up" else 1
     drafting_service.move_section(section, current_user, direction, form_int("expected_revision"))
@@ -131,6 +134,7 @@ def move_section(response_id: int, section_id: int):
 @login_required
 def remove_section(response_id: int, section_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.EDIT_DRAFT, response)
     section = drafting_service.get_section(response, section_id)
     drafting_service.remove_section(section, current_user, form_int("expected_revision"))
     commit()
@@ -142,7 +146,9 @@ def remove_section(response_id: int, section_id: int):
 @login_required
 def publish(response_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.PUBLISH_VERSION, response)
     form = PublishForm()
+    status = 400
     if form.validate_on_submit():
         try:
             version = drafting_service.publish_version(response, current_user, form.change_note.data or "")
@@ -153,13 +159,14 @@ def publish(response_id: int):
         except DomainError as error:
             db.session.rollback()
             form.change_note.errors.append(error.message)
+            status = error.status
     response = load_response(response_id)
     return render_template(
         "drafting/draft.html", response=response,
         sections=drafting_service.working_sections(response), add_form=SectionForm(prefix="new"),
         publish_form=form, structure_form=StructureForm(expected_revision=response.revision),
         versions=_versions(response),
-    ), 400
+    ), status
 
 
 def _versions(response: JointResponse) -> list[Version]:
@@ -220,8 +227,10 @@ def add_comment(response_id: int, section_id: int):
     from .responses import response_page_context
 
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.COMMENT, response)
     section = drafting_service.get_section(response, section_id)
     form = CommentForm()
+    status = 400
     if form.validate_on_submit():
         suggested = form.suggested_text.data if form.is_suggestion.data else None
         try:
@@ -234,21 +243,23 @@ def add_comment(response_id: int, section_id: int):
         except DomainError as error:
             db.session.rollback()
             form.body.errors.append(error.message)
+            status = error.status
     response = load_response(response_id)
     context = response_page_context(response)
     context.update(comment_form=form, failed_section_id=section_id)
-    return render_template("responses/show.html", **context), 400
+    return render_template("responses/show.html", **context), status
 
 
 @bp.route("/comments/<int:comment_id>/replies", methods=["GET", "POST"])
 @login_required
 def reply(response_id: int, comment_id: int):
     response = load_response(response_id, for_update=request.method == "POST")
+    ensure(current_user, Action.COMMENT, response)
     comment = comment_service.get_comment(response, comment_id)
     form = ReplyForm()
     if request.method == "GET":
-        ensure(current_user, Action.COMMENT, response)
         return render_template("drafting/reply.html", response=response, comment=comment, form=form)
+    status = 400
     if form.validate_on_submit():
         try:
             created = comment_service.reply(comment, current_user, form.body.data)
@@ -257,14 +268,16 @@ def reply(response_id: int, comment_id: int):
         except DomainError as error:
             db.session.rollback()
             form.body.errors.append(error.message)
+            status = error.status
     return render_template("drafting/reply.html", response=load_response(response_id),
-                           comment=comment, form=form), 400
+                           comment=comment, form=form), status
 
 
 @bp.post("/comments/<int:comment_id>/resolve")
 @login_required
 def resolve(response_id: int, comment_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.COMMENT, response)
     comment = comment_service.get_comment(response, comment_id)
     comment_service.set_resolved(comment, current_user, request.form.get("resolved") != "0")
     commit()
@@ -275,6 +288,7 @@ def resolve(response_id: int, comment_id: int):
 @login_required
 def decide_suggestion(response_id: int, comment_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.DECIDE_SUGGESTION, response)
     comment = comment_service.get_comment(response, comment_id)
     form = SuggestionDecisionForm()
     if not form.validate_on_submit():

@@ -205,6 +205,7 @@ def invite(response_id: int):
 @login_required
 def answer_invitation(response_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.ANSWER_INVITATION, response)
     form = AnswerInvitationForm()
     if not form.validate_on_submit():
         context = response_page_context(response)

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..forms import PositionForm, SignOffForm
 from ..models import Decision
+from ..permissions import Action, ensure
 from ..services import review as review_service
 from ..services.errors import DomainError
 from .common import commit, load_response
@@ -34,6 +35,7 @@ def _version_number(raw: str | None) -> int:
 @login_required
 def record_position(response_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.RECORD_POSITION, response)
     form = PositionForm()
     if not form.validate_on_submit():
         return _rerender(response_id, 400, position_form=form)
@@ -53,6 +55,7 @@ def record_position(response_id: int):
 @login_required
 def sign_off(response_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.SIGN_OFF, response)
     form = SignOffForm()
     if not form.validate_on_submit():
         return _rerender(response_id, 400, sign_off_form=form)
