@@ -10,7 +10,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Cooperation, Role
+from .models import Cooperation, Municipality, Role
+from .services import people
+from .services.errors import DomainError
 
 
 def init_app(app: Flask) -> None:
@@ -30,13 +32,22 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("create-cooperation")
     @click.argument("name")
-    @click.option("--chair", default=None, help="Chair municipality (must be added as member).")
+    @click.option("--chair", default=None,
+                  help="Chair municipality: added as the first member and made chair.")
     def create_cooperation_command(name: str, chair: str | None) -> None:
-        """Create a cooperation."""
-        cooperation = Cooperation(name=name)
-        db.session.add(cooperation)
+        """Create a cooperation, optionally with its chair municipality."""
+        try:
+            cooperation = people.create_cooperation(None, name)
+            if chair is not None:
+                # A new cooperation has no members yet: the chair becomes its first.
+                people.set_chair(cooperation, None, people.add_municipality(cooperation, None, chair))
+        except DomainError as error:
+            db.session.rollback()  # nothing half-made: not the cooperation without its chair
+            raise click.ClickException(error.message) from error
         db.session.commit()
-        click.echo(f"Cooperation {cooperation.id}: {name}")
+        click.echo(f"Cooperation {cooperation.id}: {cooperation.name}")
+        if cooperation.chair_municipality is not None:
+            click.echo(f"{cooperation.chair_municipality.name} is its chair municipality.")
 
     @app.cli.command("add-municipality")
     @click.argument("cooperation")
@@ -44,16 +55,14 @@ def init_app(app: Flask) -> None:
     @click.option("--chair", is_flag=True, help="Make it the chair municipality.")
     def add_municipality_command(cooperation: str, name: str, chair: bool) -> None:
         """Add a member municipality to a cooperation (by name)."""
-        from .services.errors import DomainError
-        from .services.people import add_municipality
-
         coop = _find_cooperation(cooperation)
         try:
-            municipality = add_municipality(coop, None, name)
+            municipality = people.add_municipality(coop, None, name)
+            if chair:
+                people.set_chair(coop, None, municipality)
         except DomainError as error:
+            db.session.rollback()
             raise click.ClickException(error.message) from error
-        if chair:
-            coop.chair_municipality_id = municipality.id
         db.session.commit()
         click.echo(f"{municipality.name} is a member of {coop.name}.")
 
@@ -69,10 +78,6 @@ def init_app(app: Flask) -> None:
     def create_user_command(email: str, name: str, password: str, cooperation: str, role: str,
                             municipality: str | None, title: str, system_admin: bool) -> None:
         """Create a user with a role in a cooperation."""
-        from .models import Municipality
-        from .services.errors import DomainError
-        from .services.people import create_user
-
         coop = _find_cooperation(cooperation)
         municipality_id = None
         if municipality:
@@ -81,9 +86,10 @@ def init_app(app: Flask) -> None:
             if municipality_id is None:
                 raise click.ClickException(f"No municipality named {municipality!r}.")
         try:
-            user = create_user(email=email, name=name, password=password, cooperation=coop,
-                               role=Role(role), municipality_id=municipality_id, title=title)
+            user = people.create_user(email=email, name=name, password=password, cooperation=coop,
+                                      role=Role(role), municipality_id=municipality_id, title=title)
         except DomainError as error:
+            db.session.rollback()
             raise click.ClickException(error.message) from error
         user.is_system_admin = system_admin
         db.session.commit()

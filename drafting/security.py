@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from flask import Flask, flash, redirect, request, session, url_for
@@ -15,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .extensions import limiter
+from .rendering import strip_control_chars
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -39,28 +39,28 @@ def start_authenticated_session() -> None:
     session["auth_at"] = session["seen_at"] = _now()
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
-
-
-def _clean(values: MultiDict) -> ImmutableMultiDict:
-    return ImmutableMultiDict(
-        [(_CONTROL.sub("", key), _CONTROL.sub("", value)) for key, value in values.items(multi=True)]
-    )
+def _cleaned(values: MultiDict) -> ImmutableMultiDict | None:
+    """The fields without control characters, or None if they had none."""
+    pairs = list(values.items(multi=True))
+    cleaned = [(strip_control_chars(key), strip_control_chars(value)) for key, value in pairs]
+    return ImmutableMultiDict(cleaned) if cleaned != pairs else None
 
 
 def clean_submitted_text() -> None:
     """Drop control characters from every submitted field before anything reads it.
 
     PostgreSQL refuses NUL in text, Word cannot hold C0 controls, and no person types them.
+    The API cleans its JSON text fields with the same function (views/api.py, _string).
     """
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
         "application/x-www-form-urlencoded", "multipart/form-data",
     ):
-        if any(_CONTROL.search(key) or _CONTROL.search(value)
-               for key, value in request.form.items(multi=True)):
-            request.form = _clean(request.form)
-    if any(_CONTROL.search(key) or _CONTROL.search(value) for key, value in request.args.items(multi=True)):
-        request.args = _clean(request.args)
+        form = _cleaned(request.form)
+        if form is not None:
+            request.form = form
+    args = _cleaned(request.args)
+    if args is not None:
+        request.args = args
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -200,7 +200,7 @@ def test_comment_on_section_of_another_response_is_404(setup, db):
 def test_official_cannot_invite_or_publish(setup, db):
     s = setup
     assert s["lund"].post(f"/responses/{s['rid']}/invite", data={"municipalities": [1]}).status_code == 403
-    assert s["lund"].post(f"/responses/{s['rid']}/publish", data={"change_note": "x"}).status_code == 400
+    assert s["lund"].post(f"/responses/{s['rid']}/publish", data={"change_note": "x"}).status_code == 403
     assert count(db, Version) == 1
 
 
@@ -209,7 +209,7 @@ def test_official_cannot_sign(setup, db):
     r = s["lund"].post(f"/responses/{s['rid']}/sign-off", data={
         "version_number": "1", "deciding_body": "Kommunstyrelsen", "decision_date": "2026-01-01",
         "signatory_name": "X", "signatory_title": "Y"})
-    assert r.status_code in (403, 409)
+    assert r.status_code == 403
 
 
 def zip_bomb() -> bytes:

@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy import select
 
 from drafting.models import Comment, SignOff, Stage, User
-from tests.conftest import coordinator, csrf_token_from, login, municipality
+from drafting.services import drafting, responses, stages
+from tests.conftest import coordinator, csrf_token_from, login, municipality, official
 
 TRIO = ["Malmö", "Lund", "Eslöv"]
 
@@ -224,3 +225,23 @@ def test_official_cannot_open_response(app, db, demo):
     r = client.get(f"/cooperations/{demo.cooperation_id}/responses/new")
     assert r.status_code == 403
     assert coordinator() is not None
+
+
+def test_a_refused_write_keeps_the_services_status_and_the_text(app, db, demo):
+    responses.invite(demo, coordinator(), [municipality("Lund").id])
+    responses.answer_invitation(demo, official("Lund"), join=True)
+    drafting.publish_version(demo, coordinator(), "")
+    section = drafting.working_sections(demo)[0]
+    stages.withdraw(demo, coordinator(), "Remissen drogs tillbaka.")
+    db.session.commit()
+    lund = as_user(app, "tjansteman.lund@example.se")
+    comment = lund.post(f"/responses/{demo.id}/sections/{section.id}/comments",
+                        data={"body": "Min synpunkt som inte får försvinna"})
+    assert comment.status_code == 409  # the stage refuses it: a conflict, not bad input
+    coord = as_user(app, "koordinator@example.se")
+    published = coord.post(f"/responses/{demo.id}/publish", data={"change_note": "Ny text"})
+    assert published.status_code == 409
+    assert "Ny text" in published.get_data(as_text=True)
+    added = coord.post(f"/responses/{demo.id}/sections",
+                       data={"new-heading": "Ny rubrik", "new-body": "Ny brödtext"})
+    assert added.status_code == 409 and "Ny brödtext" in added.get_data(as_text=True)

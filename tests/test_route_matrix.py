@@ -5,12 +5,27 @@ The route list comes from the app's URL map, so a new route is covered (or fails
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import func, select
+import json
 
+import pytest
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms.fields.core import UnboundField
+from wtforms.validators import Length
+
+from drafting import forms
 from drafting.models import AuditEvent, Comment, Cooperation, Role
-from drafting.permissions import Action, can, role_allows, stage_allows
+from drafting.permissions import (
+    Action,
+    CooperationAction,
+    can,
+    can_in_cooperation,
+    role_allows,
+    stage_allows,
+)
 from drafting.services import comments, drafting, people, responses
+from drafting.services.queries import get_response
+from drafting.services.tokens import create_token
 from tests.conftest import coordinator, municipality, official, user_by_email
 
 # Which permission each state-changing page route needs (None: any logged-in user, own data only).
@@ -33,9 +48,15 @@ POST_ACTIONS: dict[str, Action | None] = {
     "review.record_position": Action.RECORD_POSITION,
     "review.sign_off": Action.SIGN_OFF,
 }
+# Which cooperation-wide permission the other state-changing page routes need.
+COOPERATION_POST_ACTIONS: dict[str, CooperationAction] = {
+    "responses.new_response": CooperationAction.OPEN_RESPONSE,
+    "admin.add_municipality": CooperationAction.ADMINISTER,
+    "admin.add_user": CooperationAction.ADMINISTER,
+    "admin.upload_template": CooperationAction.ADMINISTER,
+}
 OWN_DATA_POSTS = {"auth.login", "auth.logout", "auth.profile", "auth.set_language", "reports.mark_read",
-                  "tokens.create", "tokens.revoke", "responses.new_response",
-                  "admin.add_municipality", "admin.add_user", "admin.upload_template"}
+                  "tokens.create", "tokens.revoke"}
 PUBLIC = {"auth.login", "auth.set_language", "static"}
 
 PEOPLE = {
@@ -87,6 +108,34 @@ def login_as(app, who: str):
     return client
 
 
+def invalid_form_body() -> dict[str, str]:
+    """Every field of every form, each with a value its form refuses: too long, or no number,
+    date or choice at all."""
+    body: dict[str, str] = {}
+    for form in vars(forms).values():
+        if not (isinstance(form, type) and issubclass(form, FlaskForm)):
+            continue
+        for name, field in vars(form).items():
+            if not isinstance(field, UnboundField):
+                continue
+            longest = max((v.max for v in field.kwargs.get("validators", ())
+                           if isinstance(v, Length) and v.max > 0), default=None)
+            if longest is None:
+                body.setdefault(name, "ogiltigt")
+            else:
+                body[name] = "x" * max(longest + 1, len(body.get(name, "")))
+    return body
+
+
+# A person without the permission gets 403 (404 where the response is hidden from them)
+# whatever they send: the permission is checked before the body is read.
+PAGE_BODIES = {"empty": {}, "invalid": invalid_form_body()}
+
+
+def expected_refusal(user, response) -> int:
+    return 403 if can(user, Action.VIEW, response) else 404
+
+
 def audit_count(db) -> int:
     db.session.expire_all()
     count = db.session.scalar(select(func.count()).select_from(AuditEvent))
@@ -98,35 +147,49 @@ def audit_count(db) -> int:
 def test_every_page_route(app, db, world, who):
     client = login_as(app, who)
     response_scoped_failures = []
+    wrong_refusals: list[str] = []  # gathered, so one run names every route that answers wrongly
     for rule in page_rules(app):
         url = build(rule, world)
         scoped = "response_id" in rule.arguments or "cooperation_id" in rule.arguments
         for method in sorted(rule.methods & {"GET", "POST"}):
             if rule.endpoint == "auth.logout":
                 continue  # would end this client's session mid-test; covered in test_http
-            before = audit_count(db) if method == "POST" else None
-            result = client.open(url, method=method, data={})
-            status = result.status_code
-            where = f"{who} {method} {url} -> {status}"
-            assert status < 500, where
-            if who == "anonymous":
-                if rule.endpoint not in PUBLIC:
-                    assert status == 302 and "/login" in result.headers["Location"], where
-                continue
-            if who == "outsider" and scoped:
-                assert status in (403, 404), where
-                response_scoped_failures.append(where)
-            if method == "POST" and rule.endpoint not in OWN_DATA_POSTS:
-                assert rule.endpoint in POST_ACTIONS, f"new POST route without a permission: {rule.endpoint}"
-                action = POST_ACTIONS[rule.endpoint]
+            for kind, body in PAGE_BODIES.items() if method == "POST" else [("", {})]:
+                before = audit_count(db) if method == "POST" else None
+                result = client.open(url, method=method, data=body)
+                status = result.status_code
+                where = f"{who} {method} {url} {kind} body -> {status}"
+                assert status < 500, where
+                if who == "anonymous":
+                    if rule.endpoint not in PUBLIC:
+                        assert status == 302 and "/login" in result.headers["Location"], where
+                    continue
+                if who == "outsider" and scoped:
+                    assert status in (403, 404), where
+                    response_scoped_failures.append(where)
+                if method != "POST" or rule.endpoint in OWN_DATA_POSTS:
+                    continue
                 db.session.expire_all()
-                from drafting.services.queries import get_response
-
-                allowed = can(user_by_email(PEOPLE[who]), action, get_response(world["response_id"]))
+                user = user_by_email(PEOPLE[who])
+                response = get_response(world["response_id"])
+                if rule.endpoint in COOPERATION_POST_ACTIONS:
+                    allowed = can_in_cooperation(user, COOPERATION_POST_ACTIONS[rule.endpoint],
+                                                 response.cooperation)
+                    refusal = 403
+                else:
+                    assert rule.endpoint in POST_ACTIONS, f"new POST route without a permission: {rule.endpoint}"
+                    action = POST_ACTIONS[rule.endpoint]
+                    allowed = can(user, action, response)
+                    # The role is asked first (403, or 404 where the response is hidden); a role
+                    # that may act, at a stage that does not allow it, is told why: 409.
+                    refusal = (expected_refusal(user, response)
+                               if not role_allows(user, action, response) else 409)
                 db.session.commit()
                 if not allowed:
-                    assert status in (400, 403, 404, 409), where
+                    if status != refusal:
+                        wrong_refusals.append(f"{where}, expected {refusal}")
                     assert audit_count(db) == before, f"{where} changed something without permission"
+    assert not wrong_refusals, "\n".join(wrong_refusals)
     if who == "outsider":
         assert response_scoped_failures  # the outsider really was tried on scoped routes
 
@@ -156,47 +219,74 @@ def valid_body(endpoint: str, ids: dict) -> dict:
     }[endpoint]
 
 
+# Bodies that are never a valid write, as (content type, raw bytes).
+API_BODIES = {
+    "empty object": ("application/json", b"{}"),
+    "invalid fields": ("application/json",
+                       json.dumps({"version_number": "1", "section_id": -1, "unknown": 1}).encode()),
+    "not JSON": ("application/json", b"{"),
+    "repeated key": ("application/json", b'{"body": "a", "body": "b"}'),
+    "no body": ("application/json", b""),
+    "form encoded": ("application/x-www-form-urlencoded", b"body=x"),
+}
+
+
 @pytest.mark.parametrize("who", ["anonymous", *PEOPLE])
 def test_every_api_route(app, db, world, who):
-    from drafting.services.tokens import create_token
-
     headers = {}
     if who != "anonymous":
         _, plaintext = create_token(user_by_email(PEOPLE[who]), "matris")
         db.session.commit()
         headers = {"Authorization": f"Bearer {plaintext}"}
     client = app.test_client()
+    wrong_refusals: list[str] = []
     rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")]
     assert rules
     for rule in rules:
         url = build(rule, world)
         scoped = "response_id" in rule.arguments or "cooperation_id" in rule.arguments
         for method in sorted(rule.methods & {"GET", "POST"}):
-            before = audit_count(db) if method == "POST" else None
-            result = client.open(url, method=method, json={} if method == "POST" else None,
-                                 headers=headers)
-            status = result.status_code
-            where = f"{who} {method} {url} -> {status}"
-            assert status < 500, where
-            assert result.is_json or (rule.endpoint == "api.export_docx" and status == 200), where
-            if who == "anonymous":
-                if rule.endpoint != "api.openapi":
-                    assert status == 401, where
-                continue
-            if who == "outsider" and scoped:
-                assert status in (403, 404), where
-            if method == "POST":
+            bodies = API_BODIES.items() if method == "POST" else [("", (None, None))]
+            for kind, (content_type, raw) in bodies:
+                before = audit_count(db) if method == "POST" else None
+                result = client.open(url, method=method, data=raw, content_type=content_type,
+                                     headers=headers)
+                status = result.status_code
+                where = f"{who} {method} {url} {kind} -> {status}"
+                assert status < 500, where
+                assert result.is_json or (rule.endpoint == "api.export_docx" and status == 200), where
+                if who == "anonymous":
+                    if rule.endpoint != "api.openapi":
+                        assert status == 401, where
+                    continue
+                if who == "outsider" and scoped:
+                    assert status in (403, 404), where
+                if method != "POST":
+                    continue
                 assert rule.endpoint in API_POST_ACTIONS, f"new API POST without a permission: {rule.endpoint}"
-                # An empty body is never a valid write: nothing may change, whoever asks.
+                # None of these bodies is a valid write: nothing may change, whoever asks.
                 assert 400 <= status < 500 and audit_count(db) == before, where
+                user = user_by_email(PEOPLE[who])
+                response = get_response(world["response_id"])
+                action = API_POST_ACTIONS[rule.endpoint]
+                if not can(user, action, response):
+                    # Refused before the body is read: 403, not 400, 415 or 422 (409 when the
+                    # role may act but the stage does not allow it now).
+                    refusal = (expected_refusal(user, response)
+                               if not role_allows(user, action, response) else 409)
+                    if status != refusal:
+                        wrong_refusals.append(f"{where}, expected {refusal}")
+                    assert result.get_json()["error"]["status"] == status, where
+                db.session.commit()
+            if method == "POST" and who != "anonymous":
                 # A valid body: only those the permission layer allows may change anything.
-                from drafting.services.queries import get_response
 
                 response = get_response(world["response_id"])
                 action = API_POST_ACTIONS[rule.endpoint]
                 allowed = role_allows(user_by_email(PEOPLE[who]), action, response)
                 stage_open = stage_allows(action, response)
                 db.session.commit()
+                before = audit_count(db)
                 result = client.post(url, json=valid_body(rule.endpoint, world), headers=headers)
                 where = f"{who} POST {url} (valid body) -> {result.status_code}"
                 assert result.status_code < 500, where
@@ -208,3 +298,4 @@ def test_every_api_route(app, db, world, who):
                     assert audit_count(db) == before, where
                 else:
                     assert result.status_code == 201, where
+    assert not wrong_refusals, "\n".join(wrong_refusals)

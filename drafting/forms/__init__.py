@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional
 
 from ..auth import MIN_PASSWORD_LENGTH
+from ..models.deciding_bodies import DecidingBody
 from ..rendering import MAX_BODY_CHARS, MAX_COMMENT_CHARS
 
 REQUIRED = _l("Fältet måste fyllas i.")
@@ -132,12 +133,8 @@ class PositionForm(FlaskForm):
 
 class SignOffForm(FlaskForm):
     version_number = HiddenField()
-    deciding_body = SelectField(_l("Beslutande organ"), choices=choices([
-        ("Kommunstyrelsen", "Kommunstyrelsen"),
-        ("Kommunstyrelsens arbetsutskott", "Kommunstyrelsens arbetsutskott"),
-        ("Kommundirektören på delegation", "Kommundirektören på delegation"),
-        ("Kommunfullmäktige", "Kommunfullmäktige"),
-    ]))
+    deciding_body = SelectField(_l("Beslutande organ"),
+                                choices=choices((body.value, body.value) for body in DecidingBody))
     decision_date = DateField(_l("Beslutsdatum"), validators=[DataRequired(_l("Ange beslutsdatum som ÅÅÅÅ-MM-DD."))])
     minutes_paragraph = StringField(_l("Protokollsparagraf (om någon)"), validators=[Optional(), Length(max=100)])
     signatory_name = StringField(_l("Undertecknarens namn"), validators=[DataRequired(REQUIRED), Length(max=160)])

@@ -51,6 +51,10 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
                 exact: str = "", prefix: str = "", suffix: str = "",
                 suggested_text: str | None = None) -> Comment:
     """Comment on a section, or on a quoted passage of it; optionally suggest replacement text."""
+    body = strip_control_chars(body).strip()
+    exact, prefix, suffix = map(strip_control_chars, (exact, prefix, suffix))
+    if suggested_text is not None:
+        suggested_text = strip_control_chars(suggested_text)
     ensure(user, Action.COMMENT, response)
     if section.response_id != response.id or section.is_removed:
         raise NotFound(_("Avsnittet finns inte."))
@@ -73,13 +77,13 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
             raise InvalidInput(_("Markera det stycke som förslaget ska ersätta."))
         if len(suggested_text) > MAX_COMMENT_CHARS:
             raise InvalidInput(_("Förslaget är för långt."))
-    duplicate = _recent_duplicate(response, user, section, body.strip(), exact, suggested_text)
+    duplicate = _recent_duplicate(response, user, section, body, exact, suggested_text)
     if duplicate is not None:
         return duplicate  # a resubmitted form: the comment is already there
     comment = Comment(
         response_id=response.id, section_id=section.id, version_id=version.id if version else None,
         author_id=user.id, municipality_id=user.municipality_id,
-        body=strip_control_chars(body).strip(), body_html=html,
+        body=body, body_html=html,
         anchor_exact=exact, anchor_prefix=prefix, anchor_suffix=suffix, anchor_state=state.value,
         suggested_text=suggested_text,
         suggestion_state=SuggestionState.OPEN.value if suggested_text is not None else None,
@@ -109,13 +113,14 @@ def _recent_duplicate(response: JointResponse, user: User, section: Section, bod
 
 def reply(parent: Comment, user: User, body: str) -> Comment:
     """Reply to a comment."""
+    body = strip_control_chars(body).strip()  # stored as comments are: what was rendered
     response = db.session.get(JointResponse, parent.response_id)
     ensure(user, Action.COMMENT, response)
     if parent.parent_id is not None:
         parent = db.session.get(Comment, parent.parent_id)
     comment = Comment(response_id=response.id, section_id=parent.section_id,
                       version_id=parent.version_id, parent_id=parent.id, author_id=user.id,
-                      municipality_id=user.municipality_id, body=body.strip(),
+                      municipality_id=user.municipality_id, body=body,
                       body_html=_render_comment(body))
     db.session.add(comment)
     db.session.flush()

@@ -9,15 +9,39 @@ from sqlalchemy import func, select
 from ..auth import MIN_PASSWORD_LENGTH, renew_session_nonce
 from ..extensions import db
 from ..models import Cooperation, CooperationRole, Membership, Municipality, Role, User
+from ..rendering import strip_control_chars
 from .audit import record_event
 from .errors import InvalidInput
 
 MUNICIPAL_ROLES = {Role.OFFICIAL, Role.DIRECTOR}
 
 
+def _clean_name(name: str, column) -> str:
+    """A name on one line without control characters, refused if longer than its column."""
+    name = " ".join(strip_control_chars(name).split())
+    if len(name) > column.type.length:
+        raise InvalidInput(_("Namnet är för långt: högst %(max)d tecken.", max=column.type.length))
+    return name
+
+
+def create_cooperation(actor: User | None, name: str) -> Cooperation:
+    """Create a cooperation; its name is unique, whatever its case."""
+    name = _clean_name(name, Cooperation.__table__.c.name)
+    if not name:
+        raise InvalidInput(_("Ange samarbetets namn."))
+    if db.session.scalar(select(Cooperation.id).where(func.lower(Cooperation.name) == name.lower())):
+        raise InvalidInput(_("Det finns redan ett samarbete som heter %(name)s.", name=name))
+    cooperation = Cooperation(name=name)
+    db.session.add(cooperation)
+    db.session.flush()
+    record_event("cooperation_created", actor, cooperation_id=cooperation.id,
+                 summary=_("Samarbetet %(name)s skapades.", name=name))
+    return cooperation
+
+
 def add_municipality(cooperation: Cooperation, actor: User | None, name: str) -> Municipality:
     """Add a member municipality, creating it if it is new to the system."""
-    name = " ".join(name.split())
+    name = _clean_name(name, Municipality.__table__.c.name)
     if not name:
         raise InvalidInput(_("Ange kommunens namn."))
     municipality = db.session.scalars(
@@ -35,10 +59,20 @@ def add_municipality(cooperation: Cooperation, actor: User | None, name: str) ->
     return municipality
 
 
+def set_chair(cooperation: Cooperation, actor: User | None, municipality: Municipality) -> None:
+    """Make a member the chair municipality (ordförandekommun), listed first among signatories."""
+    if not any(m.municipality_id == municipality.id for m in cooperation.memberships):
+        raise InvalidInput(_("%(name)s är inte medlem i samarbetet och kan inte vara "
+                             "ordförandekommun.", name=municipality.name))
+    cooperation.chair_municipality_id = municipality.id
+    record_event("chair_set", actor, cooperation_id=cooperation.id,
+                 summary=_("%(name)s är ordförandekommun.", name=municipality.name))
+
+
 def create_user(*, email: str, name: str, password: str, cooperation: Cooperation, role: Role,
                 municipality_id: int | None = None, title: str = "", actor: User | None = None) -> User:
     """Create a user with one role in one cooperation; officials and directors need a municipality."""
-    email = email.strip().lower()
+    email = strip_control_chars(email).strip().lower()
     if "@" not in email:
         raise InvalidInput(_("Ange en giltig e-postadress."))
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -51,7 +85,8 @@ def create_user(*, email: str, name: str, password: str, cooperation: Cooperatio
             raise InvalidInput(_("En tjänsteman eller kommundirektör måste höra till en medlemskommun."))
     else:
         municipality_id = None
-    user = User(email=email, name=name.strip(), title=title.strip(), municipality_id=municipality_id)
+    user = User(email=email, name=strip_control_chars(name).strip(),
+                title=strip_control_chars(title).strip(), municipality_id=municipality_id)
     user.set_password(password, current_app.config.get("PASSWORD_HASH_METHOD"))
     renew_session_nonce(user)
     db.session.add(user)

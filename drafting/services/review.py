@@ -74,9 +74,8 @@ class SignOffInput:
     minutes_paragraph: str = ""
 
 
-def sign_off(response: JointResponse, user: User, version_number: int, data: SignOffInput) -> SignOff:
-    """Record the municipality's decision on the consensus version and the director's sign-off."""
-    ensure_role(user, Action.SIGN_OFF, response)
+def ensure_signing_open(response: JointResponse, version_number: int) -> None:
+    """Refuse, saying why, unless the version being signed is the one signing is open for."""
     latest = latest_version(response)
     if latest is not None and latest.number != version_number:
         # A stale tab: say what happened rather than only that signing is not possible now.
@@ -84,6 +83,12 @@ def sign_off(response: JointResponse, user: User, version_number: int, data: Sig
                          "av version %(old)d sparades inte. Den nya versionen behöver samsyn innan "
                          "du kan skriva under den.", new=latest.number, old=version_number))
     ensure_stage(Action.SIGN_OFF, response)
+
+
+def sign_off(response: JointResponse, user: User, version_number: int, data: SignOffInput) -> SignOff:
+    """Record the municipality's decision on the consensus version and the director's sign-off."""
+    ensure_role(user, Action.SIGN_OFF, response)
+    ensure_signing_open(response, version_number)
     version = db.session.get(Version, response.consensus_version_id)
     if version is None or version.number != version_number:
         raise Conflict(_("Du skriver under version %(old)d, men samsynen gäller nu version %(new)d. "

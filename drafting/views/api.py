@@ -1,7 +1,8 @@
 """The integration API under /api/v1: JSON, personal bearer tokens, the pages' permission layer.
 
 Every response the token's owner may not view is a 404, so ids reveal nothing. Writes lock
-the response row, call the same service as the page does, and commit once. Errors have one
+the response row, check the permission before reading the body (whoever lacks it gets 403,
+whatever they sent), call the same service as the page does, and commit once. Errors have one
 shape, {"error": {"status", "code", "message"}}, built by drafting/errors.py.
 """
 
@@ -36,8 +37,9 @@ from ..models import (
     Version,
     VersionSection,
 )
+from ..models.deciding_bodies import DecidingBody
 from ..permissions import Action, CooperationAction, can, can_in_cooperation, ensure
-from ..rendering import MAX_COMMENT_CHARS
+from ..rendering import MAX_COMMENT_CHARS, strip_control_chars
 from ..services import comments as comment_service
 from ..services import review
 from ..services.audit import record_event
@@ -60,7 +62,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_EXACT_CHARS = 20_000
 MAX_ANCHOR_CONTEXT_CHARS = 200
-MAX_DECIDING_BODY_CHARS = 200
 MAX_SIGNATORY_CHARS = 160
 MAX_MINUTES_CHARS = 100
 # Ids in paths use Werkzeug's plain integer converter, and the views answer 404 out of range.
@@ -144,7 +145,10 @@ def _json_object(allowed: set[str]) -> dict[str, Any]:
         raise UnsupportedMediaType(_("Skicka kroppen som JSON med Content-Type: application/json."))
     raw = request.get_data(cache=True)
     try:
-        data = json.loads(raw, parse_constant=_reject_constant)
+        data = json.loads(raw, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except _RepeatedKey as repeated:
+        raise MalformedBody(_("Fältet ”%(name)s” förekommer mer än en gång.",
+                              name=_printable(repeated.key))) from None
     except (ValueError, RecursionError):
         raise MalformedBody(_("Kroppen är inte giltig JSON.")) from None
     if not isinstance(data, dict):
@@ -158,6 +162,22 @@ def _json_object(allowed: set[str]) -> dict[str, Any]:
 
 def _reject_constant(name: str):
     raise ValueError(name)
+
+
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: json.loads would keep the last silently."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _RepeatedKey(key)
+        data[key] = value
+    return data
 
 
 def _field_error(field: str, message: str) -> InvalidRequest:
@@ -175,14 +195,11 @@ def _string(data: dict[str, Any], name: str, *, max_chars: int, required: bool =
         return None
     if not isinstance(value, str):
         raise _field_error(name, _("måste vara text."))
+    # Every text field is read here: cleaned as a form field is (security.py), before any rule
+    # sees it. Also drops lone surrogates from "\ud800" escapes, which UTF-8 cannot hold.
+    value = strip_control_chars(value)
     if len(value) > max_chars:
         raise _field_error(name, _("för långt, högst %(max)d tecken.", max=max_chars))
-    if "\x00" in value:
-        raise _field_error(name, _("innehåller otillåtna tecken."))
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates from "\ud800" escapes
-        raise _field_error(name, _("innehåller otillåtna tecken.")) from None
     return value
 
 
@@ -533,6 +550,7 @@ def comments(response_id: int):
 @bp.post(f"/responses/<{ID}:response_id>/comments")
 def add_comment(response_id: int):
     response = _load_response(response_id, for_update=True)
+    ensure(_user(), Action.COMMENT, response)
     data = _json_object({"section_id", "body", "exact", "prefix", "suffix", "suggested_text"})
     section_id = _integer(data, "section_id")
     body = _string(data, "body", max_chars=MAX_COMMENT_CHARS)
@@ -563,6 +581,7 @@ def positions(response_id: int):
 @bp.post(f"/responses/<{ID}:response_id>/positions")
 def record_position(response_id: int):
     response = _load_response(response_id, for_update=True)
+    ensure(_user(), Action.RECORD_POSITION, response)
     data = _json_object({"version_number", "decision", "note"})
     version_number = _integer(data, "version_number")
     decision = Decision(_choice(data, "decision", [d.value for d in Decision]))
@@ -587,11 +606,12 @@ def signoffs(response_id: int):
 @bp.post(f"/responses/<{ID}:response_id>/signoffs")
 def sign_off(response_id: int):
     response = _load_response(response_id, for_update=True)
+    ensure(_user(), Action.SIGN_OFF, response)
     data = _json_object({"version_number", "deciding_body", "decision_date", "signatory_name",
                          "signatory_title", "minutes_paragraph"})
     version_number = _integer(data, "version_number")
     signoff_input = review.SignOffInput(
-        deciding_body=_string(data, "deciding_body", max_chars=MAX_DECIDING_BODY_CHARS) or "",
+        deciding_body=_choice(data, "deciding_body", [body.value for body in DecidingBody]),
         decision_date=_date(data, "decision_date"),
         signatory_name=_string(data, "signatory_name", max_chars=MAX_SIGNATORY_CHARS) or "",
         signatory_title=_string(data, "signatory_title", max_chars=MAX_SIGNATORY_CHARS) or "",

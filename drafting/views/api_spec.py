@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..models.deciding_bodies import DecidingBody
+
 MAX_ID = 2**31 - 1
 STAGES = ["draft", "review", "consensus", "signed", "sent", "withdrawn"]
 DECISIONS = ["approve", "approve_with_note", "object"]
+DECIDING_BODIES = [body.value for body in DecidingBody]
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -227,7 +230,8 @@ _SCHEMAS: dict[str, Any] = {
         "version_number": _integer(),
         "municipality": _ref("Ref"),
         "user": _ref("Ref"),
-        "deciding_body": _string(),
+        # Not an enum: sign-offs made through the API before the list was enforced may differ.
+        "deciding_body": _string(description="The deciding body's Swedish name."),
         "decision_date": _string(fmt="date"),
         "minutes_paragraph": _string(),
         "signatory_name": _string(),
@@ -271,8 +275,8 @@ _SCHEMAS: dict[str, Any] = {
     "NewSignOff": _object({
         "version_number": _integer(minimum=1, maximum=MAX_ID,
                                    description="Must be the consensus version."),
-        "deciding_body": _string(minLength=1, maxLength=200,
-                                 description="E.g. Kommunstyrelsen."),
+        "deciding_body": _enum(DECIDING_BODIES) | {
+            "description": "The body that decided for your municipality."},
         "decision_date": _string(fmt="date", description="YYYY-MM-DD, not in the future."),
         "signatory_name": _string(minLength=1, maxLength=160),
         "signatory_title": _string(minLength=1, maxLength=160),
@@ -281,9 +285,10 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 _ERROR_DESCRIPTIONS = {
-    "400": "The body is not a JSON object, or the service refused the input.",
+    "400": "The body is not a JSON object, names a field twice, or the service refused the input.",
     "401": "No valid API token in `Authorization: Bearer <token>`.",
-    "403": "Your role or your municipality's participation does not allow this.",
+    "403": "Your role or your municipality's participation does not allow this (checked "
+           "before the body is read).",
     "404": "Not found, or not visible to you: ids reveal nothing.",
     "409": "The response's stage or version no longer allows this; reload and retry.",
     "413": "The body is larger than 1 MB.",
@@ -350,7 +355,9 @@ OPENAPI_SPEC: dict[str, Any] = {
             "permissions. Responses you may not see answer 404.\n\n"
             "Every error has the shape `{\"error\": {\"status\", \"code\", \"message\"}}`; "
             "`message` is in Swedish. Lists take `limit` (1–200, default 50) and `offset`, "
-            "and return `{\"items\", \"total\", \"limit\", \"offset\"}`."
+            "and return `{\"items\", \"total\", \"limit\", \"offset\"}`. In text fields, "
+            "control characters other than tab and line breaks are removed, as in the web forms; "
+            "a body that names a field twice is refused."
         ),
     },
     "servers": [{"url": "/api/v1"}],

@@ -51,55 +51,59 @@ def draft(response_id: int):
 @login_required
 def add_section(response_id: int):
     response = load_response(response_id, for_update=True)
-    ensure(current_user, Action.EDIT_DRAFT, response)
     form = SectionForm(prefix="new")
-    if form.validate_on_submit():
-        try:
+    status, refused = 400, None
+    try:
+        ensure(current_user, Action.EDIT_DRAFT, response)
+        if form.validate_on_submit():
             drafting_service.add_section(response, current_user, form.heading.data, form.body.data or "")
             commit()
             flash(_("Avsnittet är tillagt."), "success")
             return redirect(url_for("drafting.draft", response_id=response.id))
-        except DomainError as error:
-            db.session.rollback()
-            form.body.errors.append(error.message)
+    except DomainError as error:
+        db.session.rollback()
+        status, refused = error.status, refuse(form, error, "body")
     response = load_response(response_id)
     return render_template(
         "drafting/draft.html", response=response,
         sections=drafting_service.working_sections(response), add_form=form,
         publish_form=PublishForm(), structure_form=StructureForm(expected_revision=response.revision),
-        versions=_versions(response),
-    ), 400
+        versions=_versions(response), refused=refused,
+    ), status
 
 
 @bp.route("/sections/<int:section_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_section(response_id: int, section_id: int):
     response = load_response(response_id, for_update=request.method == "POST")
-    ensure(current_user, Action.EDIT_DRAFT, response)
-    section = drafting_service.get_section(response, section_id)
     form = SectionForm()
-    preview_html = None
     if request.method == "GET":
+        ensure(current_user, Action.EDIT_DRAFT, response)
+        section = drafting_service.get_section(response, section_id)
         form.heading.data = section.heading
         form.body.data = section.body
         form.base_revision.data = section.current_revision.number
         return render_template("drafting/edit_section.html", response=response, section=section,
                                form=form, preview_html=None)
-    if not form.validate_on_submit():
-        return render_template("drafting/edit_section.html", response=response, section=section,
-                               form=form, preview_html=None), 400
-    if "preview" in request.form:
+    section = None
+    try:
+        ensure(current_user, Action.EDIT_DRAFT, response)
+        section = drafting_service.get_section(response, section_id)
+        if not form.validate_on_submit():
+            return render_template("drafting/edit_section.html", response=response,
+                                   section=section, form=form, preview_html=None), 400
+        if "preview" in request.form:
+            try:
+                preview_html = render_markdown(form.body.data or "")
+            except MarkdownRejected as error:
+                preview_html = None
+                form.body.errors.append(error.message)
+            return render_template("drafting/edit_section.html", response=response,
+                                   section=section, form=form, preview_html=preview_html)
         try:
-            preview_html = render_markdown(form.body.data or "")
-        except MarkdownRejected as error:
-            form.body.errors.append(error.message)
-        return render_template("drafting/edit_section.html", response=response, section=section,
-                               form=form, preview_html=preview_html)
-    try:
-        base = int(form.base_revision.data or 0)
-    except ValueError:
-        base = -1
-    try:
+            base = int(form.base_revision.data or 0)
+        except ValueError:
+            base = -1
         drafting_service.save_section(section, current_user, form.heading.data, form.body.data or "", base)
     except EditConflict as conflict:
         db.session.rollback()
@@ -108,10 +112,12 @@ def edit_section(response_id: int, section_id: int):
         return render_template("drafting/conflict.html", response=response, section=section,
                                form=form, theirs=theirs, message=conflict.message), 409
     except DomainError as error:
+        # Refused (no longer allowed, section removed, text rejected): the typed text stays.
         db.session.rollback()
-        form.body.errors.append(error.message)
-        return render_template("drafting/edit_section.html", response=response, section=section,
-                               form=form, preview_html=None), error.status
+        refused = refuse(form, error, "body")
+        return render_template("drafting/edit_section.html", response=load_response(response_id),
+                               section=section, form=form, preview_html=None,
+                               refused=refused), error.status
     commit()
     flash(_("Avsnittet är sparat."), "success")
     return redirect(url_for("drafting.draft", response_id=response.id) + f"#section-{section.id}")
@@ -121,6 +127,7 @@ def edit_section(response_id: int, section_id: int):
 @login_required
 def move_section(response_id: int, section_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.EDIT_DRAFT, response)
     section = drafting_service.get_section(response, section_id)
     direction = -1 if request.form.get("direction") == "up" else 1
     drafting_service.move_section(section, current_user, direction, form_int("expected_revision"))
@@ -132,6 +139,7 @@ def move_section(response_id: int, section_id: int):
 @login_required
 def remove_section(response_id: int, section_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.EDIT_DRAFT, response)
     section = drafting_service.get_section(response, section_id)
     drafting_service.remove_section(section, current_user, form_int("expected_revision"))
     commit()
@@ -144,8 +152,10 @@ def remove_section(response_id: int, section_id: int):
 def publish(response_id: int):
     response = load_response(response_id, for_update=True)
     form = PublishForm()
-    if form.validate_on_submit():
-        try:
+    status, refused = 400, None
+    try:
+        ensure(current_user, Action.PUBLISH_VERSION, response)
+        if form.validate_on_submit():
             version = drafting_service.publish_version(
                 response, current_user, form.change_note.data or "",
                 discard_signatures=bool(form.discard_signatures.data))
@@ -153,21 +163,21 @@ def publish(response_id: int):
             flash(_("Version %(number)d är publicerad och ute för ställningstagande.",
                     number=version.number), "success")
             return redirect(url_for("responses.show", response_id=response.id))
-        except ConfirmationNeeded as confirmation:
-            db.session.rollback()
-            return render_template("drafting/confirm_publish.html",
-                                   response=load_response(response_id), form=form,
-                                   message=confirmation.message, names=confirmation.names)
-        except DomainError as error:
-            db.session.rollback()
-            form.change_note.errors.append(error.message)
+    except ConfirmationNeeded as confirmation:
+        db.session.rollback()
+        return render_template("drafting/confirm_publish.html",
+                               response=load_response(response_id), form=form,
+                               message=confirmation.message, names=confirmation.names)
+    except DomainError as error:
+        db.session.rollback()
+        status, refused = error.status, refuse(form, error, "change_note")
     response = load_response(response_id)
     return render_template(
         "drafting/draft.html", response=response,
         sections=drafting_service.working_sections(response), add_form=SectionForm(prefix="new"),
         publish_form=form, structure_form=StructureForm(expected_revision=response.revision),
-        versions=_versions(response),
-    ), 400
+        versions=_versions(response), refused=refused,
+    ), status
 
 
 def _versions(response: JointResponse) -> list[Version]:
@@ -248,11 +258,12 @@ def add_comment(response_id: int, section_id: int):
 @login_required
 def reply(response_id: int, comment_id: int):
     response = load_response(response_id, for_update=request.method == "POST")
+    ensure(current_user, Action.COMMENT, response)
     comment = comment_service.get_comment(response, comment_id)
     form = ReplyForm()
     if request.method == "GET":
-        ensure(current_user, Action.COMMENT, response)
         return render_template("drafting/reply.html", response=response, comment=comment, form=form)
+    status = 400
     if form.validate_on_submit():
         try:
             created = comment_service.reply(comment, current_user, form.body.data)
@@ -261,14 +272,16 @@ def reply(response_id: int, comment_id: int):
         except DomainError as error:
             db.session.rollback()
             form.body.errors.append(error.message)
+            status = error.status
     return render_template("drafting/reply.html", response=load_response(response_id),
-                           comment=comment, form=form), 400
+                           comment=comment, form=form), status
 
 
 @bp.post("/comments/<int:comment_id>/resolve")
 @login_required
 def resolve(response_id: int, comment_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.COMMENT, response)
     comment = comment_service.get_comment(response, comment_id)
     comment_service.set_resolved(comment, current_user, request.form.get("resolved") != "0")
     commit()
@@ -279,6 +292,7 @@ def resolve(response_id: int, comment_id: int):
 @login_required
 def decide_suggestion(response_id: int, comment_id: int):
     response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.DECIDE_SUGGESTION, response)
     comment = comment_service.get_comment(response, comment_id)
     form = SuggestionDecisionForm()
     if not form.validate_on_submit():

@@ -63,6 +63,7 @@ def sign_off(response_id: int):
     form = SignOffForm()
     try:
         ensure_role(current_user, Action.SIGN_OFF, response)
+        review_service.ensure_signing_open(response, _version_number(form.version_number.data))
         if not form.validate_on_submit():
             db.session.rollback()
             return _rerender(response_id, 400, sign_off_form=form)
