@@ -32,6 +32,7 @@ from .markdown_to_docx import (
     clean_text,
     w,
 )
+from .remote_content import Scrubbed, UnreadablePackage, strip_remote_content
 
 try:
     from zoneinfo import ZoneInfo
@@ -193,6 +194,22 @@ def validate_template(data: bytes) -> None:
         raise InvalidTemplate("Mallen kunde inte läsas som ett Word-dokument.") from None
 
 
+def sanitize_template(data: bytes) -> Scrubbed:
+    """Validate a template and strip what Word would fetch from elsewhere (see remote_content).
+
+    Upload stores the result; every export runs it again, so a template stored before a rule
+    was added cannot leak either.
+    """
+    validate_template(data)
+    try:
+        scrubbed = strip_remote_content(data)
+    except UnreadablePackage as exc:
+        raise InvalidTemplate(str(exc)) from None
+    if scrubbed.removed:
+        validate_template(scrubbed.data)
+    return scrubbed
+
+
 # --------------------------------------------------------------------------------------------
 # The base document: house style or the cooperation's template
 
@@ -200,8 +217,7 @@ def validate_template(data: bytes) -> None:
 def _base_document(template: bytes | None) -> tuple[DocxDocument, bool]:
     """(document with an empty body, True if it is our default rather than a template)."""
     if template is not None:
-        validate_template(template)
-        document = open_docx(template)
+        document = open_docx(sanitize_template(template).data)
     else:
         document = docx.Document()
         _apply_house_style(document)

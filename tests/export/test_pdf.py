@@ -57,8 +57,7 @@ def fake_soffice(tmp_path: Path, body: str) -> Path:
         '  case "$a" in -env:UserInstallation=*) profile="${a#*=}";; esac\n'
         '  prev="$a"\n'
         "done\n"
-        f"echo \"$profile\" >> {tmp_path / 'profiles.log'}\n"
-        + body
+        f'echo "$profile" >> {tmp_path / "profiles.log"}\n' + body
     )
     script.chmod(0o755)
     return script
@@ -157,7 +156,7 @@ def test_a_crash_is_retried_once_with_a_fresh_profile(monkeypatch, tmp_path, pri
     marker = tmp_path / "crashed-once"
     # The first run dies of SIGSEGV, as soffice did under load; the second one works.
     fake = fake_soffice(
-        tmp_path, f'if [ ! -e {marker} ]; then : > {marker}; kill -SEGV $$; fi\n{WRITE_PDF}'
+        tmp_path, f"if [ ! -e {marker} ]; then : > {marker}; kill -SEGV $$; fi\n{WRITE_PDF}"
     )
     monkeypatch.setenv(pdf.SOFFICE_ENV, str(fake))
     assert docx_to_pdf(b"PK") == b"%PDF-1.4 fake\n"
