@@ -15,6 +15,7 @@ from typing import Any
 import docx
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.shared import Pt, RGBColor, Twips
 from docx.text.run import Run
@@ -30,6 +31,7 @@ from .markdown_to_docx import (
     XML_SPACE,
     DocxWriter,
     clean_text,
+    mark_direction,
     w,
 )
 from .remote_content import Scrubbed, UnreadablePackage, strip_remote_content
@@ -436,9 +438,24 @@ def _save(document: DocxDocument) -> bytes:
     sect_pr = body.find(w("sectPr"))
     if sect_pr is not None:
         body.append(sect_pr)  # everything was appended after it; it must be last
+    _mark_story_directions(document)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+_STORY_CONTENT_TYPES = frozenset({CT.WML_HEADER, CT.WML_FOOTER, CT.WML_COMMENTS})
+
+
+def _mark_story_directions(document: DocxDocument) -> None:
+    """Right-to-left text that python-docx wrote (letterhead, comments) gets w:bidi/w:rtl too.
+
+    The body is written by DocxWriter, which marks direction as it goes.
+    """
+    for part in document.part.package.iter_parts():
+        if part.content_type in _STORY_CONTENT_TYPES:
+            for p in part.element.iter(W_P):
+                mark_direction(p)
 
 
 # --------------------------------------------------------------------------------------------

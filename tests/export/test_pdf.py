@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import threading
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -225,3 +227,27 @@ def test_timeout_kills_the_converter_and_its_children(monkeypatch, tmp_path, pri
     while _alive(child) and datetime.now(UTC).timestamp() < deadline:
         time.sleep(0.05)  # the orphaned child is reaped by init, not by us
     assert not _alive(child)
+
+
+ARABIC = "مرحبا بالعالم، هذا نص عربي"
+HEBREW = "שלום עולם"
+EMOJI = "😀🎉👍"
+
+
+@needs_soffice
+def test_arabic_and_emoji_reach_the_pdf_text():
+    sections = (
+        DocSection("ملخص", f"{ARABIC}.\n\n{HEBREW}\n\nSvenska med emoji {EMOJI} och {ARABIC}."),
+    )
+    data = build_final_docx(final_document(sections=sections))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        body = archive.read("word/document.xml").decode()
+    arabic_paragraph = re.search(r"<w:p>(?:(?!</w:p>).)*" + ARABIC + r"\.<", body).group()
+    assert "<w:bidi/>" in arabic_paragraph and "<w:rtl/>" in arabic_paragraph
+    text = pdf_text(docx_to_pdf(data, 240, 900))
+    # The reader may drop the spaces between Arabic words; every letter must be there.
+    letters = set(text)
+    assert set(ARABIC.replace(" ", "")) <= letters
+    assert set(HEBREW.replace(" ", "")) <= letters
+    assert set(EMOJI) <= letters, "emoji missing: is a font with emoji (Noto Color Emoji) installed?"
+    assert "Yttrande över Nationell plan" in " ".join(text.split())
