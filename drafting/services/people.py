@@ -66,6 +66,8 @@ def create_user(*, email: str, name: str, password: str, cooperation: Cooperatio
 
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
+MAX_REMOVED_SHOWN = 5
+MAX_REMOVED_LOGGED = 100
 
 
 def set_word_template(
@@ -88,11 +90,14 @@ def set_word_template(
         raise InvalidInput(str(error)) from error
     cooperation.word_template = scrubbed.data
     cooperation.word_template_name = filename[:255]
-    removed = tuple(dict.fromkeys(describe_removed(item) for item in scrubbed.removed))
+    removed = list(dict.fromkeys(describe_removed(item) for item in scrubbed.removed))
     record_event("word_template_uploaded", actor, cooperation_id=cooperation.id,
                  summary=_("Ny Word-mall: %(name)s", name=filename),
-                 details={"removed": list(removed)} if removed else None)
-    return removed
+                 details={"removed": removed[:MAX_REMOVED_LOGGED]} if removed else None)
+    if len(removed) > MAX_REMOVED_SHOWN:  # the notice travels in the session cookie
+        rest = len(removed) - MAX_REMOVED_SHOWN
+        removed = [*removed[:MAX_REMOVED_SHOWN], _("och %(n)d till", n=rest)]
+    return tuple(removed)
 
 
 def describe_removed(item: Removed) -> str:

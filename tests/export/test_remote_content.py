@@ -322,8 +322,16 @@ def test_harmless_fields_and_links_are_kept():
             "<w:dataSource r:id='rIdDs'/></w:mailMerge>",
             ("rIdDs", "mailMergeSource", f"file://db.{HOSTILE}/k.mdb", True),
         ),
+        (
+            "word/document.xml",
+            "<w:sectPr",
+            f"<w:p {NS}><w:r><w:object><v:shape id='s1' style='width:9pt;height:9pt'/>"
+            "<o:OLEObject Type='Link' ProgID='Excel.Sheet.12' ShapeID='s1' r:id='rIdOle'"
+            " UpdateMode='Always'/></w:object></w:r></w:p>",
+            ("rIdOle", "oleObject", f"https://data.{HOSTILE}/budget.xlsx", True),
+        ),
     ],
-    ids=["sub-document", "alt-chunk", "frameset", "mail-merge"],
+    ids=["sub-document", "alt-chunk", "frameset", "mail-merge", "linked-object"],
 )
 def test_other_remote_and_active_content_is_removed(part, anchor, xml, rel):
     rels_name = part.replace("word/", "word/_rels/") + ".rels"
@@ -515,3 +523,31 @@ def test_a_libreoffice_template_with_a_linked_logo_is_cleaned(app, db, demo):
         assert remote_references(data) == [], name
         text = header_and_footer_text(data)
         assert "LO-SIDHUVUD" in text and "Lunds kommun" in text, name
+
+
+def test_a_template_with_hundreds_of_links_gets_a_short_notice(app, db, demo):
+    pictures = "".join(
+        f"<w:p {NS}>{LINKED_PICTURE.replace('rIdLogo', f'rIdP{i}')}</w:p>" for i in range(300)
+    )
+    rels = [
+        (f"rIdP{i}", "image", f"http://p{i}.{HOSTILE}/{'x' * 150}.png", True) for i in range(300)
+    ]
+    data = rewrite(
+        base_template(),
+        {
+            "word/header1.xml": inserting("</w:hdr>", pictures),
+            "word/_rels/header1.xml.rels": with_rels(*rels),
+        },
+    )
+    db.session.commit()
+    client = app.test_client()
+    login(client, "admin@example.se")
+    page = client.post(
+        f"/admin/cooperations/{demo.cooperation_id}/template",
+        data={"template": (io.BytesIO(data), "mall.docx")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "och 295 till" in html  # the session cookie stays small
+    assert remote_references(db.session.scalar(select(Cooperation.word_template))) == []
