@@ -15,6 +15,7 @@ from typing import Any
 import docx
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.shared import Pt, RGBColor, Twips
 from docx.text.run import Run
@@ -30,8 +31,10 @@ from .markdown_to_docx import (
     XML_SPACE,
     DocxWriter,
     clean_text,
+    mark_direction,
     w,
 )
+from .remote_content import Scrubbed, UnreadablePackage, strip_remote_content
 
 try:
     from zoneinfo import ZoneInfo
@@ -193,6 +196,22 @@ def validate_template(data: bytes) -> None:
         raise InvalidTemplate("Mallen kunde inte läsas som ett Word-dokument.") from None
 
 
+def sanitize_template(data: bytes) -> Scrubbed:
+    """Validate a template and strip what Word would fetch from elsewhere (see remote_content).
+
+    Upload stores the result; every export runs it again, so a template stored before a rule
+    was added cannot leak either.
+    """
+    validate_template(data)
+    try:
+        scrubbed = strip_remote_content(data)
+    except UnreadablePackage as exc:
+        raise InvalidTemplate(str(exc)) from None
+    if scrubbed.removed:
+        validate_template(scrubbed.data)
+    return scrubbed
+
+
 # --------------------------------------------------------------------------------------------
 # The base document: house style or the cooperation's template
 
@@ -200,8 +219,7 @@ def validate_template(data: bytes) -> None:
 def _base_document(template: bytes | None) -> tuple[DocxDocument, bool]:
     """(document with an empty body, True if it is our default rather than a template)."""
     if template is not None:
-        validate_template(template)
-        document = open_docx(template)
+        document = open_docx(sanitize_template(template).data)
     else:
         document = docx.Document()
         _apply_house_style(document)
@@ -420,9 +438,24 @@ def _save(document: DocxDocument) -> bytes:
     sect_pr = body.find(w("sectPr"))
     if sect_pr is not None:
         body.append(sect_pr)  # everything was appended after it; it must be last
+    _mark_story_directions(document)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+_STORY_CONTENT_TYPES = frozenset({CT.WML_HEADER, CT.WML_FOOTER, CT.WML_COMMENTS})
+
+
+def _mark_story_directions(document: DocxDocument) -> None:
+    """Right-to-left text that python-docx wrote (letterhead, comments) gets w:bidi/w:rtl too.
+
+    The body is written by DocxWriter, which marks direction as it goes.
+    """
+    for part in document.part.package.iter_parts():
+        if part.content_type in _STORY_CONTENT_TYPES:
+            for p in part.element.iter(W_P):
+                mark_direction(p)
 
 
 # --------------------------------------------------------------------------------------------

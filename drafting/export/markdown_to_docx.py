@@ -11,6 +11,7 @@ moves its ``w:sectPr`` back to the end afterwards.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from html import unescape as html_unescape
 from html.parser import HTMLParser
@@ -573,6 +574,114 @@ class Numbering:
 
 
 # --------------------------------------------------------------------------------------------
+# Writing direction: Word lays a paragraph out right to left only when it says so (w:bidi), and
+# treats the digits, spaces and punctuation of a run as right-to-left only in a w:rtl run.
+
+# Every strong right-to-left character (Unicode bidi classes R and AL) is in these blocks or is
+# U+200F RIGHT-TO-LEFT MARK: text without any of them needs no per-character look-up.
+_MAYBE_RTL = re.compile(
+    "[\u0590-\u08ff\u200f\ufb1d-\ufdff\ufe70-\ufefe\U00010800-\U00010fff\U0001e800-\U0001efff]"
+)
+_RTL_CLASSES = frozenset({"R", "AL"})
+
+
+def _strong_direction(char: str) -> bool | None:
+    """True for a strong right-to-left character, False for strong left-to-right, else None."""
+    bidi_class = unicodedata.bidirectional(char)
+    if bidi_class in _RTL_CLASSES:
+        return True
+    return False if bidi_class == "L" else None
+
+
+def is_rtl(text: str) -> bool:
+    """True if the first strong character of `text` is right-to-left (the Unicode rule P2)."""
+    if not _MAYBE_RTL.search(text):
+        return False
+    for char in text:
+        direction = _strong_direction(char)
+        if direction is not None:
+            return direction
+    return False
+
+
+def _direction_pieces(texts: list[str], rtl_paragraph: bool) -> list[list[tuple[str, bool]]]:
+    """Each text cut into (piece, is_rtl) of one direction, read as one paragraph.
+
+    Neutral and weak characters (spaces, punctuation, digits, emoji) between two strong ones of
+    the same direction take that direction, otherwise the paragraph's (Unicode rules N1, N2).
+    """
+    joined = "".join(texts)
+    if not rtl_paragraph and not _MAYBE_RTL.search(joined):
+        return [[(text, False)] for text in texts]
+    strong = [_strong_direction(char) for char in joined]
+    resolved: list[bool] = []
+    previous = rtl_paragraph
+    i = 0
+    while i < len(strong):
+        direction = strong[i]
+        if direction is not None:
+            resolved.append(direction)
+            previous = direction
+            i += 1
+            continue
+        j = i
+        while j < len(strong) and strong[j] is None:
+            j += 1
+        following = strong[j] if j < len(strong) else rtl_paragraph
+        fill = previous if previous == following else rtl_paragraph
+        resolved.extend([bool(fill)] * (j - i))
+        i = j
+    out: list[list[tuple[str, bool]]] = []
+    start = 0
+    for text in texts:
+        pieces: list[tuple[str, bool]] = []
+        begin = start
+        for k in range(start + 1, start + len(text) + 1):
+            if k == start + len(text) or resolved[k] != resolved[begin]:
+                pieces.append((joined[begin:k], resolved[begin]))
+                begin = k
+        out.append(pieces)
+        start += len(text)
+    return out
+
+
+def mark_direction(p: Any) -> None:
+    """Mark an existing w:p (built by python-docx) right to left where its text is."""
+    runs = [r for r in p.iter(W_R) if any(t.text for t in r.iter(W_T))]
+    texts = ["".join(t.text or "" for t in r.iter(W_T)) for r in runs]
+    if not _MAYBE_RTL.search("".join(texts)):
+        return
+    if is_rtl("".join(texts)):
+        ppr = p.get_or_add_pPr()
+        if ppr.find(w("bidi")) is None:
+            ppr.insert_element_before(etree.Element(w("bidi")), *_PPR_AFTER_BIDI)
+    for r, text in zip(runs, texts, strict=True):
+        if is_rtl(text):
+            r.get_or_add_rPr().get_or_add_rtl()
+
+
+_PPR_AFTER_BIDI = (
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
+)
+
+
+# --------------------------------------------------------------------------------------------
 # The writer: builds WordprocessingML as strings and parses each block once, which is several
 # times faster than creating every element through lxml/python-docx one by one.
 
@@ -650,7 +759,7 @@ class DocxWriter:
         self._numbering: Numbering | None = None
         self._md: markdown.Markdown | None = None
         self._rels: dict[tuple[int, str], str] = {}
-        self._rpr: dict[tuple[int, bool], str] = {}
+        self._rpr: dict[tuple[int, bool, bool], str] = {}
         self._hyperlink_style = self.styles.character("Hyperlink")
 
     @property
@@ -731,16 +840,22 @@ class DocxWriter:
                 style_id = self.styles.heading(level)
         spacing = f'<w:spacing w:after="{space_after}"/>' if space_after is not None else ""
         indent = LIST_INDENT * (num[1] + 1) if num else None
-        ppr = _ppr(style_id, num, indent, align, spacing)
-        return f"<w:p>{ppr}{self.runs_xml(segments, part or self.doc_part)}</w:p>"
+        merged = list(_merge(segments))
+        rtl = is_rtl("".join(text for text, _, _ in merged))
+        ppr = _ppr(style_id, num, indent, align, spacing, bidi=rtl)
+        return f"<w:p>{ppr}{self.runs_xml(merged, part or self.doc_part, rtl=rtl)}</w:p>"
 
     # -- runs ---------------------------------------------------------------------------------
 
-    def runs_xml(self, segments: list[Segment], part: Any) -> str:
-        """Runs (and w:hyperlink wrappers) for merged segments."""
+    def runs_xml(self, segments: list[Segment], part: Any, *, rtl: bool | None = None) -> str:
+        """Runs (and w:hyperlink wrappers) for merged segments, in a paragraph that is `rtl`."""
         out: list[str] = []
         current_link: str | None = None
-        for text, flags, link in _merge(segments):
+        merged = [(text.replace("\r", ""), f, link) for text, f, link in _merge(segments)]
+        if rtl is None:
+            rtl = is_rtl("".join(text for text, _, _ in merged))
+        directions = _direction_pieces([text for text, _, _ in merged], rtl)
+        for (_text, flags, link), by_direction in zip(merged, directions, strict=True):
             if link != current_link:
                 if current_link is not None:
                     out.append("</w:hyperlink>")
@@ -748,27 +863,30 @@ class DocxWriter:
                     rid = xml_attr(self._relationship(link, part))
                     out.append(f'<w:hyperlink r:id="{rid}" w:history="1">')
                 current_link = link
-            rpr = self._rpr_xml(flags, link is not None)
-            text = text.replace("\r", "")  # a raw CR would be read back as a line feed
-            if "\t" in text or "\n" in text:
-                pieces = [x for x in _TAB_OR_BREAK.split(text) if x]
-            else:
-                pieces = [text]
-            for piece in pieces:  # one content element per run keeps runs easy to split
-                if piece == "\t":
-                    out.append(f"<w:r>{rpr}<w:tab/></w:r>")
-                elif piece == "\n":
-                    out.append(f"<w:r>{rpr}<w:br/></w:r>")
-                elif piece[0].isspace() or piece[-1].isspace():
-                    out.append(f'<w:r>{rpr}<w:t xml:space="preserve">{xml_text(piece)}</w:t></w:r>')
-                else:
-                    out.append(f"<w:r>{rpr}<w:t>{xml_text(piece)}</w:t></w:r>")
+            for text, rtl_piece in by_direction:
+                self._runs(out, text, self._rpr_xml(flags, link is not None, rtl_piece))
         if current_link is not None:
             out.append("</w:hyperlink>")
         return "".join(out)
 
-    def _rpr_xml(self, flags: int, is_link: bool) -> str:
-        key = (flags, is_link)
+    @staticmethod
+    def _runs(out: list[str], text: str, rpr: str) -> None:
+        if "\t" in text or "\n" in text:
+            pieces = [x for x in _TAB_OR_BREAK.split(text) if x]
+        else:
+            pieces = [text]
+        for piece in pieces:  # one content element per run keeps runs easy to split
+            if piece == "\t":
+                out.append(f"<w:r>{rpr}<w:tab/></w:r>")
+            elif piece == "\n":
+                out.append(f"<w:r>{rpr}<w:br/></w:r>")
+            elif piece[0].isspace() or piece[-1].isspace():
+                out.append(f'<w:r>{rpr}<w:t xml:space="preserve">{xml_text(piece)}</w:t></w:r>')
+            else:
+                out.append(f"<w:r>{rpr}<w:t>{xml_text(piece)}</w:t></w:r>")
+
+    def _rpr_xml(self, flags: int, is_link: bool, rtl: bool = False) -> str:
+        key = (flags, is_link, rtl)
         cached = self._rpr.get(key)
         if cached is not None:
             return cached
@@ -795,6 +913,8 @@ class DocxWriter:
             parts.append(
                 f'<w:vertAlign w:val="{"superscript" if flags & SUPER else "subscript"}"/>'
             )
+        if rtl:
+            parts.append("<w:rtl/>")
         xml = f"<w:rPr>{''.join(parts)}</w:rPr>" if parts else ""
         self._rpr[key] = xml
         return xml
@@ -1049,8 +1169,10 @@ class DocxWriter:
             style_id = self.styles.paragraph("Quote")
             if style_id is None or ctx.quote > 1:
                 indent = LIST_INDENT * ctx.quote
-        ppr = _ppr(style_id, num, indent, ctx.align, "")
-        ctx.out.append(f"<w:p>{ppr}{self.runs_xml(segments, ctx.part)}</w:p>")
+        merged = list(_merge(segments))
+        rtl = is_rtl("".join(text for text, _, _ in merged))
+        ppr = _ppr(style_id, num, indent, ctx.align, "", bidi=rtl)
+        ctx.out.append(f"<w:p>{ppr}{self.runs_xml(merged, ctx.part, rtl=rtl)}</w:p>")
 
     def _list_style(self, ordered: bool, level: int) -> str | None:
         base = "List Number" if ordered else "List Bullet"
@@ -1064,15 +1186,19 @@ def _ppr(
     indent: int | None,
     align: str | None,
     spacing: str,
+    *,
+    bidi: bool = False,
 ) -> str:
-    """Paragraph properties, children in schema order: pStyle, numPr, spacing, ind, jc."""
-    if not (style_id or num or indent is not None or align or spacing):
+    """Paragraph properties, children in schema order: pStyle, numPr, bidi, spacing, ind, jc."""
+    if not (style_id or num or indent is not None or align or spacing or bidi):
         return ""
     parts = []
     if style_id:
         parts.append(f'<w:pStyle w:val="{xml_attr(style_id)}"/>')
     if num is not None:
         parts.append(f'<w:numPr><w:ilvl w:val="{num[1]}"/><w:numId w:val="{num[0]}"/></w:numPr>')
+    if bidi:
+        parts.append("<w:bidi/>")
     parts.append(spacing)
     if indent is not None:
         hanging = f' w:hanging="{LIST_HANGING}"' if num is not None else ""

@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..auth import MIN_PASSWORD_LENGTH, renew_session_nonce
+from ..export.docx_builder import InvalidTemplate, sanitize_template
+from ..export.remote_content import Removed, RemovedKind
 from ..extensions import db
 from ..models import Cooperation, CooperationRole, Membership, Municipality, Role, User
 from ..rendering import strip_control_chars
@@ -99,24 +101,56 @@ def create_user(*, email: str, name: str, password: str, cooperation: Cooperatio
 
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
+MAX_REMOVED_SHOWN = 5
+MAX_REMOVED_LOGGED = 100
 
 
-def set_word_template(cooperation: Cooperation, actor: User, data: bytes, filename: str) -> None:
-    """Store the cooperation's own Word template after checking that it is a sound .docx."""
-    from ..export.docx_builder import InvalidTemplate, validate_template
+def set_word_template(
+    cooperation: Cooperation, actor: User, data: bytes, filename: str
+) -> tuple[str, ...]:
+    """Store the cooperation's own Word template; returns what was stripped from it, described.
 
+    What Word would fetch from elsewhere when a recipient opens an exported yttrande (an
+    attached template, linked pictures, INCLUDEPICTURE and similar fields) is stripped, not
+    refused: Word itself records the template a file was made from, and an administrator
+    could hardly find and remove such links in Word. The notice says what went.
+    """
     if len(data) > MAX_TEMPLATE_BYTES:
         raise InvalidInput(_("Mallen är för stor: högst 5 MB."))
     if not filename.lower().endswith((".docx", ".dotx")):
         raise InvalidInput(_("Mallen måste vara en Word-fil (.docx eller .dotx)."))
     try:
-        validate_template(data)
+        scrubbed = sanitize_template(data)
     except InvalidTemplate as error:
         raise InvalidInput(str(error)) from error
-    cooperation.word_template = data
+    cooperation.word_template = scrubbed.data
     cooperation.word_template_name = filename[:255]
+    removed = list(dict.fromkeys(describe_removed(item) for item in scrubbed.removed))
     record_event("word_template_uploaded", actor, cooperation_id=cooperation.id,
-                 summary=_("Ny Word-mall: %(name)s", name=filename))
+                 summary=_("Ny Word-mall: %(name)s", name=filename),
+                 details={"removed": removed[:MAX_REMOVED_LOGGED]} if removed else None)
+    if len(removed) > MAX_REMOVED_SHOWN:  # the notice travels in the session cookie
+        rest = len(removed) - MAX_REMOVED_SHOWN
+        removed = [*removed[:MAX_REMOVED_SHOWN], _("och %(n)d till", n=rest)]
+    return tuple(removed)
+
+
+def describe_removed(item: Removed) -> str:
+    """One stripped reference, in words an administrator recognises."""
+    detail = item.detail
+    match item.kind:
+        case RemovedKind.ATTACHED_TEMPLATE:
+            return _("en bifogad mall (%(target)s)", target=detail)
+        case RemovedKind.LINKED_IMAGE:
+            return _("en länkad bild (%(target)s)", target=detail)
+        case RemovedKind.FIELD:
+            return _("fältet %(field)s", field=detail)
+        case RemovedKind.UNSAFE_LINK:
+            return _("en länk till en fil eller ett program (%(target)s)", target=detail)
+        case RemovedKind.ACTIVE:
+            return _("aktivt innehåll (%(what)s)", what=detail)
+        case _:
+            return _("länkat innehåll (%(target)s)", target=detail)
 
 
 def clear_word_template(cooperation: Cooperation, actor: User) -> None:

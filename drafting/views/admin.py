@@ -104,11 +104,16 @@ def upload_template(cooperation_id: int):
         flash(_("Välj en Word-fil att ladda upp."), "error")
         return _page(cooperation, status=400)
     try:
-        people.set_word_template(cooperation, current_user, upload.read(), upload.filename)
+        removed = people.set_word_template(cooperation, current_user, upload.read(), upload.filename)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
         return _page(_cooperation(cooperation_id), status=error.status)
     commit()
     flash(_("Word-mallen är uppladdad och används för nya exporter."), "success")
+    if removed:
+        flash(_("Mallen innehöll sådant som Word hämtar från andra adresser när dokumentet "
+                "öppnas (då ser den som äger adressen vem som läser yttrandet). Det har tagits "
+                "bort: %(items)s. Bädda in logotyper och bilder i mallen i stället för att länka "
+                "till dem.", items="; ".join(removed)), "info")
     return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))

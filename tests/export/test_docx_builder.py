@@ -595,3 +595,15 @@ def test_quoting_a_heading_anchors_on_it_and_template_comments_are_dropped():
     (only,) = list(document.comments)
     assert only.text == "2026-11-19: Rubriken"
     assert anchored_text(document)[only.comment_id] == "Synpunkter"
+
+
+def test_right_to_left_letterhead_and_comments_are_marked():
+    arabic = "مرحبا بالعالم"
+    document = open_docx(build_final_docx(final_document(letterhead_lines=(arabic, "Box 123"))))
+    header = {p.text: p._p for p in document.sections[0].header.paragraphs}
+    assert header[arabic].find(f"{qn('w:pPr')}/{qn('w:bidi')}") is not None
+    assert header["Box 123"].find(f"{qn('w:pPr')}/{qn('w:bidi')}") is None
+    copy = build_review_copy_docx(review_copy([comment(0, "förslaget", body=arabic)]))
+    with zipfile.ZipFile(io.BytesIO(copy)) as archive:
+        comments = archive.read("word/comments.xml").decode()
+    assert "<w:bidi/>" in comments and "<w:rtl/>" in comments

@@ -296,3 +296,80 @@ def test_hardened_markdown_renders_exactly_like_python_markdown(source):
     """The linear link parsing and the plain-text shortcut must not change any output."""
     plain = markdown.Markdown(extensions=list(MARKDOWN_EXTENSIONS))
     assert new_markdown().convert(source) == plain.convert(source)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing direction
+
+ARABIC = "مرحبا بالعالم، هذا نص عربي"
+HEBREW = "שלום עולם"
+
+
+def _is_bidi(paragraph) -> bool:
+    ppr = paragraph._p.pPr
+    return ppr is not None and ppr.find(qn("w:bidi")) is not None
+
+
+def _runs(paragraph) -> list[tuple[str, bool]]:
+    """(text, is w:rtl) of each text run, hyperlinks included."""
+    out = []
+    for r in paragraph._p.iter(qn("w:r")):
+        text = "".join(t.text or "" for t in r.iter(qn("w:t")))
+        if text:
+            rpr = r.find(qn("w:rPr"))
+            out.append((text, rpr is not None and rpr.find(qn("w:rtl")) is not None))
+    return out
+
+
+def _cell_paragraphs(document):
+    return [p for t in document.tables for row in t.rows for c in row.cells for p in c.paragraphs]
+
+
+def test_right_to_left_paragraphs_and_runs_are_marked():
+    document = render(
+        f"# {ARABIC}\n\n{ARABIC} 2024.\n\n{HEBREW}\n\nSvenska med {ARABIC} i mitten.\n\n"
+        f"- {ARABIC}\n- Svensk punkt\n\n| {HEBREW} | Kolumn |\n|---|---|\n| **{ARABIC}** | cell |\n\n"
+        f"«{ARABIC}» 😀"
+    )
+    paragraphs = {p.text: p for p in document.paragraphs if not p.style.name.startswith("Head")}
+    heading = next(p for p in document.paragraphs if p.style.name == "Heading 2")
+    assert heading.text == ARABIC and _is_bidi(heading)
+    assert _runs(heading) == [(ARABIC, True)]
+    # Digits and punctuation inside right-to-left text belong to it.
+    assert _is_bidi(paragraphs[f"{ARABIC} 2024."])
+    assert _runs(paragraphs[f"{ARABIC} 2024."]) == [(f"{ARABIC} 2024.", True)]
+    assert _is_bidi(paragraphs[HEBREW])
+    mixed = paragraphs[f"Svenska med {ARABIC} i mitten."]
+    assert not _is_bidi(mixed)
+    assert _runs(mixed) == [("Svenska med ", False), (ARABIC, True), (" i mitten.", False)]
+    item = paragraphs[ARABIC]
+    assert item.style.name == "List Bullet" and item._p.pPr.numPr is not None
+    assert _is_bidi(item)
+    assert not _is_bidi(paragraphs["Svensk punkt"])
+    cells = {p.text: p for p in _cell_paragraphs(document)}
+    assert _is_bidi(cells[HEBREW]) and not _is_bidi(cells["Kolumn"])
+    assert _runs(cells[ARABIC]) == [(ARABIC, True)]
+    # The paragraph starts with a neutral quote mark: its first strong letter decides.
+    quoted = paragraphs[f"«{ARABIC}» 😀"]
+    assert _is_bidi(quoted) and all(rtl for _, rtl in _runs(quoted))
+
+
+def test_left_to_right_text_gets_no_direction_marks():
+    document = render("Hej **världen** 😀 123, [länk](https://x.se) och `kod`.\n\n- a\n\n| x |\n|---|\n| 1 |")
+    xml = document.element.xml
+    assert "w:bidi" not in xml and "w:rtl" not in xml
+
+
+def test_right_to_left_formatting_and_links_split_per_direction():
+    document = render(f"Se **{ARABIC}** och [{HEBREW}](https://x.se/a) slut")
+    paragraph = document.paragraphs[0]
+    assert not _is_bidi(paragraph)
+    assert _runs(paragraph) == [
+        ("Se ", False), (ARABIC, True), (" och ", False), (HEBREW, True), (" slut", False)
+    ]
+    link = paragraph._p.find(qn("w:hyperlink"))
+    assert "".join(t.text for t in link.iter(qn("w:t"))) == HEBREW
+    bold = list(paragraph._p.iter(qn("w:r")))[1].find(qn("w:rPr"))
+    assert [child.tag.rsplit("}", 1)[-1] for child in bold] == ["b", "bCs", "rtl"]  # schema order
+    # A paragraph whose first letter is right-to-left is a right-to-left paragraph.
+    assert _is_bidi(render(f"**{ARABIC}** och mer svenska").paragraphs[0])
