@@ -153,6 +153,7 @@ def test_cli_export_final_and_review_copy(app, db, demo, tmp_path):
     assert result.exit_code != 0
 
 
+@pytest.mark.soffice
 @pytest.mark.parametrize("path", ["final.pdf"])
 def test_pdf_download_or_clear_message(app, db, demo, path):
     from drafting.export.pdf import soffice_path

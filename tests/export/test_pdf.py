@@ -27,6 +27,8 @@ from drafting.export.pdf import PdfConversionFailed, PdfUnavailable, docx_to_pdf
 
 from .test_docx_builder import comment, final_document, review_copy
 
+pytestmark = pytest.mark.soffice
+
 needs_soffice = pytest.mark.skipif(
     soffice_path() is None and not os.environ.get("CI"),
     reason="LibreOffice (soffice) is not installed",
