@@ -41,6 +41,7 @@ POST_ACTIONS: dict[str, Action | None] = {
     "drafting.decide_suggestion": Action.DECIDE_SUGGESTION,
     "export.import_docx": Action.EDIT_DRAFT,
     "responses.invite": Action.MANAGE_PARTICIPANTS,
+    "responses.remind": Action.REMIND,
     "responses.answer_invitation": Action.ANSWER_INVITATION,
     "responses.step_aside": Action.STEP_ASIDE,
     "responses.withdraw": Action.WITHDRAW,

@@ -27,7 +27,7 @@ from ..rendering import (
     strip_control_chars,
     text_content,
 )
-from . import anchoring
+from . import anchoring, notifications
 from .audit import record_event
 from .drafting import reader_sections, save_section
 from .errors import Conflict, InvalidInput, NotFound
@@ -90,11 +90,13 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
     )
     db.session.add(comment)
     db.session.flush()
-    kind = _("ändringsförslag") if suggested_text is not None else _("kommentar")
     record_event("comment_added", user, response=response,
                  version_number=version.number if version else None,
-                 summary=_("Ny %(kind)s på ”%(heading)s”.", kind=kind, heading=section.heading),
+                 summary=(_("Nytt ändringsförslag på ”%(heading)s”.", heading=section.heading)
+                          if suggested_text is not None else
+                          _("Ny kommentar på ”%(heading)s”.", heading=section.heading)),
                  details={"comment_id": comment.id, "section_id": section.id})
+    notifications.comment_added(response, user, suggested_text is not None, section.heading)
     return comment
 
 
@@ -111,8 +113,8 @@ def _recent_duplicate(response: JointResponse, user: User, section: Section, bod
     )).first() if suggested_text is None else None
 
 
-def reply(parent: Comment, user: User, body: str) -> Comment:
-    """Reply to a comment."""
+def reply(parent: Comment, user: User, body: str, *, notify_author: bool = True) -> Comment:
+    """Reply to a comment; its author hears of it."""
     body = strip_control_chars(body).strip()  # stored as comments are: what was rendered
     response = db.session.get(JointResponse, parent.response_id)
     ensure(user, Action.COMMENT, response)
@@ -127,6 +129,8 @@ def reply(parent: Comment, user: User, body: str) -> Comment:
     record_event("comment_replied", user, response=response,
                  summary=_("Svarade på en kommentar."), details={"comment_id": comment.id,
                                                                 "parent_id": parent.id})
+    if notify_author:
+        notifications.reply_posted(response, parent.author_id, user)
     return comment
 
 
@@ -172,7 +176,8 @@ def decide_suggestion(comment: Comment, user: User, accept: bool, reply_text: st
             raise InvalidInput(_("Skriv ett svar som förklarar varför förslaget inte tas med."))
         comment.suggestion_state = SuggestionState.DECLINED.value
     if reply_text.strip():
-        reply(comment, user, reply_text)
+        reply(comment, user, reply_text, notify_author=False)  # the decision below says it
+    notifications.suggestion_decided(response, comment.author_id, accept)
     comment.resolved_at = utcnow()
     comment.resolved_by_id = user.id
     record_event("suggestion_accepted" if accept else "suggestion_declined", user, response=response,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -33,11 +35,12 @@ from ..models import (
     Participation,
 )
 from ..permissions import Action, CooperationAction, can, ensure, ensure_in_cooperation
+from ..services import notifications, stages
 from ..services import responses as response_service
-from ..services import stages
 from ..services.comments import comment_threads
 from ..services.drafting import has_unpublished_changes, reader_sections
 from ..services.errors import DomainError
+from ..services.next_steps import next_step
 from ..services.overview import overview, overviews
 from ..templating import FOCUS_AREA_LABELS
 from .common import RefusedSubmission, commit, load_response, refuse
@@ -70,7 +73,8 @@ def dashboard():
     for summary in overviews(responses):
         mine = next((p for p in summary.participations
                      if p.municipality_id == current_user.municipality_id), None)
-        rows.append({"response": summary.response, "overview": summary, "mine": mine})
+        rows.append({"response": summary.response, "overview": summary, "mine": mine,
+                     "next_step": next_step(summary, current_user)})
     active = [r for r in rows if not r["overview"].stage.is_closed]
     closed = [r for r in rows if r["overview"].stage.is_closed]
     return render_template("responses/dashboard.html", active=active, closed=closed,
@@ -127,7 +131,10 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
     version = context["version"]
     mine = next((p for p in response.participations
                  if p.municipality_id == current_user.municipality_id), None)
+    unpublished = (can(current_user, Action.PUBLISH_VERSION, response)
+                   and has_unpublished_changes(response, version))
     context.update({
+        "next_step": next_step(context["overview"], current_user, unpublished=unpublished),
         "sections": reader_sections(response, version),
         "threads": comment_threads(response, municipality_id=municipality_filter,
                                    state=comment_state),
@@ -139,8 +146,7 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "comment_form": CommentForm(), "answer_form": AnswerInvitationForm(),
         "step_aside_form": ReasonForm(prefix="aside"), "withdraw_form": ReasonForm(prefix="withdraw"),
         "invite_form": _invite_form(response), "sent_form": SentForm(),
-        "unpublished": (can(current_user, Action.PUBLISH_VERSION, response)
-                        and has_unpublished_changes(response, version)),
+        "unpublished": unpublished,
         "municipality_filter": municipality_filter, "comment_state": comment_state,
         # Decided once per page, not once per comment.
         "may_comment": can(current_user, Action.COMMENT, response),
@@ -200,6 +206,21 @@ def invite(response_id: int):
                              invite_form=form)
     commit()
     flash(_("%(count)d kommuner inbjudna.", count=len(invited)), "success")
+    return redirect(url_for("responses.show", response_id=response.id))
+
+
+@bp.post("/responses/<int:response_id>/remind")
+@login_required
+def remind(response_id: int):
+    response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.REMIND, response)
+    sent = notifications.remind_now(response, date.today())
+    commit()
+    if sent:
+        flash(ngettext("Påminnelsen är skickad till %(num)d person.",
+                       "Påminnelsen är skickad till %(num)d personer.", sent), "success")
+    else:
+        flash(_("Alla som yttrandet väntar på har redan fått en påminnelse i dag."), "info")
     return redirect(url_for("responses.show", response_id=response.id))
 
 
