@@ -43,7 +43,9 @@ import html as html_lib
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import markdown
@@ -199,10 +201,66 @@ def render_plain_comment(text: str) -> str:
     return render_markdown(text, max_chars=MAX_COMMENT_CHARS)
 
 
+# HTML whitespace: what parsers may keep or drop between tags (and what a browser collapses).
+HTML_SPACE = "\t\n\f\r "
+_NOT_COUNTED = str.maketrans("", "", HTML_SPACE)
+_TOKEN_RE = re.compile(r"\s+|\S+")
+
+
+@dataclass(frozen=True)
+class PlainText:
+    """The plain text of rendered HTML (see ``text_content``) and where each character stands.
+
+    ``keys[i]`` counts the UTF-16 code units of the characters other than HTML whitespace that
+    come before text[i]'s source character in the HTML's text nodes.  lxml and browsers may
+    keep or drop whitespace between tags differently, never the other characters, so this is a
+    page position both sides agree on (static/app.js counts the same way).
+    """
+
+    text: str
+    keys: Sequence[int]
+
+
 def text_content(html: str) -> str:
     """Return the plain text of rendered HTML: one line per block, whitespace collapsed."""
+    return _plain_text(html, with_keys=False).text
+
+
+def plain_text(html: str) -> PlainText:
+    """``text_content`` together with each character's page position (``PlainText.keys``)."""
+    return _plain_text(html, with_keys=True)
+
+
+def _counted_units(text: str) -> int:
+    """UTF-16 code units of text, HTML whitespace not counted."""
+    return len(text.translate(_NOT_COUNTED).encode("utf-16-le")) // 2
+
+
+def _line_keys(joined: str, pieces: list[str], starts: list[tuple[int, bool]]) -> list[int]:
+    """Keys of the characters of _WS_RE.sub(" ", joined).strip(), joined from pieces."""
+    char_keys: list[int] = []
+    for piece, (key, in_page) in zip(pieces, starts, strict=True):
+        for char in piece:
+            char_keys.append(key)
+            if in_page and char not in HTML_SPACE:
+                key += 2 if ord(char) > 0xFFFF else 1
+    out: list[int] = []
+    for match in _TOKEN_RE.finditer(joined):
+        if match.group().isspace():
+            out.append(char_keys[match.start()])  # a whitespace run becomes one space
+        else:
+            out.extend(char_keys[match.start() : match.end()])
+    if joined[:1].isspace():  # what strip() removed
+        out.pop(0)
+    if joined[-1:].isspace():
+        out.pop()
+    return out
+
+
+def _plain_text(html: str, *, with_keys: bool) -> PlainText:
+    keys: array[int] = array("q")
     if not html or not html.strip():
-        return ""
+        return PlainText("", keys)
     # huge_tree lifts libxml2's nesting limit of 255, which would silently drop text.
     parser = lxml_html.HTMLParser(huge_tree=True)
     root = lxml_html.fragment_fromstring(html, create_parent="div", parser=parser)
@@ -210,12 +268,30 @@ def text_content(html: str) -> str:
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     blocks: list[str] = []
     buffer: list[str] = []
+    piece_keys: list[tuple[int, bool]] = []  # per piece: key of its first character, in page?
+    counted = 0
+
+    def add(piece: str, *, in_page: bool = True) -> None:
+        nonlocal counted
+        buffer.append(piece)
+        if with_keys:
+            piece_keys.append((counted, in_page))
+        if in_page:
+            counted += _counted_units(piece)
 
     def flush() -> None:
-        line = _WS_RE.sub(" ", "".join(buffer)).strip()
+        joined = "".join(buffer)
+        line = _WS_RE.sub(" ", joined).strip()
         if line:
+            if with_keys:
+                line_keys = _line_keys(joined, buffer, piece_keys)
+                assert len(line_keys) == len(line)
+                if blocks:
+                    keys.append(line_keys[0])  # the line break between blocks
+                keys.extend(line_keys)
             blocks.append(line)
         buffer.clear()
+        piece_keys.clear()
 
     # iterwalk instead of recursion: stored HTML may come from anywhere and nest deeply.
     for event, element in etree.iterwalk(root, events=("start", "end")):
@@ -224,16 +300,16 @@ def text_content(html: str) -> str:
             if tag in _BLOCK_TAGS:
                 flush()
             if tag == "br":
-                buffer.append(" ")
+                add(" ", in_page=False)  # a line break reads as a space, but is no text node
             if element.text:
-                buffer.append(element.text)
+                add(element.text)
         else:
             if tag in _BLOCK_TAGS:
                 flush()
             if element.tail and element is not root:
-                buffer.append(element.tail)
+                add(element.tail)
     flush()
-    return "\n".join(blocks)
+    return PlainText("\n".join(blocks), keys)
 
 
 # --- pre-filters --------------------------------------------------------------------------

@@ -214,6 +214,14 @@ def compare(response_id: int):
                            layout=request.args.get("layout", "inline"))
 
 
+def _page_selection(start: str | None, end: str | None) -> tuple[int, int] | None:
+    """The selection's page positions, if the browser sent usable ones (else the quote decides)."""
+    if not (start and end and start.isascii() and end.isascii()
+            and start.isdigit() and end.isdigit() and len(start) <= 9 and len(end) <= 9):
+        return None
+    return int(start), int(end)
+
+
 @bp.post("/sections/<int:section_id>/comments")
 @login_required
 def add_comment(response_id: int, section_id: int):
@@ -227,7 +235,8 @@ def add_comment(response_id: int, section_id: int):
         try:
             comment = comment_service.add_comment(
                 response, current_user, section, form.body.data, form.exact.data or "",
-                form.prefix.data or "", form.suffix.data or "", suggested)
+                form.prefix.data or "", form.suffix.data or "", suggested,
+                page_selection=_page_selection(form.start.data, form.end.data))
             commit()
             flash(_("Kommentaren är sparad."), "success")
             return _back(response, f"#comment-{comment.id}")

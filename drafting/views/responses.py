@@ -39,7 +39,7 @@ from ..models import (
 from ..permissions import Action, CooperationAction, can, ensure, ensure_in_cooperation
 from ..services import consensus, stages
 from ..services import responses as response_service
-from ..services.comments import comment_threads
+from ..services.comments import comment_threads, page_ranges
 from ..services.drafting import has_unpublished_changes, reader_sections
 from ..services.errors import DomainError
 from ..services.queries import latest_version
@@ -145,6 +145,7 @@ def response_page_context(response: JointResponse) -> dict:
                                 signatory_title=current_user.title or "", decision_date=None)
     return {
         "response": response, "version": version, "sections": sections, "threads": threads,
+        "passages": page_ranges(sections, threads),
         "status": status, "positions": positions, "signoffs": signoffs, "mine": mine,
         "my_position": my_position, "position_form": position_form,
         "sign_off_form": sign_off_form, "comment_form": CommentForm(),
