@@ -24,11 +24,12 @@ The rule (differences in whitespace never count):
    quote with no context at all matches its first occurrence.
 2. Of the matching places, the one where more characters of context agree (counted outward
    from the passage, both sides together) wins; ties go to the first.
-3. If no place matches, the passage itself may have been edited: next to where an intact side
-   of the context now stands (at least _MIN_CONTEXT characters of it: fewer occur all over),
-   the text is compared with the passage and taken if at least FUZZY_THRESHOLD similar
-   (``Anchor.exact_match`` is then False).  Prefix and suffix side by side mean the passage
-   was deleted.
+3. If no place matches, the passage itself may have been edited.  Where both sides of the
+   context stand (the whole of each, and at least _MIN_CONTEXT characters: fewer occur all
+   over) the passage is what lies between them; where only one does, it begins (ends) there
+   with at least its own first (last) _MIN_CONTEXT characters unchanged.  The text so placed
+   is taken if at least FUZZY_THRESHOLD similar to the passage (``Anchor.exact_match`` is
+   then False).  Prefix and suffix side by side mean the passage was deleted.
 4. Otherwise the comment is detached (None), even when the same words occur elsewhere: an
    occurrence without the recorded context is another passage, not the one commented on.
 """
@@ -380,8 +381,9 @@ def _locate_fuzzy(text: str, quote: TextQuote) -> Anchor | None:
     # Where both contexts stand, the passage is what lies between them; else one edge is known.
     windows = [(p_end, s_start, True, True) for p_end in prefix_ends for s_start in suffix_starts
                if p_end < s_start <= p_end + reach]  # fmt: skip
-    windows += [(p_end, p_end + reach, True, False) for p_end in prefix_ends]
-    windows += [(s_start - reach, s_start, False, True) for s_start in suffix_starts]
+    if not windows:
+        windows += [(p_end, p_end + reach, True, False) for p_end in prefix_ends]
+        windows += [(s_start - reach, s_start, False, True) for s_start in suffix_starts]
 
     best: tuple[float, int, int] | None = None
     for lo, hi, pin_start, pin_end in windows[:_MAX_WINDOWS]:
@@ -427,6 +429,16 @@ def _alignment(
     blocks = [b for b in BoundedMatcher(units_a, units_b, budget).get_matching_blocks() if b.size]
     if not blocks:
         return None
+    if pin_start != pin_end:
+        # One intact side of context pins the place only together with the passage's own
+        # edge beside it: else a copy of the passage nearby would do as well.
+        edge = min(len(units_a), _MIN_CONTEXT if by_chars else 2)
+        touching = blocks[0] if pin_start else blocks[-1]
+        if pin_start and not (touching.a == 0 and touching.b == 0 and touching.size >= edge):
+            return None
+        if pin_end and not (touching.a + touching.size == len(units_a)
+                            and touching.b + touching.size == len(units_b) and touching.size >= edge):
+            return None
     # Stray short matches at a free edge would stretch the span: try dropping a few.
     firsts = [0] if pin_start else range(min(3, len(blocks)))
     best: tuple[float, int, int] | None = None

@@ -79,7 +79,8 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
             raise InvalidInput(_("Markera det stycke som förslaget ska ersätta."))
         if len(suggested_text) > MAX_COMMENT_CHARS:
             raise InvalidInput(_("Förslaget är för långt."))
-    duplicate = _recent_duplicate(response, user, section, body.strip(), exact, suggested_text)
+    duplicate = _recent_duplicate(response, user, section, body.strip(),
+                                  anchoring.TextQuote(exact, prefix, suffix), suggested_text)
     if duplicate is not None:
         return duplicate  # a resubmitted form: the comment is already there
     comment = Comment(
@@ -103,13 +104,18 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
 DUPLICATE_WINDOW = timedelta(minutes=2)
 
 
-def _recent_duplicate(response: JointResponse, user: User, section: Section, body: str, exact: str,
-                      suggested_text: str | None) -> Comment | None:
-    """The same comment by the same person on the same passage, made moments ago."""
+def _recent_duplicate(response: JointResponse, user: User, section: Section, body: str,
+                      quote: anchoring.TextQuote, suggested_text: str | None) -> Comment | None:
+    """The same comment by the same person on the same passage, made moments ago.
+
+    The same passage is the same quote, context included: the same words elsewhere are
+    another passage.
+    """
     return db.session.scalars(select(Comment).where(
         Comment.response_id == response.id, Comment.section_id == section.id,
         Comment.author_id == user.id, Comment.parent_id.is_(None), Comment.body == body,
-        Comment.anchor_exact == exact, Comment.created_at >= utcnow() - DUPLICATE_WINDOW,
+        Comment.anchor_exact == quote.exact, Comment.anchor_prefix == quote.prefix,
+        Comment.anchor_suffix == quote.suffix, Comment.created_at >= utcnow() - DUPLICATE_WINDOW,
     )).first() if suggested_text is None else None
 
 
