@@ -151,6 +151,16 @@ def locate(text: str, quote: TextQuote) -> Anchor | None:
     return _locate_exact(text, quote) or _locate_fuzzy(text, quote)
 
 
+def trimmed(text: str, anchor: Anchor) -> tuple[int, int]:
+    """The located passage's span without whitespace at either end (may be empty)."""
+    start, end = anchor.start, anchor.end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
 def page_range(page: PlainText, anchor: Anchor) -> tuple[int, int] | None:
     """Page positions (rendering.PlainText.keys) of a located passage, for static/app.js."""
     start, end = trimmed(page.text, anchor)
@@ -182,7 +192,9 @@ def source_range(source: str, text: str, quote: TextQuote) -> tuple[int, int] | 
         match = pattern.search(source, match.start() + 1)
     if not matches:
         return None
-    marker = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in source)
+    marker = next((chr(c) for c in range(0xE000, 0xF900) if chr(c) not in source), None)
+    if marker is None:
+        return None
     expected = _squeezed(text[:start]) + marker + _squeezed(text[end:])
     # Occurrences usually keep their order between source and text: try that one first.
     rank = len(pattern.findall(_collapse(text[:start])))
@@ -241,16 +253,6 @@ def _squeezed(text: str) -> str:
 def _units(char: str) -> int:
     """UTF-16 code units of one character (what a browser's string offsets count)."""
     return 2 if ord(char) > 0xFFFF else 1
-
-
-def trimmed(text: str, anchor: Anchor) -> tuple[int, int]:
-    """The located passage's span without whitespace at either end (may be empty)."""
-    start, end = anchor.start, anchor.end
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _common_suffix_length(a: str, b: str) -> int:

@@ -20,7 +20,12 @@ from ..models import (
     utcnow,
 )
 from ..permissions import Action, ensure
-from ..rendering import MAX_COMMENT_CHARS, MarkdownRejected, render_plain_comment, strip_control_chars
+from ..rendering import (
+    MAX_COMMENT_CHARS,
+    MarkdownRejected,
+    render_plain_comment,
+    strip_control_chars,
+)
 from . import anchoring
 from .audit import record_event
 from .drafting import DisplaySection, reader_sections, save_section
