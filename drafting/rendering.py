@@ -43,8 +43,7 @@ import html as html_lib
 import re
 import time
 import xml.etree.ElementTree as ET
-from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,63 +203,43 @@ def render_plain_comment(text: str) -> str:
 # HTML whitespace: what parsers may keep or drop between tags (and what a browser collapses).
 HTML_SPACE = "\t\n\f\r "
 _NOT_COUNTED = str.maketrans("", "", HTML_SPACE)
-_TOKEN_RE = re.compile(r"\s+|\S+")
+_OTHER_SPACE_RE = re.compile(r"[^\S\t\n\f\r ]")  # whitespace to Python, text to HTML (e.g. nbsp)
 
 
 @dataclass(frozen=True)
 class PlainText:
     """The plain text of rendered HTML (see ``text_content``) and where each character stands.
 
-    ``keys[i]`` counts the UTF-16 code units of the characters other than HTML whitespace that
-    come before text[i]'s source character in the HTML's text nodes.  lxml and browsers may
-    keep or drop whitespace between tags differently, never the other characters, so this is a
-    page position both sides agree on (static/app.js counts the same way).
+    A character's page position counts the UTF-16 code units of the characters other than
+    HTML whitespace that come before it in the HTML's text nodes.  lxml and browsers may keep
+    or drop whitespace between tags differently, never the other characters, so this is a
+    position both sides agree on (static/app.js counts the same way).
     """
 
     text: str
-    keys: Sequence[int]
+    # (index, units): other whitespace (e.g. no-break spaces) that collapsing took out of
+    # the text, which counts for the characters after text[index].
+    collapsed: tuple[tuple[int, int], ...] = ()
+
+    def position(self, index: int) -> int:
+        """Page position of text[index] (or of the end, for index == len(text))."""
+        return counted_units(self.text[:index]) + sum(u for at, u in self.collapsed if at < index)
 
 
 def text_content(html: str) -> str:
     """Return the plain text of rendered HTML: one line per block, whitespace collapsed."""
-    return _plain_text(html, with_keys=False).text
+    return plain_text(html).text
 
 
-def plain_text(html: str) -> PlainText:
-    """``text_content`` together with each character's page position (``PlainText.keys``)."""
-    return _plain_text(html, with_keys=True)
-
-
-def _counted_units(text: str) -> int:
-    """UTF-16 code units of text, HTML whitespace not counted."""
+def counted_units(text: str) -> int:
+    """UTF-16 code units of text, HTML whitespace not counted (see PlainText)."""
     return len(text.translate(_NOT_COUNTED).encode("utf-16-le")) // 2
 
 
-def _line_keys(joined: str, pieces: list[str], starts: list[tuple[int, bool]]) -> list[int]:
-    """Keys of the characters of _WS_RE.sub(" ", joined).strip(), joined from pieces."""
-    char_keys: list[int] = []
-    for piece, (key, in_page) in zip(pieces, starts, strict=True):
-        for char in piece:
-            char_keys.append(key)
-            if in_page and char not in HTML_SPACE:
-                key += 2 if ord(char) > 0xFFFF else 1
-    out: list[int] = []
-    for match in _TOKEN_RE.finditer(joined):
-        if match.group().isspace():
-            out.append(char_keys[match.start()])  # a whitespace run becomes one space
-        else:
-            out.extend(char_keys[match.start() : match.end()])
-    if joined[:1].isspace():  # what strip() removed
-        out.pop(0)
-    if joined[-1:].isspace():
-        out.pop()
-    return out
-
-
-def _plain_text(html: str, *, with_keys: bool) -> PlainText:
-    keys: array[int] = array("q")
+def plain_text(html: str) -> PlainText:
+    """``text_content`` together with what places its characters on the page."""
     if not html or not html.strip():
-        return PlainText("", keys)
+        return PlainText("")
     # huge_tree lifts libxml2's nesting limit of 255, which would silently drop text.
     parser = lxml_html.HTMLParser(huge_tree=True)
     root = lxml_html.fragment_fromstring(html, create_parent="div", parser=parser)
@@ -268,30 +247,30 @@ def _plain_text(html: str, *, with_keys: bool) -> PlainText:
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     blocks: list[str] = []
     buffer: list[str] = []
-    piece_keys: list[tuple[int, bool]] = []  # per piece: key of its first character, in page?
-    counted = 0
-
-    def add(piece: str, *, in_page: bool = True) -> None:
-        nonlocal counted
-        buffer.append(piece)
-        if with_keys:
-            piece_keys.append((counted, in_page))
-        if in_page:
-            counted += _counted_units(piece)
+    collapsed: list[tuple[int, int]] = []
+    length = 0  # of "\n".join(blocks)
 
     def flush() -> None:
+        nonlocal length
         joined = "".join(buffer)
-        line = _WS_RE.sub(" ", joined).strip()
-        if line:
-            if with_keys:
-                line_keys = _line_keys(joined, buffer, piece_keys)
-                assert len(line_keys) == len(line)
-                if blocks:
-                    keys.append(line_keys[0])  # the line break between blocks
-                keys.extend(line_keys)
-            blocks.append(line)
         buffer.clear()
-        piece_keys.clear()
+        line = _WS_RE.sub(" ", joined).strip()
+        start = length + 1 if blocks else 0
+        if _OTHER_SPACE_RE.search(joined):  # rare: only then do positions need correcting
+            for run in _WS_RE.finditer(joined):
+                units = counted_units(run.group())
+                if not units:
+                    continue
+                if not line or run.start() == 0:
+                    at = start - 1  # stripped at the start: counts from the line's first character
+                elif run.end() == len(joined):
+                    at = start + len(line)  # stripped at the end: counts from the next line
+                else:
+                    at = start + len(_WS_RE.sub(" ", joined[: run.start()]).lstrip())
+                collapsed.append((at, units))
+        if line:
+            blocks.append(line)
+            length = start + len(line)
 
     # iterwalk instead of recursion: stored HTML may come from anywhere and nest deeply.
     for event, element in etree.iterwalk(root, events=("start", "end")):
@@ -300,16 +279,16 @@ def _plain_text(html: str, *, with_keys: bool) -> PlainText:
             if tag in _BLOCK_TAGS:
                 flush()
             if tag == "br":
-                add(" ", in_page=False)  # a line break reads as a space, but is no text node
+                buffer.append(" ")  # reads as a space; no text node, but a space counts for nothing
             if element.text:
-                add(element.text)
+                buffer.append(element.text)
         else:
             if tag in _BLOCK_TAGS:
                 flush()
             if element.tail and element is not root:
-                add(element.tail)
+                buffer.append(element.tail)
     flush()
-    return PlainText("\n".join(blocks), keys)
+    return PlainText("\n".join(blocks), tuple(collapsed))
 
 
 # --- pre-filters --------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // The server finds passages (drafting/services/anchoring.py); this script never searches.
 // Both sides speak of page positions: UTF-16 code units of a section body's text, not
 // counting HTML whitespace (tab, line feed, form feed, carriage return, space), which HTML
-// parsers keep or drop differently between tags (drafting.rendering.PlainText.keys).
+// parsers keep or drop differently between tags (drafting.rendering.PlainText).
 (function () {
   "use strict";
   var CONTEXT = 32;

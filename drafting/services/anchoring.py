@@ -10,7 +10,7 @@ The text.  A comment is anchored in its section's plain text: the rendered HTML'
 line per block, whitespace collapsed (``section_text``, from drafting.rendering).  Offsets are
 Python string indices into it.  The page and the Markdown source are mapped to and from it
 here: ``page_range`` and ``quote_from_page_range`` for the browser (see
-rendering.PlainText.keys), ``source_range`` for the Markdown.
+rendering.PlainText), ``source_range`` for the Markdown.
 
 The quote.  ``exact`` (the selected text) with up to CONTEXT_CHARS characters of ``prefix``
 before it and ``suffix`` after it, taken from that text when the comment was made.
@@ -126,19 +126,17 @@ def quote_from_exact(
 def quote_from_page_range(page: PlainText, start: int, end: int, exact: str) -> TextQuote | None:
     """The quote for what a reader selected on the page, or None if it does not fit.
 
-    start and end are page positions (rendering.PlainText.keys) that static/app.js counted;
-    exact is the DOM text of the selection, which must be what lies there (whitespace aside),
-    else the page showed another text than this one.
+    start and end are page positions (rendering.PlainText) that static/app.js counted; exact
+    is the DOM text of the selection, which must be what lies there (whitespace aside), else
+    the page showed another text than this one.
     """
-    text, keys = page.text, page.keys
+    text = page.text
     if not 0 <= start < end:
         return None
-    first = bisect_left(keys, start)
-    while first < len(text) and text[first].isspace():
-        first += 1
-    last = bisect_left(keys, end)  # text[:last] begins before end
-    while last > first and (text[last - 1].isspace() or keys[last - 1] + _units(text[last - 1]) > end):
-        last -= 1
+    indices = range(len(text) + 1)
+    first = bisect_left(indices, start, key=page.position)  # the first character at or after start
+    last = bisect_left(indices, end, key=page.position)  # text[:last] begins before end
+    first, last = trimmed(text, Anchor(first, max(first, last), True))
     if first >= last or _squeezed(text[first:last]) != _squeezed(exact):
         return None
     return quote_from_selection(text, first, last)
@@ -162,11 +160,11 @@ def trimmed(text: str, anchor: Anchor) -> tuple[int, int]:
 
 
 def page_range(page: PlainText, anchor: Anchor) -> tuple[int, int] | None:
-    """Page positions (rendering.PlainText.keys) of a located passage, for static/app.js."""
+    """Page positions (rendering.PlainText) of a located passage, for static/app.js to mark."""
     start, end = trimmed(page.text, anchor)
     if start >= end:
         return None
-    return page.keys[start], page.keys[end - 1] + _units(page.text[end - 1])
+    return page.position(start), page.position(end)
 
 
 def source_range(source: str, text: str, quote: TextQuote) -> tuple[int, int] | None:
@@ -248,11 +246,6 @@ def _collapse(text: str) -> str:
 def _squeezed(text: str) -> str:
     """Text without any whitespace: what two representations of one text always share."""
     return "".join(text.split())
-
-
-def _units(char: str) -> int:
-    """UTF-16 code units of one character (what a browser's string offsets count)."""
-    return 2 if ord(char) > 0xFFFF else 1
 
 
 def _common_suffix_length(a: str, b: str) -> int:
