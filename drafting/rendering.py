@@ -45,6 +45,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import markdown
@@ -202,7 +203,7 @@ def render_plain_comment(text: str) -> str:
 
 # HTML whitespace: what parsers may keep or drop between tags (and what a browser collapses).
 HTML_SPACE = "\t\n\f\r "
-_NOT_COUNTED = str.maketrans("", "", HTML_SPACE)
+_CHECKPOINT = 256
 _OTHER_SPACE_RE = re.compile(r"[^\S\t\n\f\r ]")  # whitespace to Python, text to HTML (e.g. nbsp)
 
 
@@ -223,7 +224,17 @@ class PlainText:
 
     def position(self, index: int) -> int:
         """Page position of text[index] (or of the end, for index == len(text))."""
-        return counted_units(self.text[:index]) + sum(u for at, u in self.collapsed if at < index)
+        block = index // _CHECKPOINT
+        counted = self._checkpoints[block] + counted_units(self.text[block * _CHECKPOINT : index])
+        return counted + sum(u for at, u in self.collapsed if at < index)
+
+    @cached_property
+    def _checkpoints(self) -> list[int]:
+        """Counted units before every _CHECKPOINT-th character: a position costs little then."""
+        out = [0]
+        for start in range(0, len(self.text), _CHECKPOINT):
+            out.append(out[-1] + counted_units(self.text[start : start + _CHECKPOINT]))
+        return out
 
 
 def text_content(html: str) -> str:
@@ -233,7 +244,8 @@ def text_content(html: str) -> str:
 
 def counted_units(text: str) -> int:
     """UTF-16 code units of text, HTML whitespace not counted (see PlainText)."""
-    return len(text.translate(_NOT_COUNTED).encode("utf-16-le")) // 2
+    units = len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+    return units - sum(map(text.count, HTML_SPACE))  # (str.translate is slow here)
 
 
 def plain_text(html: str) -> PlainText:

@@ -83,11 +83,16 @@ class Anchor:
 
 def section_text(html: str) -> str:
     """The text comments on a section are anchored in: its rendered HTML's plain text."""
-    return text_content(html)
+    return page_text(html).text
 
 
+@lru_cache(maxsize=128)
 def page_text(html: str) -> PlainText:
-    """``section_text`` with each character's position on the page (for the browser)."""
+    """``section_text`` with each character's position on the page (for the browser).
+
+    Cached: published texts never change, and every view of the page asks again (128
+    sections: a few responses' worth, a few MB even for long texts).
+    """
     return plain_text(html)
 
 
