@@ -17,11 +17,12 @@ before it and ``suffix`` after it, taken from that text when the comment was mad
 
 The rule (differences in whitespace never count):
 
-1. A place matches when the exact text stands there and at least one recorded side of the
-   context is intact right next to it: the whole prefix just before, or the whole suffix just
-   after.  (W3C asks for both; one is enough, so an edit on one side does not detach.)  A side
-   recorded empty (the passage stood at the edge of the section) constrains nothing, so a
-   quote with no context at all matches its first occurrence.
+1. A place matches when the exact text stands there with its context: the whole recorded
+   prefix just before it or the whole suffix just after it, or, when both were recorded, at
+   least _MIN_CONTEXT characters of each right next to it.  (W3C asks for both sides whole;
+   this is looser so that an edit on one side, or small ones close by on both, does not
+   detach.)  A side recorded empty (the passage stood at the edge of the section)
+   constrains nothing, so a quote with no context at all matches its first occurrence.
 2. Of the matching places, the one where more characters of context agree (counted outward
    from the passage, both sides together) wins; ties go to the first.
 3. If no place matches, the passage itself may have been edited.  Where both sides of the
@@ -56,7 +57,7 @@ _MAX_CANDIDATES = 5_000  # occurrences scored per probe (only very short quotes 
 _MAX_WINDOWS = 16  # approximate-match windows examined per call
 _MAX_HITS_PER_PROBE = 6  # occurrences of one context used as window seeds
 _CHAR_ALIGN_LIMIT = 400  # quotes longer than this are aligned word by word
-_MIN_CONTEXT = 8  # characters of context that pin an edited passage, or prove a deletion
+_MIN_CONTEXT = 8  # characters of context that place a passage, or prove a deletion
 
 _WS_RE = re.compile(r"\s+")
 _LONG_WS_RE = re.compile(r"\s{2,}")
@@ -285,7 +286,7 @@ def _occurrences(haystack: str, probe: str, offset: int = 0) -> list[int]:
 
 
 def _locate_exact(text: str, quote: TextQuote) -> Anchor | None:
-    """The best exact occurrence with an intact side of context (rules 1 and 2)."""
+    """The best exact occurrence with its context (rules 1 and 2)."""
     # Fast path: exact text and full context unchanged (the common case).
     found = text.find(quote.prefix + quote.exact + quote.suffix)
     if found != -1:
@@ -294,15 +295,15 @@ def _locate_exact(text: str, quote: TextQuote) -> Anchor | None:
 
     norm = _normalize(text)
     needle, prefix, suffix = _prepared(quote)
-    if prefix or suffix:
-        # Only places with the whole prefix before or the whole suffix after can match.
-        candidates = sorted(set(
-            (_occurrences(norm.text, prefix + needle, len(prefix)) if prefix else [])
-            + (_occurrences(norm.text, needle + suffix) if suffix else [])
-        ))  # fmt: skip
-    else:
-        candidates = _occurrences(norm.text, needle)
-    return _best(text, norm, quote.exact, needle, prefix, suffix, candidates)
+    if not (prefix or suffix):
+        return _best(text, norm, quote.exact, needle, prefix, suffix, _occurrences(norm.text, needle))
+    # Places with the whole prefix before or the whole suffix after (found however many
+    # occurrences there are), and, if both were recorded, any with some of each.
+    candidates = set(_occurrences(norm.text, prefix + needle, len(prefix)) if prefix else [])
+    candidates.update(_occurrences(norm.text, needle + suffix) if suffix else [])
+    if prefix and suffix:
+        candidates.update(_occurrences(norm.text, needle))
+    return _best(text, norm, quote.exact, needle, prefix, suffix, sorted(candidates), strict=True)
 
 
 def _best(
@@ -313,15 +314,24 @@ def _best(
     prefix: str,
     suffix: str,
     candidates: list[int],
+    *,
+    strict: bool = False,
 ) -> Anchor | None:
-    """Of the candidate positions of needle, the one where most context agrees (rule 2)."""
+    """Of the candidate positions of needle, the one where most context agrees (rule 2).
+
+    strict: only places with their context count (rule 1); else agreement only ranks them.
+    """
     best_score = -1
     best_positions: list[int] = []
     for position in candidates:
         before = norm.text[max(0, position - len(prefix)) : position]
         after_start = position + len(needle)
         after = norm.text[after_start : after_start + len(suffix)]
-        score = _common_suffix_length(before, prefix) + len(commonprefix([after, suffix]))
+        agree_before = _common_suffix_length(before, prefix)
+        agree_after = len(commonprefix([after, suffix]))
+        if strict and not _with_context(agree_before, prefix, agree_after, suffix):
+            continue
+        score = agree_before + agree_after
         if score > best_score:
             best_score, best_positions = score, [position]
         elif score == best_score:
@@ -332,6 +342,15 @@ def _best(
     spans = [_original_span(norm, p, p + len(needle), exact) for p in best_positions]
     span = next((s for s in spans if text[s[0] : s[1]] == exact), spans[0])
     return Anchor(span[0], span[1], True)
+
+
+def _with_context(agree_before: int, prefix: str, agree_after: int, suffix: str) -> bool:
+    """Rule 1: a whole recorded side intact, or, both recorded, enough of each next to it."""
+    if (prefix and agree_before == len(prefix)) or (suffix and agree_after == len(suffix)):
+        return True
+    return bool(prefix and suffix) and (
+        agree_before >= min(len(prefix), _MIN_CONTEXT) and agree_after >= min(len(suffix), _MIN_CONTEXT)
+    )
 
 
 def _original_span(norm: _Normalized, start: int, end: int, exact: str) -> tuple[int, int]:

@@ -137,6 +137,16 @@ def test_edited_passage_next_to_one_intact_side_of_context_is_found() -> None:
     assert "alldeles" in edited[found.start : found.end]
 
 
+def test_small_edits_on_both_sides_close_by_keep_the_anchor() -> None:
+    start = TEXT.index("finansieringen")
+    end = start + len("finansieringen måste säkras")
+    quote = quote_from_selection(TEXT, start, end)
+    edited = TEXT.replace("Kommunen anser dock att finansieringen", "Kommunen menar dock att finansieringen")
+    edited = edited.replace("innan reformen genomförs.", "innan reformerna genomförs.")
+    shift = len("menar") - len("anser")
+    assert locate(edited, quote) == Anchor(start + shift, end + shift, True)
+
+
 def test_passage_whose_context_changed_on_both_sides_detaches() -> None:
     # Rule 4: without an intact side of context it is another passage, even with the same
     # words (here: the passage reworded a little and every word around it new).
@@ -340,6 +350,23 @@ def test_one_intact_side_of_context_is_enough(case: Repeated, data: st.DataObjec
         shift = 0
     found = locate(edited, quote)
     assert found == Anchor(start + shift, end + shift, True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(repeated_texts(), st.data())
+def test_small_edits_close_by_on_both_sides_keep_it(case: Repeated, data: st.DataObject) -> None:
+    start, end = data.draw(st.sampled_from(case.spans))
+    quote = quote_from_selection(case.text, start, end)
+    assume(len(quote.prefix) >= CONTEXT_CHARS and len(quote.suffix) >= CONTEXT_CHARS)
+    # Change one character on each side, at least _MIN_CONTEXT (8) characters away (runs of
+    # whitespace count as one character).
+    before = start - data.draw(st.integers(9, CONTEXT_CHARS))
+    after = end + data.draw(st.integers(8, CONTEXT_CHARS - 1))
+    assume(len(re.sub(r"\s+", " ", case.text[before + 1 : start])) >= 8)
+    assume(len(re.sub(r"\s+", " ", case.text[end:after])) >= 8)
+    edited = (case.text[:before] + "§" + case.text[before + 1 : after] + "§"
+              + case.text[after + 1 :])  # fmt: skip
+    assert locate(edited, quote) == Anchor(start, end, True)
 
 
 @settings(max_examples=300, deadline=None)
