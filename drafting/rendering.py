@@ -44,6 +44,8 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import markdown
@@ -199,10 +201,57 @@ def render_plain_comment(text: str) -> str:
     return render_markdown(text, max_chars=MAX_COMMENT_CHARS)
 
 
+# HTML whitespace: what parsers may keep or drop between tags (and what a browser collapses).
+HTML_SPACE = "\t\n\f\r "
+_CHECKPOINT = 256
+_OTHER_SPACE_RE = re.compile(r"[^\S\t\n\f\r ]")  # whitespace to Python, text to HTML (e.g. nbsp)
+
+
+@dataclass(frozen=True)
+class PlainText:
+    """The plain text of rendered HTML (see ``text_content``) and where each character stands.
+
+    A character's page position counts the UTF-16 code units of the characters other than
+    HTML whitespace that come before it in the HTML's text nodes.  lxml and browsers may keep
+    or drop whitespace between tags differently, never the other characters, so this is a
+    position both sides agree on (static/app.js counts the same way).
+    """
+
+    text: str
+    # (index, units): other whitespace (e.g. no-break spaces) that collapsing took out of
+    # the text, which counts for the characters after text[index].
+    collapsed: tuple[tuple[int, int], ...] = ()
+
+    def position(self, index: int) -> int:
+        """Page position of text[index] (or of the end, for index == len(text))."""
+        block = index // _CHECKPOINT
+        counted = self._checkpoints[block] + counted_units(self.text[block * _CHECKPOINT : index])
+        return counted + sum(u for at, u in self.collapsed if at < index)
+
+    @cached_property
+    def _checkpoints(self) -> list[int]:
+        """Counted units before every _CHECKPOINT-th character: a position costs little then."""
+        out = [0]
+        for start in range(0, len(self.text), _CHECKPOINT):
+            out.append(out[-1] + counted_units(self.text[start : start + _CHECKPOINT]))
+        return out
+
+
 def text_content(html: str) -> str:
     """Return the plain text of rendered HTML: one line per block, whitespace collapsed."""
+    return plain_text(html).text
+
+
+def counted_units(text: str) -> int:
+    """UTF-16 code units of text, HTML whitespace not counted (see PlainText)."""
+    units = len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+    return units - sum(map(text.count, HTML_SPACE))  # (str.translate is slow here)
+
+
+def plain_text(html: str) -> PlainText:
+    """``text_content`` together with what places its characters on the page."""
     if not html or not html.strip():
-        return ""
+        return PlainText("")
     # huge_tree lifts libxml2's nesting limit of 255, which would silently drop text.
     parser = lxml_html.HTMLParser(huge_tree=True)
     root = lxml_html.fragment_fromstring(html, create_parent="div", parser=parser)
@@ -210,12 +259,30 @@ def text_content(html: str) -> str:
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     blocks: list[str] = []
     buffer: list[str] = []
+    collapsed: list[tuple[int, int]] = []
+    length = 0  # of "\n".join(blocks)
 
     def flush() -> None:
-        line = _WS_RE.sub(" ", "".join(buffer)).strip()
+        nonlocal length
+        joined = "".join(buffer)
+        buffer.clear()
+        line = _WS_RE.sub(" ", joined).strip()
+        start = length + 1 if blocks else 0
+        if _OTHER_SPACE_RE.search(joined):  # rare: only then do positions need correcting
+            for run in _WS_RE.finditer(joined):
+                units = counted_units(run.group())
+                if not units:
+                    continue
+                if not line or run.start() == 0:
+                    at = start - 1  # stripped at the start: counts from the line's first character
+                elif run.end() == len(joined):
+                    at = start + len(line)  # stripped at the end: counts from the next line
+                else:
+                    at = start + len(_WS_RE.sub(" ", joined[: run.start()]).lstrip())
+                collapsed.append((at, units))
         if line:
             blocks.append(line)
-        buffer.clear()
+            length = start + len(line)
 
     # iterwalk instead of recursion: stored HTML may come from anywhere and nest deeply.
     for event, element in etree.iterwalk(root, events=("start", "end")):
@@ -224,7 +291,7 @@ def text_content(html: str) -> str:
             if tag in _BLOCK_TAGS:
                 flush()
             if tag == "br":
-                buffer.append(" ")
+                buffer.append(" ")  # reads as a space; no text node, but a space counts for nothing
             if element.text:
                 buffer.append(element.text)
         else:
@@ -233,7 +300,7 @@ def text_content(html: str) -> str:
             if element.tail and element is not root:
                 buffer.append(element.tail)
     flush()
-    return "\n".join(blocks)
+    return PlainText("\n".join(blocks), tuple(collapsed))
 
 
 # --- pre-filters --------------------------------------------------------------------------

@@ -107,6 +107,9 @@ class CommentForm(FlaskForm):
     exact = HiddenField()
     prefix = HiddenField()
     suffix = HiddenField()
+    # Where the passage was selected on the page (anchoring.page_range), set by static/app.js.
+    start = HiddenField()
+    end = HiddenField()
     suggested_text = TextAreaField(_l("Föreslagen ny text (valfritt)"), validators=[Length(max=MAX_COMMENT_CHARS)])
     is_suggestion = BooleanField(_l("Föreslå ny text för det markerade stycket"))
 

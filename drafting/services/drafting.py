@@ -18,13 +18,7 @@ from ..models import (
     VersionSection,
 )
 from ..permissions import Action, ensure
-from ..rendering import (
-    MAX_BODY_CHARS,
-    MarkdownRejected,
-    render_markdown,
-    strip_control_chars,
-    text_content,
-)
+from ..rendering import MAX_BODY_CHARS, MarkdownRejected, render_markdown, strip_control_chars
 from . import anchoring, notifications
 from .audit import record_event
 from .errors import ConfirmationNeeded, Conflict, EditConflict, InvalidInput, NotFound
@@ -206,7 +200,7 @@ def publish_version(response: JointResponse, user: User, change_note: str,
 
 
 def reanchor_comments(response: JointResponse, sections: dict[int, Section]) -> None:
-    """Find each open anchored comment's passage in the new text, or mark it detached."""
+    """Find each open anchored comment's passage in the new text (anchoring.locate), or detach it."""
     comments = db.session.scalars(
         select(Comment).where(
             Comment.response_id == response.id, Comment.parent_id.is_(None),
@@ -220,7 +214,7 @@ def reanchor_comments(response: JointResponse, sections: dict[int, Section]) -> 
             comment.anchor_state = AnchorState.DETACHED.value
             continue
         if section.id not in texts:
-            texts[section.id] = text_content(section.body_html)
+            texts[section.id] = anchoring.section_text(section.body_html)
         quote = anchoring.TextQuote(comment.anchor_exact, comment.anchor_prefix, comment.anchor_suffix)
         found = anchoring.locate(texts[section.id], quote)
         comment.anchor_state = (AnchorState.ANCHORED if found else AnchorState.DETACHED).value

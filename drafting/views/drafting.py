@@ -232,6 +232,14 @@ def compare(response_id: int):
                            layout=request.args.get("layout", "inline"))
 
 
+def _page_selection(start: str | None, end: str | None) -> tuple[int, int] | None:
+    """The selection's page positions, if the browser sent usable ones (else the quote decides)."""
+    if not (start and end and start.isascii() and end.isascii()
+            and start.isdigit() and end.isdigit() and len(start) <= 9 and len(end) <= 9):
+        return None
+    return int(start), int(end)
+
+
 @bp.post("/sections/<int:section_id>/comments")
 @login_required
 def add_comment(response_id: int, section_id: int):
@@ -245,7 +253,8 @@ def add_comment(response_id: int, section_id: int):
         suggested = form.suggested_text.data if form.is_suggestion.data else None
         comment = comment_service.add_comment(
             response, current_user, section, form.body.data, form.exact.data or "",
-            form.prefix.data or "", form.suffix.data or "", suggested)
+            form.prefix.data or "", form.suffix.data or "", suggested,
+            page_selection=_page_selection(form.start.data, form.end.data))
     except DomainError as error:
         return rerender_show(response_id, error.status, refuse(form, error, "body"),
                              comment_form=form, failed_section_id=section_id)

@@ -37,7 +37,7 @@ from ..models import (
 from ..permissions import Action, CooperationAction, can, ensure, ensure_in_cooperation
 from ..services import notifications, stages
 from ..services import responses as response_service
-from ..services.comments import comment_threads
+from ..services.comments import comment_threads, page_ranges
 from ..services.drafting import has_unpublished_changes, reader_sections
 from ..services.errors import DomainError
 from ..services.next_steps import next_step
@@ -133,11 +133,12 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
                  if p.municipality_id == current_user.municipality_id), None)
     unpublished = (can(current_user, Action.PUBLISH_VERSION, response)
                    and has_unpublished_changes(response, version))
+    sections = reader_sections(response, version)
+    threads = comment_threads(response, municipality_id=municipality_filter, state=comment_state)
     context.update({
         "next_step": next_step(context["overview"], current_user, unpublished=unpublished),
-        "sections": reader_sections(response, version),
-        "threads": comment_threads(response, municipality_id=municipality_filter,
-                                   state=comment_state),
+        "sections": sections, "threads": threads,
+        "passages": page_ranges(sections, threads),
         "mine": mine, "my_position": context["positions"].get(current_user.municipality_id),
         "position_form": PositionForm(version_number=version.number if version else ""),
         "sign_off_form": SignOffForm(version_number=version.number if version else "",
