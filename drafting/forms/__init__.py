@@ -136,6 +136,8 @@ class PositionForm(FlaskForm):
 
 class SignOffForm(FlaskForm):
     version_number = HiddenField()
+    # Set on the confirmation page, which shows exactly what is being signed.
+    confirmed = HiddenField()
     deciding_body = SelectField(_l("Beslutande organ"),
                                 choices=choices((body.value, body.value) for body in DecidingBody))
     decision_date = DateField(_l("Beslutsdatum"), validators=[DataRequired(_l("Ange beslutsdatum som ÅÅÅÅ-MM-DD."))])

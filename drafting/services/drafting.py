@@ -146,6 +146,32 @@ def remove_section(section: Section, user: User, expected_revision: int) -> None
                  details={"section_id": section.id})
 
 
+def restore_section(section: Section, user: User, expected_revision: int) -> None:
+    """Bring a removed section back into the working draft, at its end."""
+    response = db.session.get(JointResponse, section.response_id)
+    ensure(user, Action.EDIT_DRAFT, response)
+    _ensure_structure_fresh(response, expected_revision)
+    if not section.is_removed:
+        return
+    last = db.session.scalar(select(func.max(Section.sort_order)).where(
+        Section.response_id == response.id, Section.is_removed.is_(False)))
+    section.is_removed = False
+    section.sort_order = (last or 0) + 1
+    response.revision += 1
+    record_event("section_restored", user, response=response,
+                 summary=_("Återställde avsnittet ”%(heading)s”.", heading=section.heading),
+                 details={"section_id": section.id})
+
+
+def removed_sections(response: JointResponse) -> list[Section]:
+    """Sections taken out of the working draft, which can be brought back."""
+    return list(db.session.scalars(
+        select(Section).options(joinedload(Section.current_revision))
+        .where(Section.response_id == response.id, Section.is_removed.is_(True))
+        .order_by(Section.sort_order, Section.id)
+    ))
+
+
 def _ensure_structure_fresh(response: JointResponse, expected_revision: int) -> None:
     if response.revision != expected_revision:
         raise Conflict(_("Utkastet har ändrats sedan du öppnade sidan. Ladda om och försök igen."))

@@ -43,7 +43,7 @@ def draft(response_id: int):
         sections=drafting_service.working_sections(response),
         add_form=SectionForm(prefix="new"), publish_form=PublishForm(),
         structure_form=StructureForm(expected_revision=response.revision),
-        versions=_versions(response),
+        versions=_versions(response), removed=drafting_service.removed_sections(response),
     )
 
 
@@ -141,10 +141,30 @@ def remove_section(response_id: int, section_id: int):
     response = load_response(response_id, for_update=True)
     ensure(current_user, Action.EDIT_DRAFT, response)
     section = drafting_service.get_section(response, section_id)
-    drafting_service.remove_section(section, current_user, form_int("expected_revision"))
+    expected = form_int("expected_revision")
+    if request.form.get("confirmed") != "1":
+        # Ask first, saying what removing means; nothing changes yet.
+        db.session.rollback()
+        return render_template("drafting/confirm_remove.html", response=response, section=section,
+                               expected_revision=expected)
+    drafting_service.remove_section(section, current_user, expected)
     commit()
-    flash(_("Avsnittet är borttaget ur utkastet. Publicerade versioner behåller det."), "success")
+    flash(_("Avsnittet är borttaget ur utkastet. Publicerade versioner behåller det, och du kan "
+            "återställa det längst ner på sidan."), "success")
     return redirect(url_for("drafting.draft", response_id=response.id))
+
+
+@bp.post("/sections/<int:section_id>/restore")
+@login_required
+def restore_section(response_id: int, section_id: int):
+    response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.EDIT_DRAFT, response)
+    section = drafting_service.get_section(response, section_id)
+    drafting_service.restore_section(section, current_user, form_int("expected_revision"))
+    commit()
+    flash(_("Avsnittet ”%(heading)s” är återställt sist i utkastet.", heading=section.heading),
+          "success")
+    return redirect(url_for("drafting.draft", response_id=response.id) + f"#section-{section.id}")
 
 
 @bp.post("/publish")

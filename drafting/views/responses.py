@@ -105,8 +105,9 @@ def new_response(cooperation_id: int):
                 FocusArea(form.focus_area.data), form.title.data,
             )
         except DomainError as error:
-            flash(error.message, "error")
-            return render_template("responses/new.html", form=form, cooperation=cooperation), error.status
+            refused = refuse(form, error, "deadline")
+            return render_template("responses/new.html", form=form, cooperation=cooperation,
+                                   refused=refused), error.status
         commit()
         flash(_("Yttrandet är öppnat. Bjud in kommunerna och skriv utkastet."), "success")
         return redirect(url_for("responses.show", response_id=response.id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -67,13 +67,21 @@ def sign_off(response_id: int):
         if not form.validate_on_submit():
             db.session.rollback()
             return _rerender(response_id, 400, sign_off_form=form)
-        review_service.sign_off(response, current_user, _version_number(form.version_number.data),
-                                review_service.SignOffInput(
-                                    deciding_body=form.deciding_body.data,
-                                    decision_date=form.decision_date.data,
-                                    signatory_name=form.signatory_name.data,
-                                    signatory_title=form.signatory_title.data,
-                                    minutes_paragraph=form.minutes_paragraph.data or ""))
+        data = review_service.SignOffInput(
+            deciding_body=form.deciding_body.data, decision_date=form.decision_date.data,
+            signatory_name=form.signatory_name.data, signatory_title=form.signatory_title.data,
+            minutes_paragraph=form.minutes_paragraph.data or "")
+        number = _version_number(form.version_number.data)
+        if "edit" in request.form:  # back from the confirmation page, with what was typed
+            db.session.rollback()
+            return _rerender(response_id, 200, sign_off_form=form)
+        if form.confirmed.data != "1":
+            # First show exactly what will be signed; nothing is recorded yet.
+            version = review_service.check_sign_off(response, current_user, number, data)
+            db.session.rollback()
+            return render_template("responses/confirm_sign_off.html", response=response,
+                                   version=version, form=form, data=data)
+        review_service.sign_off(response, current_user, number, data)
     except DomainError as error:
         db.session.rollback()
         return _rerender(response_id, error.status, refuse(form, error, "signatory_name"),
