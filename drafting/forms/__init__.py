@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional
 
 from ..auth import MIN_PASSWORD_LENGTH
-from ..rendering import MAX_BODY_CHARS, MAX_COMMENT_CHARS
+from ..limits import MAX_BODY_CHARS, MAX_COMMENT_CHARS, MAX_HEADING_CHARS
 
 REQUIRED = _l("Fältet måste fyllas i.")
 
@@ -79,7 +79,7 @@ class ReasonForm(FlaskForm):
 
 
 class SectionForm(FlaskForm):
-    heading = StringField(_l("Rubrik"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    heading = StringField(_l("Rubrik"), validators=[DataRequired(REQUIRED), Length(max=MAX_HEADING_CHARS)])
     body = TextAreaField(_l("Text (Markdown)"), validators=[
         Length(max=MAX_BODY_CHARS, message=_l("Texten är för lång: högst %(max)d tecken.", max=MAX_BODY_CHARS)),
     ])

@@ -44,6 +44,16 @@ def commit() -> None:
     db.session.commit()
 
 
+def end_read() -> None:
+    """End the transaction the request's reads began, before slow work that needs no database
+    (parsing an upload, rendering Markdown): on SQLite every transaction, reads included,
+    holds the write lock for everyone. Objects loaded so far reload when next used.
+    """
+    if db.session.new or db.session.dirty or db.session.deleted:
+        raise RuntimeError("end_read() with unsaved changes: commit or roll back first")
+    db.session.rollback()
+
+
 def form_int(name: str) -> int:
     """An integer form field, or 400 with a clear message."""
     raw = request.form.get(name, "")

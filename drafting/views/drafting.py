@@ -23,7 +23,7 @@ from ..services import comments as comment_service
 from ..services import drafting as drafting_service
 from ..services.errors import DomainError, EditConflict, NotFound
 from ..services.textdiff import SectionInput, diff_sections, render_ops_html, summarize_changes
-from .common import commit, form_int, load_response
+from .common import commit, end_read, form_int, load_response
 
 bp = Blueprint("drafting", __name__, url_prefix="/responses/<int:response_id>")
 
@@ -49,12 +49,15 @@ def draft(response_id: int):
 @bp.post("/sections")
 @login_required
 def add_section(response_id: int):
-    response = load_response(response_id, for_update=True)
+    response = load_response(response_id)
     ensure(current_user, Action.EDIT_DRAFT, response)
     form = SectionForm(prefix="new")
     if form.validate_on_submit():
+        end_read()  # rendering the body needs no database; the write transaction only stores
         try:
-            drafting_service.add_section(response, current_user, form.heading.data, form.body.data or "")
+            text = drafting_service.prepare_text(form.heading.data, form.body.data or "")
+            response = load_response(response_id, for_update=True)
+            drafting_service.add_sections(response, current_user, [text])
             commit()
             flash(_("Avsnittet är tillagt."), "success")
             return redirect(url_for("drafting.draft", response_id=response.id))
@@ -73,7 +76,7 @@ def add_section(response_id: int):
 @bp.route("/sections/<int:section_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_section(response_id: int, section_id: int):
-    response = load_response(response_id, for_update=request.method == "POST")
+    response = load_response(response_id)
     ensure(current_user, Action.EDIT_DRAFT, response)
     section = drafting_service.get_section(response, section_id)
     form = SectionForm()
@@ -87,6 +90,7 @@ def edit_section(response_id: int, section_id: int):
     if not form.validate_on_submit():
         return render_template("drafting/edit_section.html", response=response, section=section,
                                form=form, preview_html=None), 400
+    end_read()  # rendering needs no database; the write transaction below only stores
     if "preview" in request.form:
         try:
             preview_html = render_markdown(form.body.data or "")
@@ -99,7 +103,10 @@ def edit_section(response_id: int, section_id: int):
     except ValueError:
         base = -1
     try:
-        drafting_service.save_section(section, current_user, form.heading.data, form.body.data or "", base)
+        text = drafting_service.prepare_text(form.heading.data, form.body.data or "")
+        response = load_response(response_id, for_update=True)
+        section = drafting_service.get_section(response, section_id)
+        drafting_service.save_text(section, current_user, text, base)
     except EditConflict as conflict:
         db.session.rollback()
         theirs = conflict.theirs
