@@ -92,7 +92,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if current_user and current_user.is_authenticated:
+        # From the session cookie, not current_user: after a database failure the user
+        # cannot be reloaded, and this runs on that error page too.
+        if "_user_id" in session:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
