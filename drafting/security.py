@@ -12,9 +12,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
 
 from .extensions import limiter
+from .ints import BoundedIntConverter
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -61,14 +61,6 @@ def clean_submitted_text() -> None:
             request.form = _clean(request.form)
     if any(_CONTROL.search(key) or _CONTROL.search(value) for key, value in request.args.items(multi=True)):
         request.args = _clean(request.args)
-
-
-class BoundedIntConverter(IntegerConverter):
-    """Integer URL parts that fit the database's INTEGER: larger ids are simply not found."""
-
-    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's signature
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:

@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional
 
 from ..auth import MIN_PASSWORD_LENGTH
+from ..ints import form_id
 from ..limits import MAX_BODY_CHARS, MAX_COMMENT_CHARS, MAX_HEADING_CHARS
 
 REQUIRED = _l("Fältet måste fyllas i.")
@@ -64,7 +65,7 @@ class ResponseForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    municipalities = SelectMultipleField(_l("Kommuner att bjuda in"), coerce=int,
+    municipalities = SelectMultipleField(_l("Kommuner att bjuda in"), coerce=form_id,
                                          validators=[DataRequired(_l("Välj minst en kommun."))])
 
 
@@ -158,7 +159,7 @@ class UserForm(FlaskForm):
         ("official", _l("Tjänsteman")), ("director", _l("Kommundirektör")),
         ("coordinator", _l("Koordinator")), ("admin", _l("Administratör")),
     ]))
-    municipality_id = SelectField(_l("Kommun"), coerce=int, choices=[])
+    municipality_id = SelectField(_l("Kommun"), coerce=form_id, choices=[])
     password = PasswordField(_l("Tillfälligt lösenord"), validators=[
         DataRequired(REQUIRED), Length(min=MIN_PASSWORD_LENGTH, max=200,
                                        message=_l("Lösenordet måste ha minst %(min)d tecken.", min=MIN_PASSWORD_LENGTH)),

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-MAX_ID = 2**31 - 1
+from ..limits import MAX_ID
+
 STAGES = ["draft", "review", "consensus", "signed", "sent", "withdrawn"]
 DECISIONS = ["approve", "approve_with_note", "object"]
 

@@ -8,6 +8,8 @@ from flask import abort, request
 from flask_login import current_user
 
 from ..extensions import db
+from ..ints import parse_int
+from ..limits import MAX_ID
 from ..models import JointResponse
 from ..permissions import Action, can
 from ..services.errors import NotFound
@@ -54,10 +56,14 @@ def end_read() -> None:
     db.session.rollback()
 
 
-def form_int(name: str) -> int:
-    """An integer form field, or 400 with a clear message."""
-    raw = request.form.get(name, "")
-    try:
-        return int(raw)
-    except ValueError:
-        abort(400)
+def form_int(name: str, *, minimum: int = 0, maximum: int = MAX_ID) -> int:
+    """An integer form field, or InvalidNumber (400) with a clear message."""
+    return parse_int(request.form.get(name, ""), name=name, minimum=minimum, maximum=maximum)
+
+
+def query_int(name: str, default: int | None, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
+    """An integer query parameter; `default` when absent or empty, else InvalidNumber (400)."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return default
+    return parse_int(raw, name=name, minimum=minimum, maximum=maximum)

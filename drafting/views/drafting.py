@@ -16,6 +16,7 @@ from ..forms import (
     StructureForm,
     SuggestionDecisionForm,
 )
+from ..ints import InvalidNumber, parse_int
 from ..models import JointResponse, Version
 from ..permissions import Action, ensure
 from ..rendering import MarkdownRejected, render_markdown
@@ -23,7 +24,7 @@ from ..services import comments as comment_service
 from ..services import drafting as drafting_service
 from ..services.errors import DomainError, EditConflict, NotFound
 from ..services.textdiff import SectionInput, diff_sections, render_ops_html, summarize_changes
-from .common import commit, end_read, form_int, load_response
+from .common import commit, end_read, form_int, load_response, query_int
 
 bp = Blueprint("drafting", __name__, url_prefix="/responses/<int:response_id>")
 
@@ -99,9 +100,9 @@ def edit_section(response_id: int, section_id: int):
         return render_template("drafting/edit_section.html", response=response, section=section,
                                form=form, preview_html=preview_html)
     try:
-        base = int(form.base_revision.data or 0)
-    except ValueError:
-        base = -1
+        base = parse_int(form.base_revision.data or "0", name="base_revision", minimum=0)
+    except InvalidNumber:
+        base = -1  # a tampered form: treated as stale, so the conflict page keeps the text
     try:
         text = drafting_service.prepare_text(form.heading.data, form.body.data or "")
         response = load_response(response_id, for_update=True)
@@ -206,8 +207,8 @@ def compare(response_id: int):
     all_versions = _versions(response)
     if not all_versions:
         raise NotFound(_("Det finns ingen publicerad version att jämföra."))
-    new_number = request.args.get("to", type=int) or all_versions[0].number
-    old_number = request.args.get("from", type=int) or max(new_number - 1, 1)
+    new_number = query_int("to", all_versions[0].number)
+    old_number = query_int("from", max(new_number - 1, 1))
     old, new = _get_version(response, old_number), _get_version(response, new_number)
 
     def inputs(version: Version) -> list[SectionInput]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select, update
@@ -15,7 +15,7 @@ from ..models import Cooperation, Notification, utcnow
 from ..permissions import CooperationAction, ensure_in_cooperation
 from ..services.followup import bar_chart_svg, build_report, current_year
 from ..templating import FOCUS_AREA_LABELS
-from .common import commit
+from .common import commit, query_int
 
 bp = Blueprint("reports", __name__)
 
@@ -42,9 +42,7 @@ def mark_read():
 def _report(cooperation_id: int):
     cooperation = db.session.get(Cooperation, cooperation_id) or abort(404)
     ensure_in_cooperation(current_user, CooperationAction.VIEW, cooperation)
-    year = request.args.get("year", type=int) or current_year()
-    if not 2000 <= year <= 2100:
-        abort(400)
+    year = query_int("year", current_year(), minimum=2000, maximum=2100)
     return cooperation, build_report(cooperation, year)
 
 

@@ -44,7 +44,7 @@ from ..services.drafting import has_unpublished_changes, reader_sections
 from ..services.errors import DomainError
 from ..services.queries import latest_version
 from ..templating import FOCUS_AREA_LABELS
-from .common import commit, load_response
+from .common import commit, load_response, query_int
 
 EDITABLE = {s.value for s in stages.EDITABLE_STAGES}
 
@@ -125,7 +125,7 @@ def response_page_context(response: JointResponse) -> dict:
     """Everything the response page shows, in a fixed number of queries."""
     version = latest_version(response)
     sections = reader_sections(response, version)
-    municipality_filter = request.args.get("municipality", type=int)
+    municipality_filter = query_int("municipality", None)
     comment_state = request.args.get("comments") if request.args.get("comments") in ("open", "resolved") else None
     threads = comment_threads(response, municipality_id=municipality_filter, state=comment_state)
     status = consensus.current_status(response, version)
@@ -194,7 +194,7 @@ def invite(response_id: int):
     form = _invite_form(response)
     if not form.validate_on_submit():
         flash(_("Välj minst en kommun att bjuda in."), "error")
-        return redirect(url_for("responses.show", response_id=response.id))
+        return render_template("responses/show.html", **response_page_context(response)), 400
     invited = response_service.invite(response, current_user, form.municipalities.data)
     commit()
     flash(_("%(count)d kommuner inbjudna.", count=len(invited)), "success")
