@@ -57,8 +57,7 @@ from lxml import html as lxml_html
 from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
-MAX_BODY_CHARS = 200_000
-MAX_COMMENT_CHARS = 20_000
+from .limits import MAX_BODY_CHARS, MAX_COMMENT_CHARS
 
 MAX_NESTING_DEPTH = 20
 MAX_RUN = 500

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import PositionForm, SignOffForm
+from ..ints import parse_int
 from ..models import Decision
 from ..permissions import Action, ensure, ensure_role
 from ..services import review as review_service
@@ -30,10 +31,7 @@ def _rerender(response_id: int, status: int, refused: RefusedSubmission | None =
 
 
 def _version_number(raw: str | None) -> int:
-    try:
-        return int(raw or "")
-    except ValueError:
-        return -1
+    return parse_int(raw or "", name="version_number")  # InvalidNumber: shown beside the form
 
 
 @bp.post("/position")
