@@ -176,7 +176,7 @@ class Me(Out):
     roles: list[RoleInCooperation]
 
 
-class CooperationOut(Out):
+class Cooperation(Out):
     id: int
     name: str
     role: Role | None
@@ -184,7 +184,7 @@ class CooperationOut(Out):
     municipalities: list[Ref]
 
 
-class ConsultationOut(Out):
+class Consultation(Out):
     id: int
     sender: str = Field(description="Who sent the remiss, e.g. Infrastrukturdepartementet.")
     reference_number: str = Field(description="The sender's diarienummer.")
@@ -200,7 +200,7 @@ class ResponseRef(Out):
     stage: Stage
 
 
-class ConsultationWithResponses(ConsultationOut):
+class ConsultationWithResponses(Consultation):
     responses: list[ResponseRef]
 
 
@@ -211,7 +211,7 @@ class ResponseSummary(Out):
     stage_label: str = Field(description="The stage in the user's language.")
     focus_area: FocusArea
     cooperation: Ref
-    consultation: ConsultationOut
+    consultation: Consultation
     deadline: date
     days_left: int = Field(description="Days until the deadline; negative when it has passed.")
     created_at: Timestamp
@@ -260,14 +260,14 @@ class ResponseDetail(ResponseSummary):
     missing: str = Field(description="What is still missing, in one sentence.")
 
 
-class VersionOut(Out):
+class Version(Out):
     number: int
     change_note: str
     published_at: Timestamp
     published_by: Ref
 
 
-class VersionSectionOut(Out):
+class VersionSection(Out):
     section_id: int
     sort_order: int
     heading: str
@@ -275,8 +275,8 @@ class VersionSectionOut(Out):
     body_html: str = Field(description="Sanitized HTML.")
 
 
-class VersionDetail(VersionOut):
-    sections: list[VersionSectionOut]
+class VersionDetail(Version):
+    sections: list[VersionSection]
 
 
 class Reply(Out):
@@ -310,7 +310,7 @@ class CommentThread(Reply):
     replies: list[Reply]
 
 
-class PositionOut(Out):
+class Position(Out):
     id: int
     version_number: int
     municipality: Ref
@@ -321,7 +321,7 @@ class PositionOut(Out):
     created_at: Timestamp
 
 
-class SignOffOut(Out):
+class SignOff(Out):
     id: int
     version_number: int
     municipality: Ref
@@ -335,7 +335,7 @@ class SignOffOut(Out):
     created_at: Timestamp
 
 
-class AuditEventOut(Out):
+class AuditEvent(Out):
     id: int
     action: str
     created_at: Timestamp
@@ -353,7 +353,7 @@ class Page(Out):
 
 
 class CooperationPage(Page):
-    items: list[CooperationOut]
+    items: list[Cooperation]
 
 
 class ConsultationPage(Page):
@@ -365,7 +365,7 @@ class ResponsePage(Page):
 
 
 class VersionPage(Page):
-    items: list[VersionOut]
+    items: list[Version]
 
 
 class CommentPage(Page):
@@ -373,16 +373,16 @@ class CommentPage(Page):
 
 
 class PositionPage(Page):
-    current: list[PositionOut]
-    items: list[PositionOut]
+    current: list[Position]
+    items: list[Position]
 
 
 class SignOffPage(Page):
-    items: list[SignOffOut]
+    items: list[SignOff]
 
 
 class AuditPage(Page):
-    items: list[AuditEventOut]
+    items: list[AuditEvent]
 
 
 class ErrorDetail(Out):

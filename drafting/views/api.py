@@ -310,7 +310,7 @@ def _response_summary_fields(response: JointResponse) -> dict[str, Any]:
         "id": response.id, "title": response.title, "stage": response.stage,
         "stage_label": str(STAGE_LABELS[response.stage]), "focus_area": response.focus_area,
         "cooperation": _ref(response.cooperation),
-        "consultation": schemas.ConsultationOut(**_consultation(response.consultation)),
+        "consultation": schemas.Consultation(**_consultation(response.consultation)),
         "deadline": response.deadline, "days_left": days_left(response.deadline),
         "created_at": response.created_at,
     }
@@ -360,8 +360,8 @@ def _version_fields(version: Version) -> dict[str, Any]:
             "published_at": version.published_at, "published_by": _ref(version.published_by)}
 
 
-def _version_summary(version: Version) -> schemas.VersionOut:
-    return schemas.VersionOut(**_version_fields(version))
+def _version_summary(version: Version) -> schemas.Version:
+    return schemas.Version(**_version_fields(version))
 
 
 def _reply_fields(comment: Comment) -> dict[str, Any]:
@@ -388,8 +388,8 @@ def _thread(thread: comment_service.Thread, numbers: dict[int, int]) -> schemas.
     )
 
 
-def _position(position: Position) -> schemas.PositionOut:
-    return schemas.PositionOut(
+def _position(position: Position) -> schemas.Position:
+    return schemas.Position(
         id=position.id, version_number=position.version.number,
         municipality=_ref(position.municipality), user=_ref(position.user),
         decision=position.decision, note=position.note,
@@ -397,8 +397,8 @@ def _position(position: Position) -> schemas.PositionOut:
     )
 
 
-def _signoff(signoff: SignOff) -> schemas.SignOffOut:
-    return schemas.SignOffOut(
+def _signoff(signoff: SignOff) -> schemas.SignOff:
+    return schemas.SignOff(
         id=signoff.id, version_number=signoff.version.number,
         municipality=_ref(signoff.municipality), user=_ref(signoff.user),
         deciding_body=signoff.deciding_body, decision_date=signoff.decision_date,
@@ -407,8 +407,8 @@ def _signoff(signoff: SignOff) -> schemas.SignOffOut:
     )
 
 
-def _audit_event(event: AuditEvent) -> schemas.AuditEventOut:
-    return schemas.AuditEventOut(
+def _audit_event(event: AuditEvent) -> schemas.AuditEvent:
+    return schemas.AuditEvent(
         id=event.id, action=event.action, created_at=event.created_at,
         user=_ref(event.user), municipality=_ref(event.municipality),
         version_number=event.version_number, summary=event.summary,
@@ -451,8 +451,8 @@ def cooperations():
         statement = statement.where(Cooperation.id.in_(
             select(CooperationRole.cooperation_id).where(CooperationRole.user_id == user.id)))
 
-    def serialize(cooperation: Cooperation) -> schemas.CooperationOut:
-        return schemas.CooperationOut(
+    def serialize(cooperation: Cooperation) -> schemas.Cooperation:
+        return schemas.Cooperation(
             id=cooperation.id, name=cooperation.name, role=user.role_in(cooperation.id),
             chair_municipality=_ref(cooperation.chair_municipality),
             municipalities=[_ref(m) for m in cooperation.municipalities])
@@ -528,7 +528,7 @@ def version_detail(response_id: int, number: int):
     sections = db.session.scalars(select(VersionSection).where(
         VersionSection.version_id == version.id).order_by(VersionSection.sort_order))
     return _json(schemas.VersionDetail(**_version_fields(version), sections=[
-        schemas.VersionSectionOut(section_id=vs.section_id, sort_order=vs.sort_order,
+        schemas.VersionSection(section_id=vs.section_id, sort_order=vs.sort_order,
                             heading=vs.heading, body=vs.body, body_html=vs.body_html)
         for vs in sections]))
 
@@ -586,7 +586,7 @@ def positions(response_id: int):
 @bp.post(f"/responses/<{ID}:response_id>/positions")
 @operation(operation_id="recordPosition", tag="review",
            summary="Record your municipality's position on the latest version.",
-           body=schemas.NewPosition, result=schemas.PositionOut, result_description="Created.",
+           body=schemas.NewPosition, result=schemas.Position, result_description="Created.",
            errors=WRITE_ERRORS,
            description="Officials of a participating municipality, during review or consensus. "
                        "The position is always for your own municipality.")
@@ -618,7 +618,7 @@ def signoffs(response_id: int):
 @bp.post(f"/responses/<{ID}:response_id>/signoffs")
 @operation(operation_id="signOff", tag="review",
            summary="Sign off the consensus version for your municipality.", body=schemas.NewSignOff,
-           result=schemas.SignOffOut, result_description="Created.", errors=WRITE_ERRORS,
+           result=schemas.SignOff, result_description="Created.", errors=WRITE_ERRORS,
            description="Directors of a participating municipality, once consensus is reached. "
                        "Records the municipality's decision.")
 def sign_off(response_id: int):

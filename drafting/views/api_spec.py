@@ -8,7 +8,7 @@ document fail to build (tests/test_api_spec.py builds it); every path parameter 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -137,7 +137,8 @@ def _path_parameter(rule: Rule, name: str) -> dict[str, Any]:
 def _query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
     if model is None:
         return []
-    schema = model.model_json_schema(ref_template=REF_TEMPLATE, schema_generator=_Schema)
+    schema = model.model_json_schema(schema_generator=_Schema)
+    definitions = schema.get("$defs", {})
     parameters = []
     for name, field in schema["properties"].items():
         field = dict(field)
@@ -146,6 +147,11 @@ def _query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
         options = [option for option in field.pop("anyOf", []) if option != {"type": "null"}]
         if len(options) == 1:
             field |= options[0]
+        # Inline, so the parameter needs no component that only a body might bring.
+        if "$ref" in field:
+            field |= definitions[field.pop("$ref").rsplit("/", 1)[1]]
+            field.pop("description", None)
+            field.pop("title", None)
         if field.get("default", "") is None:
             del field["default"]
         parameter = {"name": name, "in": "query", "required": False, "schema": field}
@@ -192,14 +198,15 @@ def _components(operations: list[Operation]) -> dict[str, Any]:
     return schemas["$defs"]
 
 
-def build_document(app: Flask) -> dict[str, Any]:
-    """The OpenAPI document of every route of the api blueprint in `app`'s URL map."""
+def build_document(rules: Iterable[Rule],
+                   view_functions: Mapping[str, Callable[..., Any]]) -> dict[str, Any]:
+    """The OpenAPI document of every route of the api blueprint among `rules` (a URL map's)."""
     paths: dict[str, dict[str, Any]] = {}
     used: list[Operation] = []
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+    for rule in sorted(rules, key=lambda r: r.rule):
         if not rule.endpoint.startswith("api.") or rule.endpoint in UNDOCUMENTED:
             continue
-        view = app.view_functions[rule.endpoint]
+        view = view_functions[rule.endpoint]
         op = OPERATIONS.get(view)
         if op is None:
             raise LookupError(f"{rule.rule} ({rule.endpoint}) has no @operation description")
@@ -231,5 +238,6 @@ def build_document(app: Flask) -> dict[str, Any]:
 def openapi_document(app: Flask) -> dict[str, Any]:
     """The document, built once per app (its URL map no longer changes once it serves)."""
     if "openapi_document" not in app.extensions:
-        app.extensions["openapi_document"] = build_document(app)
+        app.extensions["openapi_document"] = build_document(app.url_map.iter_rules(),
+                                                            app.view_functions)
     return app.extensions["openapi_document"]
