@@ -21,8 +21,8 @@ from ..permissions import Action, ensure
 from ..rendering import MarkdownRejected, render_markdown
 from ..services import comments as comment_service
 from ..services import drafting as drafting_service
-from ..services.errors import ConfirmationNeeded, DomainError, EditConflict, NotFound
-from ..services.textdiff import SectionInput, diff_sections, summarize_changes
+from ..services.errors import ConfirmationNeeded, DomainError, EditConflict, InvalidInput, NotFound
+from ..services.versiondiff import SectionInput, diff_sections, summarize_changes
 from .common import commit, form_int, load_response, refuse
 from .responses import rerender_show
 
@@ -222,14 +222,17 @@ def compare(response_id: int):
     old, new = _get_version(response, old_number), _get_version(response, new_number)
 
     def inputs(version: Version) -> list[SectionInput]:
-        return [SectionInput(s.section_id, s.heading, s.body)
+        return [SectionInput(s.section_id, s.heading, s.body_html)
                 for s in drafting_service.reader_sections(response, version)]
 
     changes = diff_sections(inputs(old), inputs(new))
+    # The coordinator's note on each version published after the older one, up to the newer.
+    low, high = sorted((old.number, new.number))
+    notes = sorted((v for v in all_versions if low < v.number <= high), key=lambda v: v.number)
     return render_template("drafting/compare.html", response=response, old=old, new=new,
                            changes=changes, summary=summarize_changes(changes),
-                           versions=all_versions,
-                           layout=request.args.get("layout", "inline"))
+                           versions=all_versions, notes=notes,
+                           layout="side" if request.args.get("layout") == "side" else "inline")
 
 
 def _page_selection(start: str | None, end: str | None) -> tuple[int, int] | None:
@@ -238,6 +241,16 @@ def _page_selection(start: str | None, end: str | None) -> tuple[int, int] | Non
             and start.isdigit() and end.isdigit() and len(start) <= 9 and len(end) <= 9):
         return None
     return int(start), int(end)
+
+
+def _block_index(raw: str | None) -> int | None:
+    """The chosen block's index (the form counts from 1), None for the whole section."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and int(raw) >= 1):
+        raise InvalidInput(_("Välj ett stycke i listan."), field="passage_block")
+    return int(raw) - 1
 
 
 @bp.post("/sections/<int:section_id>/comments")
@@ -250,11 +263,17 @@ def add_comment(response_id: int, section_id: int):
         section = drafting_service.get_section(response, section_id)
         if not form.validate_on_submit():
             return rerender_show(response_id, 400, comment_form=form, failed_section_id=section_id)
-        suggested = form.suggested_text.data if form.is_suggestion.data else None
+        # Replacement text typed without ticking the box is a suggestion all the same; the box
+        # alone (no text) suggests deleting the passage.
+        suggesting = form.is_suggestion.data or bool((form.suggested_text.data or "").strip())
         comment = comment_service.add_comment(
             response, current_user, section, form.body.data, form.exact.data or "",
-            form.prefix.data or "", form.suffix.data or "", suggested,
-            page_selection=_page_selection(form.start.data, form.end.data))
+            form.prefix.data or "", form.suffix.data or "",
+            (form.suggested_text.data or "") if suggesting else None,
+            page_selection=_page_selection(form.start.data, form.end.data),
+            choice=comment_service.PassageChoice(_block_index(form.passage_block.data),
+                                                 form.replaced_text.data or "",
+                                                 form.text_id.data or ""))
     except DomainError as error:
         return rerender_show(response_id, error.status, refuse(form, error, "body"),
                              comment_form=form, failed_section_id=section_id)

@@ -37,7 +37,7 @@ from ..models import (
 from ..permissions import Action, CooperationAction, can, ensure, ensure_in_cooperation
 from ..services import notifications, stages
 from ..services import responses as response_service
-from ..services.comments import comment_threads, page_ranges
+from ..services.comments import comment_threads, page_ranges, passage_choices
 from ..services.drafting import has_unpublished_changes, reader_sections
 from ..services.errors import DomainError
 from ..services.next_steps import next_step
@@ -135,6 +135,7 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
                    and has_unpublished_changes(response, version))
     sections = reader_sections(response, version)
     threads = comment_threads(response, municipality_id=municipality_filter, state=comment_state)
+    may_comment = can(current_user, Action.COMMENT, response)
     context.update({
         "next_step": next_step(context["overview"], current_user, unpublished=unpublished),
         "sections": sections, "threads": threads,
@@ -150,7 +151,10 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "unpublished": unpublished,
         "municipality_filter": municipality_filter, "comment_state": comment_state,
         # Decided once per page, not once per comment.
-        "may_comment": can(current_user, Action.COMMENT, response),
+        "may_comment": may_comment,
+        # The blocks of each section, to choose a passage from without a mouse.
+        "passage_options": {s.section_id: passage_choices(s.body_html) for s in sections}
+        if may_comment else {},
         "may_decide": can(current_user, Action.DECIDE_SUGGESTION, response),
         "csrf": generate_csrf(),
         "refused": None,
