@@ -168,7 +168,8 @@ def quote_from_typed(
     """A passage typed out rather than selected: the quote of its first occurrence, and how many.
 
     Found whitespace-insensitively in text, or only in text[within] (a block_spans span);
-    the caller decides what none or several occurrences mean.
+    whole words count before parts of words ("kommun" is not in "kommunerna" when the word
+    itself stands elsewhere).  The caller decides what none or several occurrences mean.
     """
     lo, hi = within if within is not None else (0, len(text))
     needle = _collapse(typed.strip())
@@ -176,6 +177,14 @@ def quote_from_typed(
         return None, 0
     norm = _normalize(text[lo:hi])
     found = _occurrences(norm.text, needle)
+    haystack = norm.text
+
+    def whole(position: int) -> bool:
+        end = position + len(needle)
+        return not (needle[0].isalnum() and position and haystack[position - 1].isalnum()) and not (
+            needle[-1].isalnum() and end < len(haystack) and haystack[end].isalnum())
+
+    found = [p for p in found if whole(p)] or found
     if not found:
         return None, 0
     start, end = _original_span(norm, found[0], found[0] + len(needle), needle)
