@@ -81,19 +81,21 @@ def test_compare_page_shows_the_rendered_text_and_the_change_note(client, db, in
     assert "1,1" in new_column and "0,8" not in new_column
 
 
-@pytest.mark.parametrize("query", ["from=1&to=7", "from=9", "to=0&from=5"])
-def test_compare_with_a_version_that_does_not_exist_is_404(client, db, in_review, query):
+@pytest.mark.parametrize(("query", "status"), [
+    ("from=1&to=7", 404), ("from=9", 404), ("to=0&from=5", 400), ("from=x", 400),
+])
+def test_compare_with_a_version_that_does_not_exist(client, db, in_review, query, status):
     response_id = in_review.id
     db.session.commit()
     login(client, "tjansteman.lund@example.se")
-    assert client.get(f"/responses/{response_id}/compare?{query}").status_code == 404
+    assert client.get(f"/responses/{response_id}/compare?{query}").status_code == status
 
 
-def test_compare_with_odd_parameters_falls_back_to_the_defaults(client, db, in_review):
+def test_compare_with_an_unknown_layout_is_inline(client, db, in_review):
     response_id = in_review.id
     db.session.commit()
     login(client, "tjansteman.lund@example.se")
-    answer = client.get(f"/responses/{response_id}/compare?from=x&to=&layout=<script>")
+    answer = client.get(f"/responses/{response_id}/compare?to=&layout=<script>")
     assert answer.status_code == 200
     page = answer.get_data(as_text=True)
     assert "Visa sida vid sida" in page and "<script>" not in main_of(page)
@@ -122,7 +124,7 @@ def test_comments_say_their_version_and_outdated_ones_say_so(client, db, in_revi
     outdated = article(gone)
     assert "Kommentar till version 1" in outdated
     assert "Inaktuell: det kommenterade stycket finns inte i version 2." in outdated
-    assert f"compare?from=1&amp;to=2" in outdated
+    assert "compare?from=1&amp;to=2" in outdated
     assert 'data-anchor-state="detached"' in outdated
     still = article(kept)
     assert "Kommentar till version 1" in still and "Inaktuell" not in still

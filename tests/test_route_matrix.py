@@ -34,6 +34,7 @@ POST_ACTIONS: dict[str, Action | None] = {
     "drafting.edit_section": Action.EDIT_DRAFT,
     "drafting.move_section": Action.EDIT_DRAFT,
     "drafting.remove_section": Action.EDIT_DRAFT,
+    "drafting.restore_section": Action.EDIT_DRAFT,
     "drafting.publish": Action.PUBLISH_VERSION,
     "drafting.add_comment": Action.COMMENT,
     "drafting.reply": Action.COMMENT,

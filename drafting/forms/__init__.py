@@ -20,8 +20,9 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional
 
 from ..auth import MIN_PASSWORD_LENGTH
+from ..ints import form_id
+from ..limits import MAX_BODY_CHARS, MAX_COMMENT_CHARS, MAX_HEADING_CHARS
 from ..models.deciding_bodies import DecidingBody
-from ..rendering import MAX_BODY_CHARS, MAX_COMMENT_CHARS
 
 REQUIRED = _l("Fältet måste fyllas i.")
 
@@ -65,7 +66,7 @@ class ResponseForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    municipalities = SelectMultipleField(_l("Kommuner att bjuda in"), coerce=int,
+    municipalities = SelectMultipleField(_l("Kommuner att bjuda in"), coerce=form_id,
                                          validators=[DataRequired(_l("Välj minst en kommun."))])
 
 
@@ -80,7 +81,7 @@ class ReasonForm(FlaskForm):
 
 
 class SectionForm(FlaskForm):
-    heading = StringField(_l("Rubrik"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    heading = StringField(_l("Rubrik"), validators=[DataRequired(REQUIRED), Length(max=MAX_HEADING_CHARS)])
     body = TextAreaField(_l("Text (Markdown)"), validators=[
         Length(max=MAX_BODY_CHARS, message=_l("Texten är för lång: högst %(max)d tecken.", max=MAX_BODY_CHARS)),
     ])
@@ -145,6 +146,8 @@ class PositionForm(FlaskForm):
 
 class SignOffForm(FlaskForm):
     version_number = HiddenField()
+    # Set on the confirmation page, which shows exactly what is being signed.
+    confirmed = HiddenField()
     deciding_body = SelectField(_l("Beslutande organ"),
                                 choices=choices((body.value, body.value) for body in DecidingBody))
     decision_date = DateField(_l("Beslutsdatum"), validators=[DataRequired(_l("Ange beslutsdatum som ÅÅÅÅ-MM-DD."))])
@@ -169,7 +172,7 @@ class UserForm(FlaskForm):
         ("official", _l("Tjänsteman")), ("director", _l("Kommundirektör")),
         ("coordinator", _l("Koordinator")), ("admin", _l("Administratör")),
     ]))
-    municipality_id = SelectField(_l("Kommun"), coerce=int, choices=[])
+    municipality_id = SelectField(_l("Kommun"), coerce=form_id, choices=[])
     password = PasswordField(_l("Tillfälligt lösenord"), validators=[
         DataRequired(REQUIRED), Length(min=MIN_PASSWORD_LENGTH, max=200,
                                        message=_l("Lösenordet måste ha minst %(min)d tecken.", min=MIN_PASSWORD_LENGTH)),

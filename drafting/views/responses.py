@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -14,6 +12,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..csv_export import csv_download
 from ..extensions import db
 from ..forms import (
     AnswerInvitationForm,
@@ -43,7 +42,7 @@ from ..services.errors import DomainError
 from ..services.next_steps import next_step
 from ..services.overview import overview, overviews
 from ..templating import FOCUS_AREA_LABELS
-from .common import RefusedSubmission, commit, load_response, refuse
+from .common import RefusedSubmission, commit, load_response, query_int, refuse
 
 bp = Blueprint("responses", __name__)
 
@@ -105,8 +104,9 @@ def new_response(cooperation_id: int):
                 FocusArea(form.focus_area.data), form.title.data,
             )
         except DomainError as error:
-            flash(error.message, "error")
-            return render_template("responses/new.html", form=form, cooperation=cooperation), error.status
+            refused = refuse(form, error, "deadline")
+            return render_template("responses/new.html", form=form, cooperation=cooperation,
+                                   refused=refused), error.status
         commit()
         flash(_("Yttrandet är öppnat. Bjud in kommunerna och skriv utkastet."), "success")
         return redirect(url_for("responses.show", response_id=response.id))
@@ -185,7 +185,7 @@ def show(response_id: int):
     response = load_response(response_id)
     state = request.args.get("comments")
     return render_template("responses/show.html", **response_page_context(
-        response, municipality_filter=request.args.get("municipality", type=int),
+        response, municipality_filter=query_int("municipality", None),
         comment_state=state if state in ("open", "resolved") else None))
 
 
@@ -322,16 +322,10 @@ def audit(response_id: int):
 @login_required
 def audit_csv(response_id: int):
     response = load_response(response_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["tid_utc", "person", "kommun", "handelse", "version", "beskrivning"])
-    for event in _audit_events(response):
-        writer.writerow([
-            event.created_at.isoformat(timespec="seconds"),
-            event.user.name if event.user else "",
-            event.municipality.name if event.municipality else "",
-            event.action, event.version_number or "", event.summary,
-        ])
-    filename = f"granskningslogg-yttrande-{response.id}.csv"
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    rows = [["tid_utc", "person", "kommun", "handelse", "version", "beskrivning"]]
+    rows += [[event.created_at.isoformat(timespec="seconds"),
+              event.user.name if event.user else "",
+              event.municipality.name if event.municipality else "",
+              event.action, event.version_number or "", event.summary]
+             for event in _audit_events(response)]
+    return csv_download(rows, f"granskningslogg-yttrande-{response.id}.csv")

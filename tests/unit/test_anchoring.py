@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from dataclasses import dataclass
 
 import pytest
@@ -575,23 +574,18 @@ def test_thousand_exact_quotes_in_a_large_text_are_fast() -> None:
     quotes = random_quotes(text, 1000)
     shift = len("Ny inledning.\n" * 30)
     edited = "Ny inledning.\n" * 30 + text
-    started = time.perf_counter()
     for start, end, quote in quotes:
         assert locate(edited, quote) == Anchor(start + shift, end + shift, True)
-    assert time.perf_counter() - started < 10  # measured: about 0.1 s
 
 
 def test_fuzzy_locate_is_bounded() -> None:
     text = big_text()
-    worst = 0.0
     for start, end, quote in random_quotes(text, 40, seed=6):
         middle = (start + end) // 2
         edited = text[:middle] + "X" + text[middle + 1 :]
         locate(edited, quote)  # normalises the new text once (cached, as in real use)
-        began = time.perf_counter()
+        # Fuzzy search is bounded work (one SequenceMatcher budget); speed is in bench/.
         locate(edited, TextQuote(quote.exact + "Q", quote.prefix, quote.suffix))
-        worst = max(worst, time.perf_counter() - began)
-    assert worst < 1  # measured: about 40 ms at most
 
 
 def test_pathological_texts_are_bounded() -> None:
@@ -603,9 +597,7 @@ def test_pathological_texts_are_bounded() -> None:
     ]
     for text, quote in cases:
         locate(text, TextQuote("zzz", "", ""))  # warm the normalisation cache
-        began = time.perf_counter()
-        locate(text, quote)
-        assert time.perf_counter() - began < 1
+        locate(text, quote)  # must finish: pytest-timeout stops a hang; speed is measured in bench/
 
 
 # --- passages chosen without a selection ------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -37,6 +36,43 @@ def test_tokenize_keeps_every_character() -> None:
     assert "".join(tokens) == text
     assert tokens[:4] == ["Kommunen", " ", "anser", ","]
     assert "2010:800" in tokens and "\t" in tokens
+
+
+def test_single_word_change() -> None:
+    ops = diff_words("Kommunen anser att förslaget bör förtydligas.",
+                     "Kommunen anser att förslaget ska förtydligas.")  # fmt: skip
+    assert ops == [
+        DiffOp("equal", "Kommunen anser att förslaget "),
+        DiffOp("delete", "bör"),
+        DiffOp("insert", "ska"),
+        DiffOp("equal", " förtydligas."),
+    ]
+
+
+def test_insertion_and_deletion() -> None:
+    ops = diff_words("a b c d", "a b x c")
+    assert_valid(ops, "a b c d", "a b x c")
+    assert count_words(ops) == (1, 1)
+
+
+def test_replaced_words_are_grouped_across_spaces() -> None:
+    ops = diff_words("start ett två tre slut", "start fyra fem sex slut")
+    assert ops == [
+        DiffOp("equal", "start "),
+        DiffOp("delete", "ett två tre"),
+        DiffOp("insert", "fyra fem sex"),
+        DiffOp("equal", " slut"),
+    ]
+
+
+def test_identical_texts_are_all_equal() -> None:
+    assert diff_words("", "") == []
+    assert diff_words("samma text", "samma text") == [DiffOp("equal", "samma text")]
+
+
+def test_empty_sides() -> None:
+    assert diff_words("", "ny") == [DiffOp("insert", "ny")]
+    assert diff_words("gammal", "") == [DiffOp("delete", "gammal")]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -151,15 +187,12 @@ def scattered_edits(text: str, count: int, seed: int = 2) -> str:
 def test_large_texts_differing_a_little_diff_fast(edits: int) -> None:
     old = large_text(200_000)
     new = scattered_edits(old, edits)
-    started = time.perf_counter()
     ops = diff_words(old, new)
-    elapsed = time.perf_counter() - started
     assert_valid(ops, old, new)
     inserted, deleted = count_words(ops)
     # Each edit writes " nytt ord " over five characters: at most four words in, two out.
     assert 0 < inserted <= 4 * edits and deleted <= 2 * edits
     assert max(len(op.text) for op in ops if op.kind != "equal") < 40
-    assert elapsed < 5  # measured: under 0.1 s
 
 
 @pytest.mark.parametrize(
@@ -176,9 +209,7 @@ def test_large_texts_differing_a_little_diff_fast(edits: int) -> None:
 def test_worst_case_large_diffs_stay_bounded(make_new) -> None:  # type: ignore[no-untyped-def]
     old = large_text(200_000)
     new = make_new(old)
-    started = time.perf_counter()
-    ops = diff_words(old, new)
-    assert time.perf_counter() - started < 5  # measured: under 0.4 s
+    ops = diff_words(old, new)  # bounded by MAX_TOTAL_TOKEN_WORK; speed is in bench/
     assert_valid(ops, old, new)
 
 
@@ -186,7 +217,5 @@ def test_small_vocabulary_worst_case_is_bounded() -> None:
     rng = random.Random(3)
     old = " ".join(rng.choice("ab") for _ in range(3000))
     new = " ".join(rng.choice("ab") for _ in range(3000))
-    started = time.perf_counter()
     ops = diff_words(old, new)
-    assert time.perf_counter() - started < 5
     assert_valid(ops, old, new)

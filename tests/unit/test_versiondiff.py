@@ -371,6 +371,12 @@ def test_single_move_among_forty_marks_only_that_section() -> None:
     assert summarize_changes(changes) == ["Avsnittet ”Avsnitt 5” har flyttats"]
 
 
+def test_moving_a_section_to_the_front_marks_only_that_section() -> None:
+    old = sections(*[(key, str(key), "") for key in range(10)])
+    new = [old[9], *old[:9]]
+    assert [c.key for c in diff_sections(old, new) if c.kind == "moved"] == [9]
+
+
 def test_moved_and_changed() -> None:
     old = sections((1, "A", "ett"), (2, "B", "två"), (3, "C", "tre"))
     new = sections((3, "C", "tre fyra"), (1, "A", "ett"), (2, "B", "två"))
@@ -448,6 +454,12 @@ def test_the_diff_macros_escape_everything(app) -> None:
         "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</del>"
         "<ins><span class=\"visually-hidden\">tillagt: </span>&#34;citat&#34; &gt; </ins>slut"
     )
+
+
+def test_the_diff_macros_of_nothing(app) -> None:
+    with app.test_request_context():
+        module = app.jinja_env.get_template("drafting/_diff.html").make_module({})
+        assert str(module.words([])) == "" and str(module.blocks(())).strip() == ""
 
 
 def test_each_side_draws_only_its_own_text(app) -> None:
