@@ -19,7 +19,6 @@ shown as replaced.
 from __future__ import annotations
 
 import html as html_lib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
@@ -42,7 +41,6 @@ SIMILAR_TABLE = 0.2
 _MAX_DEPTH = 60  # deeper HTML is read as the text of one paragraph
 _HEADING_LABEL_MAX = 80
 
-_WS_RE = re.compile(r"\s+")
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _LISTS = frozenset({"ul", "ol"})
 # Elements that start blocks of their own; everything else is inline text.
@@ -100,7 +98,7 @@ def parse_blocks(html: str) -> list[Block]:
 
 
 def _collapse(text: str) -> str:
-    return _WS_RE.sub(" ", text).strip()
+    return " ".join(text.split())  # as rendering.plain_text collapses: every kind of space
 
 
 def _markup(element: etree._Element) -> str:
@@ -315,6 +313,11 @@ class BlockChange:
         """The block whose shape is drawn: the new one, or the old one if it was removed."""
         return self.new or self.old  # type: ignore[return-value]
 
+    def number_on(self, side: str) -> int:
+        """An item's number as drawn on one side ('old', 'new' or 'both', which reads as new)."""
+        block = (self.old or self.new) if side == "old" else self.block
+        return block.number  # type: ignore[union-attr]
+
     def word_counts(self) -> tuple[int, int]:
         """(inserted words, deleted words)."""
         if self.table is None:
@@ -343,8 +346,8 @@ def diff_blocks(old: Sequence[Block], new: Sequence[Block],
     budget = new_budget() if budget is None else budget
     changes: list[BlockChange] = []
     for tag, i1, i2, j1, j2 in align([b.key for b in old], [b.key for b in new]):
-        if tag == "equal":
-            changes.extend(_equal(b) for b in new[j1:j2])
+        if tag == "equal":  # the same text and shape (an item's number may have moved)
+            changes.extend(_equal(a, b) for a, b in zip(old[i1:i2], new[j1:j2], strict=True))
             continue
         pairs = _pair(old[i1:i2], new[j1:j2], _alike)
         for i, j in pairs:
@@ -357,10 +360,10 @@ def diff_blocks(old: Sequence[Block], new: Sequence[Block],
     return changes
 
 
-def _equal(block: Block) -> BlockChange:
-    if block.kind == "table":
-        return BlockChange("equal", block, block, table=_whole_table(block, "equal"))
-    return BlockChange("equal", block, block, _single("equal", block.text))
+def _equal(old: Block, new: Block) -> BlockChange:
+    if new.kind == "table":
+        return BlockChange("equal", old, new, table=_whole_table(new, "equal"))
+    return BlockChange("equal", old, new, _single("equal", new.text))
 
 
 def _added(block: Block) -> BlockChange:
@@ -672,7 +675,7 @@ def diff_sections(old: Sequence[SectionInput], new: Sequence[SectionInput],
             continue
         before = old[i]
         if before.body_html == section.body_html:
-            changes = tuple(_equal(b) for b in parse_blocks(section.body_html))
+            changes = tuple(_equal(b, b) for b in parse_blocks(section.body_html))
         else:
             changes = tuple(diff_blocks(parse_blocks(before.body_html),
                                         parse_blocks(section.body_html), budget))

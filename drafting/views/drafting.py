@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..forms import (
@@ -212,7 +215,8 @@ def publish(response_id: int):
 
 def _versions(response: JointResponse) -> list[Version]:
     return list(db.session.scalars(
-        select(Version).where(Version.response_id == response.id).order_by(Version.number.desc())
+        select(Version).options(joinedload(Version.published_by))
+        .where(Version.response_id == response.id).order_by(Version.number.desc())
     ))
 
 
@@ -256,14 +260,17 @@ def compare(response_id: int):
                 for s in drafting_service.reader_sections(response, version)]
 
     before, after = inputs(old), inputs(new)
-    # The coordinator's note on each version published after the older one, up to the newer.
+    # The coordinator's note on each version published after the older one, up to the newer,
+    # read now: the transaction ends before the diff.
     low, high = sorted((old.number, new.number))
-    notes = sorted((v for v in all_versions if low < v.number <= high), key=lambda v: v.number)
-    end_read()  # diffing long texts needs no database (the page reloads what it shows)
+    notes = [SimpleNamespace(number=v.number, published_at=v.published_at,
+                             published_by=v.published_by.name, change_note=v.change_note)
+             for v in sorted(all_versions, key=lambda v: v.number) if low < v.number <= high]
+    end_read()  # diffing long texts needs no database
     changes = diff_sections(before, after)
-    return render_template("drafting/compare.html", response=response, old=old, new=new,
-                           changes=changes, summary=summarize_changes(changes),
-                           versions=all_versions, notes=notes,
+    return render_template("drafting/compare.html", response=response, old_number=old_number,
+                           new_number=new_number, changes=changes,
+                           summary=summarize_changes(changes), notes=notes,
                            layout="side" if request.args.get("layout") == "side" else "inline")
 
 
