@@ -344,12 +344,17 @@ def diff_blocks(old: Sequence[Block], new: Sequence[Block],
                 budget: list[int] | None = None) -> list[BlockChange]:
     """Align two block sequences and diff the words of the blocks that changed."""
     budget = new_budget() if budget is None else budget
+    known: dict[str, frozenset[str]] = {}  # pairing asks about the same blocks again and again
+
+    def alike(a: Block, b: Block) -> float:
+        return _alike(a, b, known)
+
     changes: list[BlockChange] = []
     for tag, i1, i2, j1, j2 in align([b.key for b in old], [b.key for b in new]):
         if tag == "equal":  # the same text and shape (an item's number may have moved)
             changes.extend(_equal(a, b) for a, b in zip(old[i1:i2], new[j1:j2], strict=True))
             continue
-        pairs = _pair(old[i1:i2], new[j1:j2], _alike)
+        pairs = _pair(old[i1:i2], new[j1:j2], alike)
         for i, j in pairs:
             if j is None:
                 changes.append(_removed(old[i1 + i]))  # type: ignore[operator]
@@ -393,28 +398,34 @@ def _single(kind: str, text: str) -> tuple[DiffOp, ...]:
     return (DiffOp(kind, text),) if text else ()  # type: ignore[arg-type]
 
 
-def _similarity(a: Block, b: Block) -> float:
+def _similarity(a: Block, b: Block, known: dict[str, frozenset[str]]) -> float:
     """How alike two blocks are, 0 to 1: shared words (Dice), a little less across kinds."""
     if a.kind == "table" or b.kind == "table" or a.kind == "rule" or b.kind == "rule":
         if a.kind != b.kind:
             return 0.0
         if a.kind == "rule":
             return 1.0
-        return max(_dice(a.text, b.text), SIMILAR_TABLE)  # two tables in one stretch: one table
-    score = _dice(a.text, b.text)
+        return max(_dice(a.text, b.text, known), SIMILAR_TABLE)  # two tables in a stretch: one
+    score = _dice(a.text, b.text, known)
     return score if a.kind == b.kind else 0.9 * score
 
 
-def _dice(a: str, b: str) -> float:
-    words_a, words_b = words(a), words(b)
+def _dice(a: str, b: str, known: dict[str, frozenset[str]]) -> float:
+    """Shared words over all words; known keeps each text's words for the rest of the diff."""
+    words_a = known.get(a)
+    if words_a is None:
+        words_a = known[a] = words(a)
+    words_b = known.get(b)
+    if words_b is None:
+        words_b = known[b] = words(b)
     if not words_a and not words_b:
         return 1.0 if a == b else 0.5
     return 2 * len(words_a & words_b) / (len(words_a) + len(words_b))
 
 
-def _alike(a: Block, b: Block) -> float:
+def _alike(a: Block, b: Block, known: dict[str, frozenset[str]]) -> float:
     """The likeness of two blocks if enough to pair them, else 0."""
-    score = _similarity(a, b)
+    score = _similarity(a, b, known)
     return score if score >= (SIMILAR_TABLE if a.kind == "table" else SIMILAR_TEXT) else 0.0
 
 
@@ -508,11 +519,12 @@ def _diff_tables(old: Block, new: Block, budget: list[int]) -> TableChange:
     """Rows aligned by their cells' text, columns by the head row, then cell by cell."""
     columns = _column_pairs(old, new)
     shared = [(ci, cj) for ci, cj in columns if ci is not None and cj is not None]
+    known: dict[str, frozenset[str]] = {}
 
     def alike_rows(a: tuple[Cell, ...], b: tuple[Cell, ...]) -> float:
         """Shared words, or the share of cells unchanged in their column (a row keeps its label)."""
         same = sum(1 for ci, cj in shared if ci < len(a) and cj < len(b) and a[ci].text == b[cj].text)
-        score = max(_dice(" ".join(c.text for c in a), " ".join(c.text for c in b)),
+        score = max(_dice(" ".join(c.text for c in a), " ".join(c.text for c in b), known),
                     same / len(shared) if shared else 0.0)
         return score if score >= SIMILAR_TEXT else 0.0
 
