@@ -46,7 +46,6 @@ _LISTS = frozenset({"ul", "ol"})
 # Elements that start blocks of their own; everything else is inline text.
 _BLOCK_TAGS = frozenset({"p", "pre", "blockquote", "table", "hr", "li", "div", "thead", "tbody",
                          "tfoot", "tr", "td", "th", *_LISTS, *_HEADINGS})
-_TEXT_KINDS = frozenset({"paragraph", "heading", "item", "code"})
 
 T = TypeVar("T")
 
