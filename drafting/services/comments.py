@@ -307,12 +307,15 @@ def page_ranges(sections: Iterable[DisplaySection],
                 threads: dict[int | None, list[Thread]]) -> dict[int, Passage]:
     """Where each comment on a passage finds it in the sections shown, by comment id.
 
-    Whatever state was stored when a version was published, the text shown decides: a
-    comment on a passage that is missing here is outdated (its quote is not in this text).
+    A comment on a passage that is missing here is outdated: its quote is not in the text
+    shown.  Those detached when the version was published (services/drafting.py re-anchors
+    every open comment then, against this same text) are not searched for again: the
+    approximate search is the costly part, and it would fail again.
     """
     ranges: dict[int, Passage] = {}
     for section in sections:
-        quoted = [t.comment for t in threads.get(section.section_id, ()) if t.comment.anchor_exact]
+        quoted = [t.comment for t in threads.get(section.section_id, ())
+                  if t.comment.anchor_state == AnchorState.ANCHORED.value]
         if not quoted:
             continue
         page = anchoring.page_text(section.body_html)
