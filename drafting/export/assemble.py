@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from ..extensions import db
@@ -57,7 +58,7 @@ def review_copy(response: JointResponse, version: Version) -> ReviewCopy:
     """A version with its open comments (as Word comments) and what changed since the previous one."""
     from ..models import AnchorState
     from ..services.comments import comment_threads
-    from ..services.textdiff import SectionInput, diff_sections, summarize_changes
+    from ..services.versiondiff import SectionInput, diff_sections, summarize_changes
 
     sections = reader_sections(response, version)
     index_of = {s.section_id: i for i, s in enumerate(sections)}
@@ -84,9 +85,10 @@ def review_copy(response: JointResponse, version: Version) -> ReviewCopy:
     if version.number > 1:
         previous = db.session.scalars(select(Version).where(
             Version.response_id == response.id, Version.number == version.number - 1)).one()
-        old = [SectionInput(s.section_id, s.heading, s.body) for s in reader_sections(response, previous)]
-        new = [SectionInput(s.section_id, s.heading, s.body) for s in sections]
-        changes = tuple(summarize_changes(diff_sections(old, new)))
+        old = [SectionInput(s.section_id, s.heading, s.body_html) for s in reader_sections(response, previous)]
+        new = [SectionInput(s.section_id, s.heading, s.body_html) for s in sections]
+        with force_locale("sv"):  # the document is Swedish, whatever language the page is in
+            changes = tuple(summarize_changes(diff_sections(old, new)))
     consultation = response.consultation
     return ReviewCopy(
         cooperation_name=response.cooperation.name, title=response.title,

@@ -117,8 +117,17 @@ class CommentForm(FlaskForm):
     # Where the passage was selected on the page (anchoring.page_range), set by static/app.js.
     start = HiddenField()
     end = HiddenField()
-    suggested_text = TextAreaField(_l("Föreslagen ny text (valfritt)"), validators=[Length(max=MAX_COMMENT_CHARS)])
-    is_suggestion = BooleanField(_l("Föreslå ny text för det markerade stycket"))
+    # Without a selection (no JavaScript, keyboard only): a block of the section (its number,
+    # from 1) and/or the words typed out; text_id names the text the blocks were counted in.
+    passage_block = SelectField(_l("Stycke"), choices=[], validate_choice=False)
+    replaced_text = StringField(_l("Text som ska ersättas eller kommenteras"), validators=[
+        Length(max=MAX_COMMENT_CHARS, message=_l("Texten är för lång: högst %(max)d tecken.", max=MAX_COMMENT_CHARS)),
+    ])
+    text_id = HiddenField()
+    suggested_text = TextAreaField(_l("Föreslagen ny text"), validators=[
+        Length(max=MAX_COMMENT_CHARS, message=_l("Förslaget är för långt: högst %(max)d tecken.", max=MAX_COMMENT_CHARS)),
+    ])
+    is_suggestion = BooleanField(_l("Föreslå ny text i stället för den valda texten"))
 
 
 class ReplyForm(FlaskForm):
