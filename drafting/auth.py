@@ -27,6 +27,7 @@ def _dummy_hash() -> str:
     return _DUMMY_HASHES[method]
 
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
 
 
 def configure_login(login_manager: LoginManager) -> None:
@@ -43,8 +44,11 @@ def configure_login(login_manager: LoginManager) -> None:
         # Roles and municipality come along: every page asks for them (one query, not three).
         user = db.session.get(User, int(user_id), options=[
             joinedload(User.roles), joinedload(User.municipality)])
-        # A logout or password change renews the nonce, so an old cookie stops working.
+        # A logout, password change or deactivation renews the nonce, so an old cookie stops
+        # working; a deactivated account is refused even if its nonce was left alone.
         if user is None or not secrets.compare_digest(user.session_nonce, nonce):
+            return None
+        if not user.is_active_account:
             return None
         return user
 

@@ -144,6 +144,26 @@ def login_limits():
     ]
 
 
+def _sent_link(response) -> bool:
+    return response.status_code == 200 and request.method == "POST"
+
+
+def password_link_limits():
+    """Requests for a password link limited per account and per address.
+
+    Counted whether or not the account exists, so the limit tells nothing either; refused
+    forms are not counted, as they send nothing.
+    """
+    return [
+        limiter.limit(lambda: app_config("PASSWORD_LINK_LIMIT_ACCOUNT"),
+                      key_func=lambda: f"pwlink:acct:{_login_email()}",
+                      deduct_when=_sent_link, methods=["POST"]),
+        limiter.limit(lambda: app_config("PASSWORD_LINK_LIMIT_ADDRESS"),
+                      key_func=lambda: f"pwlink:addr:{get_remote_address()}",
+                      deduct_when=_sent_link, methods=["POST"]),
+    ]
+
+
 def app_config(key: str) -> str:
     from flask import current_app
 

@@ -11,7 +11,17 @@ from .drafting import (
     Version,
     VersionSection,
 )
-from .people import ApiToken, Cooperation, CooperationRole, Membership, Municipality, Role, User
+from .people import (
+    ApiToken,
+    Cooperation,
+    CooperationRole,
+    Membership,
+    Municipality,
+    PasswordLink,
+    PasswordLinkPurpose,
+    Role,
+    User,
+)
 from .responses import (
     Consultation,
     FocusArea,
@@ -25,7 +35,8 @@ from .review import Decision, Position, SignOff
 __all__ = [
     "AnchorState", "ApiToken", "AuditEvent", "Comment", "Consultation", "Cooperation",
     "CooperationRole", "Decision", "FocusArea", "JointResponse", "Membership", "Municipality",
-    "Notification", "Participation", "ParticipationStatus", "Position", "Role", "Section",
+    "Notification", "Participation", "ParticipationStatus", "PasswordLink", "PasswordLinkPurpose",
+    "Position", "Role", "Section",
     "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",
     "VersionSection", "utcnow",
 ]
