@@ -8,9 +8,9 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
-from drafting.auth import authenticate
 from drafting.demo import COOPERATION_NAME
 from drafting.extensions import limiter
 from drafting.models import (
@@ -52,6 +52,14 @@ def mail_log(caplog):
 def mailed_secrets(caplog) -> list[str]:
     return [match.group(1) for record in caplog.records
             for match in LINK_RE.finditer(record.getMessage())]
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The login's check, inside a request as the login's limiter needs one."""
+    from drafting.auth import authenticate as login_check
+
+    with current_app.test_request_context("/login", method="POST"):
+        return login_check(email, password)
 
 
 def admin_client(app):

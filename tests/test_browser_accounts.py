@@ -25,8 +25,8 @@ def axe_violations(axe, page) -> list[str]:
     return [v["id"] for v in axe.run(page).response["violations"]]
 
 
-def test_admin_invites_and_the_person_sets_a_password_and_logs_in(  # noqa: F811
-        browser_page, live_server, db, demo, caplog):
+def test_admin_invites_and_the_person_sets_a_password_and_logs_in(
+        browser_page, live_server, db, demo, caplog):  # noqa: F811
     from axe_playwright_python.sync_playwright import Axe
 
     caplog.set_level(logging.WARNING, logger="drafting.services.notifications")

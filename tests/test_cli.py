@@ -61,7 +61,7 @@ def test_create_cooperation_refuses_clearly_and_creates_nothing(app, db):
 def test_create_user_invite_prints_a_link_the_first_admin_sets_a_password_with(app, db):
     import re
 
-    from drafting.auth import authenticate
+    from tests.test_accounts import authenticate
 
     runner = app.test_cli_runner()
     assert runner.invoke(args=["create-cooperation", "Skåne Nordost"]).exit_code == 0
@@ -81,7 +81,7 @@ def test_create_user_invite_prints_a_link_the_first_admin_sets_a_password_with(a
 
 
 def test_create_user_with_a_password_still_works_and_refuses_both_ways_at_once(app, db):
-    from drafting.auth import authenticate
+    from tests.test_accounts import authenticate
 
     runner = app.test_cli_runner()
     assert runner.invoke(args=["create-cooperation", "Skåne Nordost"]).exit_code == 0

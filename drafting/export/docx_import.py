@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+from lxml import etree
+
+from ..limits import MAX_IMPORT_CHARS, MAX_IMPORT_PARAGRAPHS
 from .docx_builder import docx_archive_problem, open_docx
 from .markdown_to_docx import R_NS, W_NS, W_P, W_R, W_T, W_VAL, clean_text, w
 
@@ -58,6 +65,7 @@ def import_sections(data: bytes, *, subheading_level: int = 2) -> list[tuple[str
     problem = docx_archive_problem(data)
     if problem:
         raise DocxImportError(problem)
+    ensure_importable_size(data)
     try:
         document = open_docx(data)
     except Exception:
@@ -119,6 +127,41 @@ def import_sections(data: bytes, *, subheading_level: int = 2) -> list[tuple[str
         parts.append(("p", body))
     close()
     return sections
+
+
+def ensure_importable_size(data: bytes) -> None:
+    """Raise DocxImportError if the document has too many paragraphs or characters to import.
+
+    One streaming pass over word/document.xml that stops at the first limit exceeded, before
+    python-docx builds the whole tree; `data` must already have passed docx_archive_problem,
+    which bounds the unpacked size.
+    """
+    paragraphs = chars = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("word/document.xml") as xml:
+            for _event, element in etree.iterparse(
+                xml, events=("end",), tag=(W_P, W_T), resolve_entities=False, load_dtd=False,
+                no_network=True, huge_tree=False,
+            ):
+                if element.tag == W_T:
+                    chars += len(element.text or "")
+                    if chars > MAX_IMPORT_CHARS:
+                        raise DocxImportError(_(
+                            "Word-filen har mer än %(max)d tecken text och är för stor för att läsas in "
+                            "på en gång. Dela upp den och läs in en del i taget.", max=MAX_IMPORT_CHARS))
+                    continue
+                paragraphs += 1
+                if paragraphs > MAX_IMPORT_PARAGRAPHS:
+                    raise DocxImportError(_(
+                        "Word-filen har fler än %(max)d stycken och är för stor för att läsas in på en "
+                        "gång. Dela upp den och läs in en del i taget.", max=MAX_IMPORT_PARAGRAPHS))
+                # Counted: free the paragraph and what came before it, so memory stays flat.
+                element.clear(keep_tail=False)
+                parent = element.getparent()
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]
+    except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, OSError, EOFError, KeyError):
+        raise DocxImportError(_("Filen kunde inte läsas som ett Word-dokument.")) from None
 
 
 def _join(parts: list[tuple[str, str]]) -> str:

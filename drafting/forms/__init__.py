@@ -19,10 +19,11 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional
 
-from ..auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from ..auth import MIN_PASSWORD_LENGTH
+from ..ints import form_id
 from ..labels import ROLE_LABELS, label_choices
+from ..limits import MAX_BODY_CHARS, MAX_COMMENT_CHARS, MAX_HEADING_CHARS, MAX_PASSWORD_LENGTH
 from ..models.deciding_bodies import DecidingBody
-from ..rendering import MAX_BODY_CHARS, MAX_COMMENT_CHARS
 
 REQUIRED = _l("Fältet måste fyllas i.")
 
@@ -89,7 +90,7 @@ class ResponseForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    municipalities = SelectMultipleField(_l("Kommuner att bjuda in"), coerce=int,
+    municipalities = SelectMultipleField(_l("Kommuner att bjuda in"), coerce=form_id,
                                          validators=[DataRequired(_l("Välj minst en kommun."))])
 
 
@@ -104,7 +105,7 @@ class ReasonForm(FlaskForm):
 
 
 class SectionForm(FlaskForm):
-    heading = StringField(_l("Rubrik"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    heading = StringField(_l("Rubrik"), validators=[DataRequired(REQUIRED), Length(max=MAX_HEADING_CHARS)])
     body = TextAreaField(_l("Text (Markdown)"), validators=[
         Length(max=MAX_BODY_CHARS, message=_l("Texten är för lång: högst %(max)d tecken.", max=MAX_BODY_CHARS)),
     ])
@@ -131,6 +132,9 @@ class CommentForm(FlaskForm):
     exact = HiddenField()
     prefix = HiddenField()
     suffix = HiddenField()
+    # Where the passage was selected on the page (anchoring.page_range), set by static/app.js.
+    start = HiddenField()
+    end = HiddenField()
     suggested_text = TextAreaField(_l("Föreslagen ny text (valfritt)"), validators=[Length(max=MAX_COMMENT_CHARS)])
     is_suggestion = BooleanField(_l("Föreslå ny text för det markerade stycket"))
 
@@ -157,6 +161,8 @@ class PositionForm(FlaskForm):
 
 class SignOffForm(FlaskForm):
     version_number = HiddenField()
+    # Set on the confirmation page, which shows exactly what is being signed.
+    confirmed = HiddenField()
     deciding_body = SelectField(_l("Beslutande organ"),
                                 choices=choices((body.value, body.value) for body in DecidingBody))
     decision_date = DateField(_l("Beslutsdatum"), validators=[DataRequired(_l("Ange beslutsdatum som ÅÅÅÅ-MM-DD."))])
@@ -180,11 +186,11 @@ class UserForm(FlaskForm):
     email = StringField(_l("E-postadress"), validators=[DataRequired(REQUIRED), Email(message=_l("Ange en giltig e-postadress.")), Length(max=255)])
     title = StringField(_l("Titel"), validators=[Optional(), Length(max=160)])
     role = SelectField(_l("Roll"), choices=choices(label_choices(ROLE_LABELS)))
-    municipality_id = SelectField(_l("Kommun"), coerce=int, choices=[])
+    municipality_id = SelectField(_l("Kommun"), coerce=form_id, choices=[])
 
 
 class EditUserForm(FlaskForm):
     name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=160)])
     title = StringField(_l("Titel"), validators=[Optional(), Length(max=160)])
     role = SelectField(_l("Roll"), choices=choices(label_choices(ROLE_LABELS)))
-    municipality_id = SelectField(_l("Kommun"), coerce=int, choices=[])
+    municipality_id = SelectField(_l("Kommun"), coerce=form_id, choices=[])

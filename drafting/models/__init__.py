@@ -1,7 +1,7 @@
 """All models, importable from one place."""
 
 from .audit import AuditEvent, Notification
-from .base import utcnow
+from .base import local_date, utcnow
 from .drafting import (
     AnchorState,
     Comment,
@@ -38,5 +38,5 @@ __all__ = [
     "Notification", "Participation", "ParticipationStatus", "PasswordLink", "PasswordLinkPurpose",
     "Position", "Role", "Section",
     "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",
-    "VersionSection", "utcnow",
+    "VersionSection", "local_date", "utcnow",
 ]

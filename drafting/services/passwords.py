@@ -18,9 +18,10 @@ from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from ..auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, renew_session_nonce
+from ..auth import MIN_PASSWORD_LENGTH, renew_session_nonce
 from ..config import is_development
 from ..extensions import db
+from ..limits import MAX_PASSWORD_LENGTH
 from ..models import Cooperation, PasswordLink, PasswordLinkPurpose, User, utcnow
 from .audit import record_event
 from .errors import DomainError, InvalidInput, NotFound

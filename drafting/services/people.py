@@ -11,8 +11,8 @@ from ..auth import renew_session_nonce
 from ..export.docx_builder import InvalidTemplate, sanitize_template
 from ..export.remote_content import Removed, RemovedKind
 from ..extensions import db
-from ..models import Cooperation, CooperationRole, Membership, Municipality, Role, User
 from ..labels import ROLE_LABELS
+from ..models import Cooperation, CooperationRole, Membership, Municipality, Role, User
 from ..rendering import strip_control_chars
 from . import passwords, tokens
 from .audit import record_event

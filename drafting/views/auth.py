@@ -15,10 +15,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..auth import authenticate, renew_session_nonce
+from ..auth import authenticate, renew_session_nonce, verify_password_limited
 from ..extensions import db
 from ..forms import ChangePasswordForm, ForgotPasswordForm, LanguageForm, LoginForm, SetPasswordForm
-from ..security import login_limits, password_link_limits, start_authenticated_session
+from ..security import count_link_request, ensure_link_requests_left, start_authenticated_session
 from ..services import passwords
 from ..services.audit import record_event
 from ..services.errors import DomainError, InvalidInput
@@ -31,19 +31,7 @@ bp = Blueprint("auth", __name__)
 LINK_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-def _limited_by(limits):
-    def decorate(view):
-        for limit in limits():
-            view = limit(view)
-        return view
-    return decorate
-
-
-_limited = _limited_by(login_limits)
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@_limited
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -66,10 +54,10 @@ def login():
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@_limited_by(password_link_limits)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        ensure_link_requests_left(form.email.data)
         try:
             passwords.request_reset(form.email.data)
         except DomainError as error:  # the service is not set up to send links: said to everyone
@@ -77,6 +65,7 @@ def forgot_password():
             return render_template("auth/forgot_password.html", form=form,
                                    refused=refuse(form, error, "email")), error.status
         commit()
+        count_link_request(form.email.data)
         # The same answer whether or not the address has an account.
         return render_template("auth/forgot_password_sent.html", email=form.email.data,
                                hours=current_app.config["PASSWORD_RESET_LINK_HOURS"])
@@ -138,7 +127,7 @@ def profile():
     language_form = LanguageForm(prefix="lang", locale=session.get("locale") or current_user.preferred_locale or "sv")
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if not user.check_password(form.current_password.data):
+        if not verify_password_limited(user, user.email, form.current_password.data):
             form.current_password.errors.append(_("Det nuvarande lösenordet stämmer inte."))
             return render_template("auth/profile.html", form=form, language_form=language_form,
                                    **token_context(current_user)), 400

@@ -16,7 +16,7 @@ from ..models import JointResponse, Version
 from ..permissions import Action, ensure
 from ..services.audit import record_event
 from ..services.errors import DomainError, NotFound
-from .common import commit, load_response
+from .common import commit, end_read, load_response
 
 bp = Blueprint("export", __name__, url_prefix="/responses/<int:response_id>/export")
 
@@ -112,32 +112,38 @@ def _import_failed(response: JointResponse, message: str):
 @login_required
 def import_docx(response_id: int):
     from ..export.docx_import import DocxImportError, import_sections
-    from ..services.drafting import add_section, working_sections
+    from ..services.drafting import add_sections, prepare_texts, working_sections
 
-    response = load_response(response_id, for_update=True)
+    response = load_response(response_id)
     ensure(current_user, Action.EDIT_DRAFT, response)
     upload = request.files.get("document")
     if upload is None or not upload.filename:
         return _import_failed(response, _("Välj en Word-fil (.docx) att läsa in."))
     if not upload.filename.lower().endswith(".docx"):
         return _import_failed(response, _("Filen måste vara ett Word-dokument i formatet .docx."))
+    filename, data = upload.filename, upload.read()
+    end_read()  # parsing and rendering take a while: no transaction (and no lock) meanwhile
     try:
         # Section headings are Heading 1 and their Markdown '#' exports as Heading 2: round-trip.
-        sections = import_sections(upload.read(), subheading_level=1)
+        sections = import_sections(data, subheading_level=1)
+        texts = prepare_texts([(heading or _("Utan rubrik"), body) for heading, body in sections])
     except DocxImportError as error:
         return _import_failed(response, str(error))
-    if not sections:
+    except DomainError as error:
+        return _import_failed(response, error.message)
+    if not texts:
         return _import_failed(response, _("Word-filen innehåller ingen text att läsa in."))
-    if working_sections(response):
-        flash(_("Utkastet hade redan avsnitt; de inlästa avsnitten ligger sist."), "info")
+    response = load_response(response_id, for_update=True)
+    had_sections = bool(working_sections(response))
     try:
-        for heading, body in sections:
-            add_section(response, current_user, heading or _("Utan rubrik"), body)
+        add_sections(response, current_user, texts)
     except DomainError as error:
         db.session.rollback()
         return _import_failed(load_response(response_id), error.message)
     record_event("draft_imported", current_user, response=response,
-                 summary=_("Läste in %(n)d avsnitt från %(file)s.", n=len(sections), file=upload.filename))
+                 summary=_("Läste in %(n)d avsnitt från %(file)s.", n=len(texts), file=filename))
     commit()
-    flash(_("%(n)d avsnitt lästes in från Word-filen.", n=len(sections)), "success")
+    if had_sections:
+        flash(_("Utkastet hade redan avsnitt; de inlästa avsnitten ligger sist."), "info")
+    flash(_("%(n)d avsnitt lästes in från Word-filen.", n=len(texts)), "success")
     return redirect(url_for("drafting.draft", response_id=response.id))
