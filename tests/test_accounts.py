@@ -506,3 +506,21 @@ def test_the_profile_page_offers_and_shows_token_expiry(app, db, demo):
     html = refused.get_data(as_text=True)
     assert "error-summary" in html and 'href="#api-token-lifetime"' in html
     assert 'value="annat"' in html
+
+
+def test_a_deactivated_account_gets_no_notifications(db, in_review):
+    from drafting.models import Notification
+    from drafting.services import notifications
+    from drafting.services.queries import latest_version
+
+    coordinator = user_by_email("koordinator@example.se")
+    people.deactivate_user(user_by_email(ADMIN), coop(db), coordinator)
+    version = latest_version(in_review)
+    notifications.objection_raised(in_review, "Lund", version)
+    notifications.reply_posted(in_review, coordinator.id, official("Lund"))
+    notifications.consensus_reached(in_review, version)
+    db.session.flush()
+    assert db.session.scalar(select(func.count(Notification.id))
+                             .where(Notification.user_id == coordinator.id)) == 0
+    assert db.session.scalar(select(func.count(Notification.id))
+                             .where(Notification.user_id == official("Lund").id)) >= 1

@@ -61,6 +61,8 @@ def notify(users: Iterable[User], response: JointResponse | None, kind: str, mes
     """Create one notification per user; with a dedupe prefix each user gets it only once."""
     created = 0
     for user in users:
+        if not user.is_active_account:  # a deactivated account hears nothing more
+            continue
         key = f"{dedupe_prefix}:{user.id}" if dedupe_prefix else None
         if key and db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
             continue
