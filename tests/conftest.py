@@ -168,11 +168,10 @@ def live_server(app: Flask, db) -> Iterator[str]:
 
 def sign_data(name: str, body: str = "Kommunstyrelsen"):
     """What a director fills in when signing for their municipality."""
-    from datetime import date
-
+    from drafting.models import local_today
     from drafting.services.review import SignOffInput
 
-    return SignOffInput(deciding_body=body, decision_date=date.today(),
+    return SignOffInput(deciding_body=body, decision_date=local_today(),
                         signatory_name=f"Direktör {name}", signatory_title="Kommundirektör",
                         minutes_paragraph="KS § 12")
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from drafting.demo import MUNICIPALITIES, email_for
-from drafting.models import AuditEvent, Notification, Position, SignOff, Stage
+from drafting.models import AuditEvent, Notification, Position, SignOff, Stage, local_today
 from drafting.services import drafting, responses
 from tests.conftest import coordinator, municipality, official
 
@@ -70,7 +69,7 @@ def test_eleven_simultaneous_positions_lose_nothing_and_declare_consensus_once(a
     db.session.commit()
 
     jobs = [(email_for(name, "direktor"), f"/responses/{response_id}/sign-off",
-             {"version_number": "1", "deciding_body": "Kommunstyrelsen", "decision_date": date.today().isoformat(),
+             {"version_number": "1", "deciding_body": "Kommunstyrelsen", "decision_date": local_today().isoformat(),
               "signatory_name": f"Direktör {name}", "signatory_title": "Kommundirektör",
               "confirmed": "1"})
             for name in MUNICIPALITIES]

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import column_property
 
 from .audit import AuditEvent, Notification
-from .base import local_date, utcnow
+from .base import local_date, local_today, utcnow
 from .drafting import (
     AnchorState,
     Comment,
@@ -50,5 +50,5 @@ __all__ = [
     "Notification", "Participation", "ParticipationStatus", "PasswordLink", "PasswordLinkPurpose",
     "Position", "Role", "Section",
     "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",
-    "VersionSection", "local_date", "utcnow",
+    "VersionSection", "local_date", "local_today", "utcnow",
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
@@ -33,6 +31,7 @@ from ..models import (
     FocusArea,
     JointResponse,
     Participation,
+    local_today,
 )
 from ..permissions import Action, CooperationAction, can, ensure, ensure_in_cooperation
 from ..services import notifications, stages
@@ -255,7 +254,7 @@ def invite(response_id: int):
 def remind(response_id: int):
     response = load_response(response_id, for_update=True)
     ensure(current_user, Action.REMIND, response)
-    sent = notifications.remind_now(response, date.today())
+    sent = notifications.remind_now(response, local_today())
     commit()
     if sent:
         flash(ngettext("Påminnelsen är skickad till %(num)d person.",
