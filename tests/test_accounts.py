@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import current_app
@@ -500,7 +501,8 @@ def test_the_profile_page_offers_and_shows_token_expiry(app, db, demo):
     assert created.status_code == 200
     token = db.session.scalars(select(ApiToken)).one()
     assert token.expires_at - token.created_at == timedelta(days=365)
-    assert token.expires_at.astimezone().strftime("%Y-%m-%d") in created.get_data(as_text=True)
+    local = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])  # the page shows Swedish time
+    assert token.expires_at.astimezone(local).strftime("%Y-%m-%d %H:%M") in created.get_data(as_text=True)
     refused = client.post("/profile/tokens", data={"name": "annat", "lifetime": "7"})
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)

@@ -34,6 +34,7 @@ def test_every_operation_and_schema_of_the_document_is_on_the_page(client, db):
         assert f'id="schema-{slug(name)}"' in html, name
         for field in schema.get("properties", {}):
             assert f"<code>{field}</code>" in html, (name, field)
+    assert "vad som helst" not in text  # every type the document uses is named
     # Every link to a schema lands on one.
     for target in set(re.findall(r'href="#(schema-[^"]+)"', html)):
         assert f'id="{target}"' in html, target
@@ -67,6 +68,7 @@ def test_the_page_follows_the_document_whatever_it_becomes(app, client, db, monk
             "schemas": {"Thing": {"type": "object", "required": ["id"], "properties": {
                 "id": {"type": "integer"},
                 "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": "A note."},
+                "parent": {"anyOf": [{"$ref": "#/components/schemas/Thing"}, {"type": "null"}]},
                 "tags": {"type": ["array", "null"], "items": {"type": "string", "maxLength": 9}},
                 "kind": {"enum": ["a", "b"]},
             }}},
@@ -80,3 +82,4 @@ def test_the_page_follows_the_document_whatever_it_becomes(app, client, db, monk
     assert 'href="#schema-Thing"' in html and 'id="schema-Thing"' in html
     assert "string eller null" in text and "lista med string eller null" in text
     assert '"a"' in text and "A note." in text
+    assert "Thing eller null" in text and "vad som helst" not in text
