@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Cooperation, Municipality, Role, local_today
-from .services import people
+from .services import passwords, people
 from .services.errors import DomainError
 
 
@@ -68,15 +68,24 @@ def init_app(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--name", required=True)
-    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--password", default=None,
+                  help="Asked for (hidden) unless given here or --invite is used.")
+    @click.option("--invite", is_flag=True,
+                  help="No password: print a one-time link (and e-mail it) where the person "
+                       "chooses their own.")
     @click.option("--cooperation", required=True, help="Cooperation name.")
     @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
     @click.option("--municipality", default=None, help="Municipality name (officials, directors).")
     @click.option("--title", default="")
     @click.option("--system-admin", is_flag=True, help="May administer every cooperation.")
-    def create_user_command(email: str, name: str, password: str, cooperation: str, role: str,
-                            municipality: str | None, title: str, system_admin: bool) -> None:
+    def create_user_command(email: str, name: str, password: str | None, invite: bool,
+                            cooperation: str, role: str, municipality: str | None, title: str,
+                            system_admin: bool) -> None:
         """Create a user with a role in a cooperation."""
+        if invite and password is not None:
+            raise click.UsageError("Use either --invite or --password, not both.")
+        if not invite and password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         coop = _find_cooperation(cooperation)
         municipality_id = None
         if municipality:
@@ -87,12 +96,15 @@ def init_app(app: Flask) -> None:
         try:
             user = people.create_user(email=email, name=name, password=password, cooperation=coop,
                                       role=Role(role), municipality_id=municipality_id, title=title)
+            user.is_system_admin = system_admin
+            link = passwords.send_invitation(user, coop, None) if invite else None
         except DomainError as error:
             db.session.rollback()
             raise click.ClickException(error.message) from error
-        user.is_system_admin = system_admin
         db.session.commit()
         click.echo(f"User {user.email} created as {role} in {coop.name}.")
+        if link:
+            click.echo(f"Invitation link (works once, until it expires): {link}")
 
     @app.cli.command("send-reminders")
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)

@@ -21,11 +21,13 @@ from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Option
 
 from ..auth import MIN_PASSWORD_LENGTH
 from ..ints import form_id
+from ..labels import ROLE_LABELS, label_choices
 from ..limits import (
     MAX_BODY_CHARS,
     MAX_COMMENT_CHARS,
     MAX_HEADING_CHARS,
     MAX_MINUTES_CHARS,
+    MAX_PASSWORD_LENGTH,
     MAX_SIGNATORY_CHARS,
 )
 from ..models.deciding_bodies import DecidingBody
@@ -40,20 +42,43 @@ def choices(pairs) -> list[SelectChoice]:
 
 class LoginForm(FlaskForm):
     email = StringField(_l("E-postadress"), validators=[DataRequired(REQUIRED), Length(max=255)])
-    password = PasswordField(_l("Lösenord"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    password = PasswordField(_l("Lösenord"), validators=[DataRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH)])
     next = HiddenField()
+
+
+def _new_password() -> PasswordField:
+    # The rule of services/passwords.check_new_password, said where it is typed.
+    return PasswordField(_l("Nytt lösenord"), validators=[
+        DataRequired(REQUIRED),
+        Length(min=MIN_PASSWORD_LENGTH,
+               message=_l("Lösenordet måste ha minst %(min)d tecken.", min=MIN_PASSWORD_LENGTH)),
+        Length(max=MAX_PASSWORD_LENGTH,
+               message=_l("Lösenordet är för långt: högst %(max)d tecken.", max=MAX_PASSWORD_LENGTH)),
+    ])
+
+
+def _confirm_new_password() -> PasswordField:
+    return PasswordField(_l("Upprepa det nya lösenordet"), validators=[
+        DataRequired(REQUIRED), EqualTo("new_password", message=_l("Lösenorden stämmer inte överens.")),
+    ])
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Nuvarande lösenord"), validators=[DataRequired(REQUIRED)])
-    new_password = PasswordField(_l("Nytt lösenord"), validators=[
-        DataRequired(REQUIRED),
-        Length(min=MIN_PASSWORD_LENGTH, max=200,
-               message=_l("Lösenordet måste ha minst %(min)d tecken.", min=MIN_PASSWORD_LENGTH)),
-    ])
-    confirm = PasswordField(_l("Upprepa det nya lösenordet"), validators=[
-        DataRequired(REQUIRED), EqualTo("new_password", message=_l("Lösenorden stämmer inte överens.")),
-    ])
+    new_password = _new_password()
+    confirm = _confirm_new_password()
+
+
+class SetPasswordForm(FlaskForm):
+    """Choosing one's own password through a link from an e-mail."""
+
+    new_password = _new_password()
+    confirm = _confirm_new_password()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField(_l("E-postadress"), validators=[
+        DataRequired(REQUIRED), Email(message=_l("Ange en giltig e-postadress.")), Length(max=255)])
 
 
 class LanguageForm(FlaskForm):
@@ -171,17 +196,17 @@ class MunicipalityForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
+    """A new account: no password, the person chooses it through the invitation e-mail."""
+
     name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=160)])
     email = StringField(_l("E-postadress"), validators=[DataRequired(REQUIRED), Email(message=_l("Ange en giltig e-postadress.")), Length(max=255)])
     title = StringField(_l("Titel"), validators=[Optional(), Length(max=160)])
-    role = SelectField(_l("Roll"), choices=choices([
-        ("official", _l("Tjänsteman")), ("director", _l("Kommundirektör")),
-        ("coordinator", _l("Koordinator")), ("admin", _l("Administratör")),
-    ]))
+    role = SelectField(_l("Roll"), choices=choices(label_choices(ROLE_LABELS)))
     municipality_id = SelectField(_l("Kommun"), coerce=form_id, choices=[])
-    password = PasswordField(_l("Tillfälligt lösenord"), validators=[
-        DataRequired(REQUIRED), Length(min=MIN_PASSWORD_LENGTH, max=200,
-                                       message=_l("Lösenordet måste ha minst %(min)d tecken.", min=MIN_PASSWORD_LENGTH)),
-    ])
 
 
+class EditUserForm(FlaskForm):
+    name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=160)])
+    title = StringField(_l("Titel"), validators=[Optional(), Length(max=160)])
+    role = SelectField(_l("Roll"), choices=choices(label_choices(ROLE_LABELS)))
+    municipality_id = SelectField(_l("Kommun"), coerce=form_id, choices=[])
