@@ -88,7 +88,7 @@ _NH3_OPTIONS: dict[str, Any] = {
     "tags": set(ALLOWED_TAGS) | {"div"},
     # rel is set by nh3 itself (link_rel), so it must not be an allowed attribute.  Footnote
     # references and notes link to each other by id (see _FootnoteIds).
-    "attributes": {"a": {"href", "title"}, "sup": {"id"}, "li": {"id"}},
+    "attributes": {"a": {"href", "title"}, "sup": {"id"}, "li": {"id"}, "ol": {"start"}},
     "allowed_classes": FOOTNOTE_CLASSES,
     "attribute_filter": lambda tag, name, value: _keep_attribute(tag, name, value),
     "tag_attribute_values": {"td": {"align": _ALIGN_VALUES}, "th": {"align": _ALIGN_VALUES}},
@@ -147,11 +147,14 @@ _FOOTNOTE_ID_RE = re.compile(r"^fn(?:ref\d*)?-[0-9a-f]{8}-[\w-]+$")
 
 
 def _keep_attribute(tag: str, name: str, value: str) -> str | None:
-    """Only footnote ids and classes (raw HTML could otherwise name any element on the page)."""
+    """Only footnote ids and classes (raw HTML could otherwise name any element on the page),
+    and list start numbers that are numbers."""
     if name == "id" and not _FOOTNOTE_ID_RE.match(value):
         return None
     if name == "class" and value not in FOOTNOTE_CLASSES.get(tag, ()):
         return None
+    if name == "start" and not (value.isdigit() and len(value) <= 9):
+        return None  # a list's first number ("7. sju" starts at 7)
     return value
 
 

@@ -50,7 +50,7 @@ def assert_safe(html: str) -> None:
             elif name == "class":
                 assert value in {"footnote", "footnote-ref", "footnote-backref"}, html
             else:
-                assert name in {"href", "title", "rel", "align"}, (name, html)
+                assert name in {"href", "title", "rel", "align", "start"}, (name, html)
             squashed = re.sub(r"[\s\x00-\x1f]+", "", value).lower()
             assert "javascript:" not in squashed and "vbscript:" not in squashed, html
             assert "data:" not in squashed or name == "title", html
