@@ -40,6 +40,8 @@ POST_ACTIONS: dict[str, Action | None] = {
     "drafting.resolve": Action.COMMENT,
     "drafting.decide_suggestion": Action.DECIDE_SUGGESTION,
     "export.import_docx": Action.EDIT_DRAFT,
+    "export.import_preview": Action.EDIT_DRAFT,
+    "export.set_our_reference": Action.EDIT_DRAFT,
     "responses.invite": Action.MANAGE_PARTICIPANTS,
     "responses.answer_invitation": Action.ANSWER_INVITATION,
     "responses.step_aside": Action.STEP_ASIDE,
@@ -52,6 +54,7 @@ POST_ACTIONS: dict[str, Action | None] = {
 COOPERATION_POST_ACTIONS: dict[str, CooperationAction] = {
     "responses.new_response": CooperationAction.OPEN_RESPONSE,
     "admin.add_municipality": CooperationAction.ADMINISTER,
+    "admin.set_formal_name": CooperationAction.ADMINISTER,
     "admin.add_user": CooperationAction.ADMINISTER,
     "admin.upload_template": CooperationAction.ADMINISTER,
 }
@@ -84,7 +87,8 @@ def world(app, db, demo):
     people.create_user(email=PEOPLE["outsider"], name="Utomstående", password="losenord-123",
                        cooperation=other, role=Role.COORDINATOR)
     ids = {"response_id": demo.id, "section_id": section.id, "comment_id": comment.id, "number": 1,
-           "cooperation_id": demo.cooperation_id, "token_id": 1}
+           "cooperation_id": demo.cooperation_id, "token_id": 1,
+           "municipality_id": municipality("Lund").id}
     db.session.commit()
     return ids
 

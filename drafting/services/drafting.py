@@ -56,10 +56,13 @@ def _render(body: str) -> str:
         raise InvalidInput(error.message) from error
 
 
-def _clean_heading(heading: str) -> str:
-    heading = " ".join(heading.split())
-    if not heading:
-        raise InvalidInput(_("Avsnittet behöver en rubrik."))
+def _clean_heading(heading: str, *, required: bool = True) -> str:
+    """One line; required except on the opening section (a letter may open with a short
+    paragraph before its first heading)."""
+    heading = " ".join((heading or "").split())
+    if not heading and required:
+        raise InvalidInput(_("Avsnittet behöver en rubrik. Bara det första avsnittet kan vara "
+                             "utan rubrik."), field="heading")
     if len(heading) > MAX_HEADING_CHARS:
         raise InvalidInput(_("Rubriken är för lång: högst %(max)d tecken.", max=MAX_HEADING_CHARS))
     return heading
@@ -79,7 +82,7 @@ def _new_revision(section: Section, user: User, heading: str, body: str, note: s
 def add_section(response: JointResponse, user: User, heading: str, body: str = "") -> Section:
     """Append a section to the working draft."""
     ensure(user, Action.EDIT_DRAFT, response)
-    heading = _clean_heading(heading)
+    heading = _clean_heading(heading, required=bool(working_sections(response)))
     last = db.session.scalar(
         select(func.max(Section.sort_order)).where(Section.response_id == response.id)
     )
@@ -89,7 +92,7 @@ def add_section(response: JointResponse, user: User, heading: str, body: str = "
     _new_revision(section, user, heading, body)
     response.revision += 1
     record_event("section_added", user, response=response,
-                 summary=_("Lade till avsnittet ”%(heading)s”.", heading=heading),
+                 summary=_("Lade till avsnittet ”%(heading)s”.", heading=heading or _("utan rubrik")),
                  details={"section_id": section.id})
     return section
 
@@ -101,7 +104,8 @@ def save_section(section: Section, user: User, heading: str, body: str, base_rev
     ensure(user, Action.EDIT_DRAFT, response)
     if section.is_removed:
         raise NotFound(_("Avsnittet har tagits bort."))
-    heading = _clean_heading(heading)
+    opening = working_sections(response)[:1] == [section]
+    heading = _clean_heading(heading, required=not opening)
     current = section.current_revision
     if current is not None and current.number != base_revision:
         raise EditConflict(

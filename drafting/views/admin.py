@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..forms import MunicipalityForm, UserForm, choices
-from ..models import Cooperation, CooperationRole, Role, User
+from ..forms import FormalNameForm, MunicipalityForm, UserForm, choices
+from ..models import Cooperation, CooperationRole, Municipality, Role, User
 from ..permissions import CooperationAction, ensure_in_cooperation
 from ..services import people
 from ..services.errors import DomainError
@@ -34,7 +34,8 @@ def _user_form(cooperation: Cooperation, formdata=None) -> UserForm:
     return form
 
 
-def _page(cooperation: Cooperation, municipality_form=None, user_form=None, status: int = 200):
+def _page(cooperation: Cooperation, municipality_form=None, user_form=None, status: int = 200,
+          formal_forms: dict[int, FormalNameForm] | None = None):
     users = list(db.session.scalars(
         select(User).join(CooperationRole, CooperationRole.user_id == User.id)
         .where(CooperationRole.cooperation_id == cooperation.id).order_by(User.name)
@@ -43,7 +44,27 @@ def _page(cooperation: Cooperation, municipality_form=None, user_form=None, stat
         "admin/cooperation.html", cooperation=cooperation, users=users,
         municipality_form=municipality_form or MunicipalityForm(prefix="m"),
         user_form=user_form or _user_form(cooperation), Role=Role,
+        formal_forms={**{m.id: FormalNameForm(prefix=f"f{m.id}", formal_name=m.formal_name)
+                         for m in cooperation.municipalities}, **(formal_forms or {})},
     ), status
+
+
+@bp.post("/cooperations/<int:cooperation_id>/municipalities/<int:municipality_id>/formal-name")
+@login_required
+def set_formal_name(cooperation_id: int, municipality_id: int):
+    cooperation = _cooperation(cooperation_id)
+    municipality = db.session.get(Municipality, municipality_id) or abort(404)
+    form = FormalNameForm(prefix=f"f{municipality_id}")
+    if form.validate_on_submit():
+        try:
+            people.set_formal_name(cooperation, current_user, municipality, form.formal_name.data or "")
+            commit()
+            flash(_("Det formella namnet är sparat."), "success")
+            return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))
+        except DomainError as error:
+            db.session.rollback()
+            form.formal_name.errors.append(error.message)
+    return _page(_cooperation(cooperation_id), status=400, formal_forms={municipality_id: form})
 
 
 @bp.route("/cooperations/<int:cooperation_id>")
@@ -59,7 +80,8 @@ def add_municipality(cooperation_id: int):
     form = MunicipalityForm(prefix="m")
     if form.validate_on_submit():
         try:
-            people.add_municipality(cooperation, current_user, form.name.data)
+            people.add_municipality(cooperation, current_user, form.name.data,
+                                    form.formal_name.data or "")
             commit()
             flash(_("Kommunen är tillagd."), "success")
             return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))

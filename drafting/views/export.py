@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from ..export.assemble import cooperation_template, final_document, is_final, review_copy
+from ..export.assemble import (
+    cooperation_template,
+    email_subject,
+    final_document,
+    is_final,
+    review_copy,
+)
 from ..export.docx_builder import build_final_docx, build_review_copy_docx
+from ..export.docx_import import DocxImportError, ImportPreview, parse_docx
 from ..export.filenames import content_disposition, export_filename
 from ..export.pdf import PdfConversionFailed, PdfUnavailable, docx_to_pdf, soffice_path
 from ..extensions import db
+from ..forms import PublishForm, SectionForm, StructureForm
 from ..models import JointResponse, Version
 from ..permissions import Action, ensure
 from ..services.audit import record_event
-from ..services.errors import DomainError, NotFound
+from ..services.drafting import add_section, remove_section, working_sections
+from ..services.errors import Conflict, DomainError, InvalidInput, NotFound
+from ..services.responses import set_document_fields
 from .common import commit, load_response
 
 bp = Blueprint("export", __name__, url_prefix="/responses/<int:response_id>/export")
@@ -38,11 +58,38 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
 @bp.route("/")
 @login_required
 def options(response_id: int):
-    response = load_response(response_id)
+    return _options_page(load_response(response_id))
+
+
+def _options_page(response: JointResponse, *, status: int = 200, typed_reference: str | None = None):
     versions = list(db.session.scalars(select(Version).where(Version.response_id == response.id)
                                        .order_by(Version.number.desc())))
     return render_template("export/options.html", response=response, versions=versions,
-                           final=is_final(response), pdf_available=soffice_path() is not None)
+                           final=is_final(response), pdf_available=soffice_path() is not None,
+                           email_subject=email_subject(response),
+                           our_reference=response.our_reference if typed_reference is None
+                           else typed_reference), status
+
+
+@bp.post("/our-reference")
+@login_required
+def set_our_reference(response_id: int):
+    """The cooperation's own diarienummer, printed in the document's head."""
+    response = load_response(response_id, for_update=True)
+    try:
+        ensure(current_user, Action.EDIT_DRAFT, response)  # permission before validation
+        value = request.form.get("our_reference", "")
+        if not value.strip():
+            raise InvalidInput(_("Ange en beteckning."), field="our_reference")
+        set_document_fields(response, current_user, our_reference=value)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")  # the typed text stays in the field
+        return _options_page(load_response(response_id), status=error.status,
+                             typed_reference=request.form.get("our_reference", ""))
+    commit()
+    flash(_("Beteckningen är sparad."), "success")
+    return redirect(url_for("export.options", response_id=response_id)), 303
 
 
 @bp.route("/final.docx")
@@ -94,10 +141,7 @@ def review_copy_docx(response_id: int, number: int):
     return _download(data, filename, DOCX_MIMETYPE)
 
 
-def _import_failed(response: JointResponse, message: str):
-    from ..forms import PublishForm, SectionForm, StructureForm
-    from ..services.drafting import working_sections
-
+def _import_failed(response: JointResponse, message: str, status: int = 400):
     flash(message, "error")
     return render_template(
         "drafting/draft.html", response=response, sections=working_sections(response),
@@ -105,16 +149,44 @@ def _import_failed(response: JointResponse, message: str):
         structure_form=StructureForm(expected_revision=response.revision),
         versions=list(db.session.scalars(select(Version).where(Version.response_id == response.id)
                                          .order_by(Version.number.desc()))),
-    ), 400
+    ), status
+
+
+def _payloads() -> URLSafeSerializer:
+    # Signed: what the coordinator previewed is exactly what is imported.
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="docx-import-preview")
+
+
+def _preview_page(response: JointResponse, preview: ImportPreview, filename: str, *,
+                  keep: frozenset[int], mode: str, apply: frozenset[str], expected_revision: int,
+                  status: int = 200):
+    payload = _payloads().dumps({"response": response.id, "file": filename, "preview": preview.to_data()})
+    return render_template(
+        "export/import_preview.html", response=response, preview=preview, filename=filename,
+        sections=preview.sections(keep), keep=keep, mode=mode, apply=apply, payload=payload,
+        existing=len(working_sections(response)), expected_revision=expected_revision,
+        remiss_fields=_remiss_fields(response, preview),
+    ), status
+
+
+def _remiss_fields(response: JointResponse, preview: ImportPreview) -> list[tuple[str, str, str, str]]:
+    """(name, label, recognised value, current value) of each field the letter can fill in."""
+    fields = preview.fields
+    remiss = response.consultation
+    candidates = [
+        ("reference_number", _("Remissens diarienummer (Er beteckning)"), fields.reference,
+         remiss.reference_number),
+        ("sender", _("Remissens avsändare (remittent)"), fields.recipient, remiss.sender),
+        ("our_reference", _("Vår beteckning"), fields.our_reference, response.our_reference),
+    ]
+    return [c for c in candidates if c[2] and c[2] != c[3]]
 
 
 @bp.post("/import")
 @login_required
 def import_docx(response_id: int):
-    from ..export.docx_import import DocxImportError, import_sections
-    from ..services.drafting import add_section, working_sections
-
-    response = load_response(response_id, for_update=True)
+    """Read the Word file and show what the import would do; nothing is saved yet."""
+    response = load_response(response_id)
     ensure(current_user, Action.EDIT_DRAFT, response)
     upload = request.files.get("document")
     if upload is None or not upload.filename:
@@ -122,22 +194,75 @@ def import_docx(response_id: int):
     if not upload.filename.lower().endswith(".docx"):
         return _import_failed(response, _("Filen måste vara ett Word-dokument i formatet .docx."))
     try:
-        # Section headings are Heading 1 and their Markdown '#' exports as Heading 2: round-trip.
-        sections = import_sections(upload.read(), subheading_level=1)
+        preview = parse_docx(upload.read())
     except DocxImportError as error:
         return _import_failed(response, str(error))
-    if not sections:
+    if not preview.sections(frozenset(range(len(preview.blocks)))):
         return _import_failed(response, _("Word-filen innehåller ingen text att läsa in."))
-    if working_sections(response):
-        flash(_("Utkastet hade redan avsnitt; de inlästa avsnitten ligger sist."), "info")
+    mode = "append" if working_sections(response) else "replace"
+    apply = frozenset(name for name, *_rest in _remiss_fields(response, preview))
+    return _preview_page(response, preview, upload.filename[-200:], keep=frozenset(), mode=mode,
+                         apply=apply, expected_revision=response.revision)
+
+
+@bp.post("/import/preview")
+@login_required
+def import_preview(response_id: int):
+    """Change the split level or what is kept (action=refresh), or import (action=import)."""
+    response = load_response(response_id)
+    ensure(current_user, Action.EDIT_DRAFT, response)
     try:
-        for heading, body in sections:
-            add_section(response, current_user, heading or _("Utan rubrik"), body)
+        data = _payloads().loads(request.form.get("payload", ""))
+        if data["response"] != response.id:
+            raise ValueError("another response")
+        preview = ImportPreview.from_data(data["preview"])
+        filename = str(data["file"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return _import_failed(response, _("Förhandsvisningen kunde inte läsas. Läs in Word-filen igen."))
+    level = request.form.get("split_level", "")
+    if level.isdigit():
+        preview = preview.with_split_level(int(level))
+    keep = frozenset(int(x) for x in request.form.getlist("keep") if x.isdigit())
+    mode = "replace" if request.form.get("mode") == "replace" else "append"
+    apply = frozenset(request.form.getlist("apply"))
+    expected = request.form.get("expected_revision", "")
+    expected_revision = int(expected) if expected.isdigit() else -1
+    if request.form.get("action") != "import":
+        return _preview_page(response, preview, filename, keep=keep, mode=mode, apply=apply,
+                             expected_revision=expected_revision)
+    sections = preview.sections(keep)
+    if not sections:
+        flash(_("Inga avsnitt blir kvar att läsa in. Behåll någon del eller välj en annan rubriknivå."),
+              "error")
+        return _preview_page(response, preview, filename, keep=keep, mode=mode, apply=apply,
+                             expected_revision=expected_revision, status=400)
+    response = load_response(response_id, for_update=True)
+    try:
+        ensure(current_user, Action.EDIT_DRAFT, response)
+        if response.revision != expected_revision:
+            raise Conflict(_("Utkastet har ändrats sedan du läste in filen. Kontrollera förhandsvisningen "
+                             "och läs in igen."))
+        removed = 0
+        if mode == "replace":
+            for section in working_sections(response):
+                remove_section(section, current_user, response.revision)
+                removed += 1
+        fields = {name: value for name, _label, value, _current in _remiss_fields(response, preview)
+                  if name in apply}
+        set_document_fields(response, current_user, **fields)
+        for section in sections:
+            # Only the draft's first section may be without a heading.
+            heading = section.heading or ("" if not working_sections(response) else _("Inledande stycke"))
+            add_section(response, current_user, heading, section.body)
     except DomainError as error:
         db.session.rollback()
-        return _import_failed(load_response(response_id), error.message)
+        flash(error.message, "error")
+        return _preview_page(load_response(response_id), preview, filename, keep=keep, mode=mode,
+                             apply=apply, expected_revision=load_response(response_id).revision,
+                             status=error.status)
     record_event("draft_imported", current_user, response=response,
-                 summary=_("Läste in %(n)d avsnitt från %(file)s.", n=len(sections), file=upload.filename))
+                 summary=_("Läste in %(n)d avsnitt från %(file)s.", n=len(sections), file=filename),
+                 details={"replaced": removed, "kept_front_matter": sorted(keep)})
     commit()
     flash(_("%(n)d avsnitt lästes in från Word-filen.", n=len(sections)), "success")
     return redirect(url_for("drafting.draft", response_id=response.id))
