@@ -36,6 +36,7 @@ STYLE_MAP = "\n".join(
     [
         "p[style-name='Title'] => p.doc-title:fresh",
         "p[style-name='Subtitle'] => p.doc-subtitle:fresh",
+        "r[style-name='Code'] => code",
         *(
             f"p[style-name='{name}'] => blockquote > p:fresh"
             for name in ("Quote", "Quotations", "Intense Quote", "Block Text", "Citat")
@@ -50,6 +51,7 @@ _MONO_FONTS = frozenset(
         "source code pro", "liberation mono", "dejavu sans mono", "cascadia code", "cascadia mono",
     }
 )  # fmt: skip
+_LIST_STYLE_RE = re.compile(r"^list (?:bullet|number) ([2-9])$", re.IGNORECASE)
 _PLAIN_STYLES = frozenset({"normal", "standard", "body text", "text body", "default paragraph style"})
 _TITLE_RE = re.compile(
     r"^(?:yttrande|remissvar|remissyttrande|svar på remiss(?:en)?|remiss)\b", re.IGNORECASE
@@ -205,6 +207,7 @@ def parse_docx(data: bytes) -> ImportPreview:
     if problem:
         raise DocxImportError(problem)
     try:
+        data = _without_hidden_text(data)
         result = mammoth.convert_to_html(
             io.BytesIO(data), style_map=STYLE_MAP, transform_document=_transform(data)
         )
@@ -263,6 +266,31 @@ def _heading_styles(data: bytes) -> dict[str, int]:
     return levels
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _without_hidden_text(data: bytes) -> bytes:
+    """The file with hidden runs (w:vanish) removed: hidden text is not part of the letter."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("word/document.xml")
+        if b"vanish" not in xml:
+            return data
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        root = etree.fromstring(xml, parser)
+        for vanish in list(root.iter(f"{_W}vanish")):
+            rpr = vanish.getparent()
+            run = rpr.getparent() if rpr is not None else None
+            value = vanish.get(f"{_W}val", "true").lower()
+            if run is not None and run.tag == f"{_W}r" and value not in ("0", "false", "off"):
+                run.getparent().remove(run)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy_:
+            for info in archive.infolist():
+                payload = etree.tostring(root) if info.filename == "word/document.xml" else archive.read(info)
+                copy_.writestr(info.filename, payload)
+    return out.getvalue()
+
+
 def _transform(data: bytes) -> Any:
     heading_levels = _heading_styles(data)
 
@@ -270,6 +298,11 @@ def _transform(data: bytes) -> Any:
         level = heading_levels.get(p.style_id or "")
         if level and not re.match(r"heading\s*\d", p.style_name or "", re.I):
             return p.copy(style_name=f"heading {level}")
+        match = _LIST_STYLE_RE.match(p.style_name or "")
+        if match and p.numbering is not None and str(p.numbering.level_index) == "0":
+            # "List Bullet 2" is the second level even where its numbering says the first.
+            level = str(int(match.group(1)) - 1)
+            return p.copy(numbering=mammoth.documents.numbering_level(level, p.numbering.is_ordered))
         plain = (p.style_name or "normal").lower() in _PLAIN_STYLES
         indent = p.indent.start if p.indent is not None else None
         if plain and p.numbering is None and _twips(indent) >= QUOTE_INDENT_TWIPS:
@@ -351,12 +384,12 @@ def _drop(element: Any) -> None:
     parent.remove(element)
 
 
-def _paragraphs(element: Any) -> list[str]:
+def _paragraphs(element: Any, active: frozenset[str] = frozenset()) -> list[str]:
     """Markdown of each paragraph inside a container (or the container itself)."""
     paragraphs = [p for p in element if isinstance(p.tag, str) and p.tag == "p"]
     if not paragraphs:
-        return [_inline(element)]
-    return [md for md in (_inline(p) for p in paragraphs) if md]
+        return [_inline(element, active)]
+    return [md for md in (_inline(p, active) for p in paragraphs) if md]
 
 
 def _text(element: Any, separator: str) -> str:
@@ -382,18 +415,25 @@ def _cells_text(table: Any) -> str:
 def _table(table: Any) -> str:
     """A pipe table, the first row as its header; merged cells repeat as empty cells."""
     rows: list[list[str]] = []
+    spanned: dict[int, int] = {}  # column -> rows still covered by a cell merged from above
     for tr in table.iter("tr"):
         cells: list[str] = []
-        for td in tr:
-            if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
+        tds = [td for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
+        while tds or spanned.get(len(cells), 0) > 0:
+            column = len(cells)
+            if spanned.get(column, 0) > 0:
+                spanned[column] -= 1
+                cells.append("")
                 continue
-            text = "<br>".join(md.replace("\n", "<br>") for md in _paragraphs(td))
+            td = tds.pop(0)
+            header = frozenset({"**"}) if not rows else frozenset()
+            text = "<br>".join(md.replace("\n", "<br>") for md in _paragraphs(td, header))
             cells.append(text.replace("|", "\\|").replace("  <br>", "<br>"))
-            try:
-                span = max(1, min(int(td.get("colspan", "1")), 63))
-            except ValueError:
-                span = 1
-            cells.extend([""] * (span - 1))
+            colspan, rowspan = _span(td.get("colspan")), _span(td.get("rowspan"))
+            for offset in range(colspan):
+                if rowspan > 1:
+                    spanned[column + offset] = rowspan - 1
+            cells.extend([""] * (colspan - 1))
         rows.append(cells)
     ncols = max((len(r) for r in rows), default=0)
     if not ncols:
@@ -407,6 +447,14 @@ def _table(table: Any) -> str:
     return "\n".join(lines)
 
 
+def _span(value: str | None) -> int:
+    """colspan/rowspan from the HTML, bounded (Word allows 63 columns)."""
+    try:
+        return max(1, min(int(value or "1"), 63))
+    except ValueError:
+        return 1
+
+
 def _list(element: Any, depth: int) -> str:
     marker = "1." if element.tag == "ol" else "-"
     lines: list[str] = []
@@ -417,15 +465,19 @@ def _list(element: Any, depth: int) -> str:
         for sub in nested:
             li.remove(sub)  # tails of nested lists are whitespace in mammoth's HTML
         text = " ".join(_paragraphs(li)).replace("\n", "\n" + "    " * (depth + 1))
+        if not text.strip() and nested:  # a skipped level: Markdown cannot skip one
+            lines.extend(_list(sub, depth) for sub in nested)
+            continue
         lines.append(f"{'    ' * depth}{marker} {text}".rstrip())
         lines.extend(_list(sub, depth + 1) for sub in nested)
     return "\n".join(line for line in lines if line)
 
 
-def _inline(element: Any) -> str:
-    """Markdown of an element's inline content: emphasis, code, links, footnotes, breaks."""
+def _inline(element: Any, active: frozenset[str] = frozenset()) -> str:
+    """Markdown of an element's inline content: emphasis, code, links, footnotes, breaks.
+    `active` emphasis markers are not repeated (a table's header row is bold anyway)."""
     out: list[str] = []
-    _inline_into(element, out, set())
+    _inline_into(element, out, set(active))
     text = "".join(out)
     text = re.sub(r"[ \t]*\n[ \t]*", "  \n", text.strip())  # hard line breaks
     text = _WS_RE.sub(lambda m: m.group() if "\n" in m.group() else " ", text)
@@ -452,7 +504,9 @@ def _inline_child(child: Any, out: list[str], active: set[str]) -> None:
         out.append(f"[^fn{child.find('a').get('href').removeprefix('#footnote-')}]")
     elif tag == "code":
         text = clean_text(child.text_content())
-        out.append(_code_span(text) if text.strip() else text)
+        core = text.strip()
+        lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+        out.append(f"{lead}{_code_span(core)}{trail}" if core else text)
     elif tag in _INLINE_TAGS and _INLINE_TAGS[tag] not in active:
         inner: list[str] = []
         _inline_into(child, inner, active | {_INLINE_TAGS[tag]})
@@ -607,10 +661,15 @@ def _front_and_closing(
     )
     end = title + 1 if title is not None and title < first else 0
     front = list(range(end))
-    # After the title (or from the top): reference lines, subtitle, short lines.
+    # After the title (or from the top): reference lines, subtitle, short lines; but never
+    # the whole text, which would leave nothing to import.
+    start = end
     while end < first and _short(blocks[end]):
-        front.append(end)
         end += 1
+    if end < len(blocks) or first < len(blocks):
+        front.extend(range(start, end))
+    else:
+        end = start
     closing: list[int] = []
     last = len(blocks) - 1
     floor = first if first < len(blocks) else end  # the closing follows some body text
