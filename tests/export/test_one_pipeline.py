@@ -7,7 +7,6 @@ import re
 
 import docx
 import pytest
-from docx.oxml.ns import qn
 from lxml import etree
 from lxml import html as lxml_html
 
