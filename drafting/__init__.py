@@ -25,7 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
-    database.configure_engine(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     security.init_app(app)

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
 from .models import User
+from .security import count_wrong_password, ensure_password_attempts_left
 
 _DUMMY_HASHES: dict[str | None, str] = {}
 
@@ -49,15 +50,30 @@ def configure_login(login_manager: LoginManager) -> None:
         return user
 
 
+def verify_password_limited(user: User | None, email: str, password: str) -> bool:
+    """Is this the password of `user` (the account `email` names, if any)?
+
+    Every password check goes through here, the login's and every check of a signed-in
+    user's current password, so they share one limiter of wrong guesses per account: when
+    it is used up, TooManyRequests (429) even for the right password.
+    """
+    ensure_password_attempts_left(email)
+    if user is None:
+        check_password_hash(_dummy_hash(), password)  # an unknown e-mail costs the same
+        right = False
+    else:
+        right = user.check_password(password)
+    if not right:
+        count_wrong_password(email)
+    return right
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The user with this e-mail and password, or None; same work either way."""
     user = db.session.scalars(
         select(User).where(func.lower(User.email) == email.strip().lower())
     ).first()
-    if user is None:
-        check_password_hash(_dummy_hash(), password)
-        return None
-    if not user.check_password(password) or not user.is_active_account:
+    if not verify_password_limited(user, email, password) or not user.is_active_account:
         return None
     return user
 

@@ -68,6 +68,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    # Test each pooled connection before use, so one the server closed is replaced, not used.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
+                                               **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     if not app.config.get("SECRET_KEY"):
         if app.config.get("DEVELOPMENT") in (True, "1", "true") or app.debug or app.testing:
             app.config["SECRET_KEY"] = DEV_SECRET

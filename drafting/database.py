@@ -1,12 +1,26 @@
-"""Engine settings that make SQLite safe for several writers."""
+"""Engine and session settings: SQLite safe for several writers, and connections that may die."""
 
 from __future__ import annotations
+
+import logging
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from .extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Engine settings, and a session teardown that survives a connection the server closed."""
+    configure_engine(app)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (teardowns run in
+    # reverse): that one then finds the session already removed.
+    app.teardown_appcontext(_remove_session)
 
 
 def configure_engine(app: Flask) -> None:
@@ -15,6 +29,40 @@ def configure_engine(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Is this the database being unreachable (connection lost or refused, pool exhausted),
+    as opposed to a query the database refused?"""
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def rollback_safely() -> None:
+    """Roll the session back, also when the server has closed its connection.
+
+    The rollback then fails; SQLAlchemy throws such a connection away and the next statement
+    gets a fresh one from the pool (checked with pre-ping). The server has already abandoned
+    the transaction, so nothing half-written remains either way.
+    """
+    try:
+        db.session.rollback()
+    except DBAPIError as error:
+        log.warning("rollback failed, discarding the connection: %s", error.orig)
+        if not error.connection_invalidated:
+            db.session().invalidate()  # not recognised as a disconnect: never reuse it anyway
+        db.session.rollback()  # ends the session's transaction; nothing is sent to the server
+
+
+def _remove_session(_error: BaseException | None) -> None:
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        # The answer is already made; a dead connection must not replace it with a bare 500.
+        log.warning("closing the session failed, discarding the connection: %s", error.orig)
+        db.session().invalidate()
+        db.session.remove()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request, session
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from .database import is_unavailable, rollback_safely
 from .services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -24,20 +26,49 @@ def _json_error(status: int, code: str, message: str):
     return {"error": {"status": status, "code": code, "message": message}}, status
 
 
+def _kept_fields() -> list[tuple[str, str]]:
+    """What the user submitted, to offer again instead of losing it (never a password)."""
+    return [(key, value) for key, value in request.form.items(multi=True)
+            if key != "csrf_token" and "password" not in key and key != "confirm"]
+
+
+def _locale_without_database() -> str:
+    # The usual choice may read the user's preference from the database, which may be gone.
+    chosen = session.get("locale")
+    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _answer_without_database(status: int, code: str, message: str):
+    """An error page (or JSON) that needs no database, for when the database is what failed."""
+    fields = _kept_fields() if request.method == "POST" and not wants_json() else []
+    if wants_json():
+        body, status = _json_error(status, code, message)
+    else:
+        body = render_template("errors/unavailable.html", status=status, message=message,
+                               fields=fields, action=request.path)
+    return body, status, {"Retry-After": "10", "Cache-Control": "no-store"} if status == 503 else {}
+
+
+def database_unavailable():
+    with force_locale(_locale_without_database()):
+        return _answer_without_database(
+            503, "DatabaseUnavailable",
+            _("Databasen svarar inte just nu. Inget sparades. Försök igen om en stund."))
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        db.session.rollback()
+        rollback_safely()
         if wants_json():
             return _json_error(error.status, type(error).__name__, error.message)
         return render_template("errors/error.html", status=error.status, message=error.message), error.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        db.session.rollback()
+        rollback_safely()
         # Show what the user typed again, with a fresh token, instead of losing it.
-        fields = [(key, value) for key, value in request.form.items(multi=True) if key != "csrf_token"]
-        return render_template("errors/csrf.html", fields=fields, action=request.path), 400
+        return render_template("errors/csrf.html", fields=_kept_fields(), action=request.path), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -54,19 +85,30 @@ def init_app(app: Flask) -> None:
             return _json_error(error.code or 500, error.name.replace(" ", ""), str(message))
         return render_template("errors/error.html", status=error.code, message=message), error.code
 
-    @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError):
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeoutError)
+    def database_error(error: SQLAlchemyError):
+        rollback_safely()
+        if is_unavailable(error):
+            log.warning("database unavailable: %s", error)
+            return database_unavailable()
         log.exception("database error")
-        db.session.rollback()
-        message = _("Databasen svarar inte just nu. Inget sparades. Försök igen om en stund.")
-        if wants_json():
-            return _json_error(503, "DatabaseUnavailable", message)
-        return render_template("errors/error.html", status=503, message=message), 503
+        return internal_error(error)
 
     @app.errorhandler(500)
     def internal_error(error):
-        db.session.rollback()
-        message = _("Något gick fel hos oss. Inget av det du skrev har sparats halvvägs; försök igen.")
-        if wants_json():
-            return _json_error(500, "InternalError", message)
-        return render_template("errors/error.html", status=500, message=message), 500
+        rollback_safely()
+        if is_unavailable(getattr(error, "original_exception", None) or error):
+            return database_unavailable()
+        try:
+            if wants_json():
+                return _json_error(500, "InternalError", _internal_message())
+            return render_template("errors/error.html", status=500, message=_internal_message()), 500
+        except SQLAlchemyError:  # the language and the page header may read the user from the database
+            rollback_safely()
+            with force_locale(_locale_without_database()):
+                return _answer_without_database(500, "InternalError", _internal_message())
+
+
+def _internal_message() -> str:
+    return _("Något gick fel hos oss. Inget av det du skrev har sparats halvvägs; försök igen.")

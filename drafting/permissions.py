@@ -23,6 +23,7 @@ class Action(StrEnum):
     EDIT_DRAFT = "edit_draft"
     PUBLISH_VERSION = "publish_version"
     MANAGE_PARTICIPANTS = "manage_participants"
+    REMIND = "remind"
     ANSWER_INVITATION = "answer_invitation"
     STEP_ASIDE = "step_aside"
     COMMENT = "comment"
@@ -45,6 +46,7 @@ _COORDINATOR_ACTIONS = {
     Action.EDIT_DRAFT,
     Action.PUBLISH_VERSION,
     Action.MANAGE_PARTICIPANTS,
+    Action.REMIND,
     Action.COMMENT,
     Action.DECIDE_SUGGESTION,
     Action.WITHDRAW,
@@ -88,6 +90,7 @@ _STAGE_ALLOWS: dict[Action, Callable[[Stage], bool]] = {
     Action.DECIDE_SUGGESTION: lambda stage: stage.text_is_open,
     Action.COMMENT: lambda stage: stage.discussion_is_open,
     Action.MANAGE_PARTICIPANTS: lambda stage: stage.participation_is_open,
+    Action.REMIND: lambda stage: stage.text_is_open,
     Action.ANSWER_INVITATION: lambda stage: stage.participation_is_open,
     Action.STEP_ASIDE: lambda stage: stage.participation_is_open,
     Action.RECORD_POSITION: lambda stage: stage.takes_positions,

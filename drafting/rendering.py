@@ -34,8 +34,10 @@ rejected within about two seconds.  Measured with Python-Markdown 3.11 at 200 00
   (raw HTML is recognised inline only).
 * long runs of one markup character ("(" "*" "_" "`" "<" "&" "\\" "|" ...): MAX_RUN.
 
-Anything the pre-filters miss is stopped by RENDER_TIME_BUDGET, checked on every
-block-processor test and every inline match.
+Anything the pre-filters miss is stopped by RENDER_STEP_BUDGET, counted on every
+block-processor test and every inline match: a count of work, not of seconds, so an ordinary
+document is never refused because the server happens to be busy. RENDER_TIME_BUDGET stays as a
+generous last resort for a single step that is slow in itself.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import markdown
@@ -56,9 +60,9 @@ from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from .limits import MAX_BODY_CHARS, MAX_COMMENT_CHARS
+
 MARKDOWN_EXTENSIONS = ("tables", "sane_lists", "fenced_code", "footnotes")
-MAX_BODY_CHARS = 200_000
-MAX_COMMENT_CHARS = 20_000
 
 MAX_NESTING_DEPTH = 20
 MAX_RUN = 500
@@ -70,7 +74,9 @@ MAX_INLINE_COST = 200_000_000  # inline matches x length of the text they are fo
 MAX_SPLIT_COST = 4_000_000  # block-splitting lines x length of their block
 MAX_ELEMENT_COST = 40_000  # 3 per block-level element + 2 per inline markup character
 MAX_FENCE_COST = 200_000_000  # fence lines x text length
-RENDER_TIME_BUDGET = 1.5  # seconds; last resort for shapes the pre-filters do not know
+# A realistic 200,000-character response takes about 33,000 steps (0.2 s on a quiet machine).
+RENDER_STEP_BUDGET = 500_000
+RENDER_TIME_BUDGET = 30.0  # seconds; only for a shape that makes single steps slow
 
 ALLOWED_TAGS = frozenset(
     {
@@ -222,10 +228,57 @@ def render_plain_comment(text: str) -> str:
     return render_markdown(text, max_chars=MAX_COMMENT_CHARS)
 
 
+# HTML whitespace: what parsers may keep or drop between tags (and what a browser collapses).
+HTML_SPACE = "\t\n\f\r "
+_CHECKPOINT = 256
+_OTHER_SPACE_RE = re.compile(r"[^\S\t\n\f\r ]")  # whitespace to Python, text to HTML (e.g. nbsp)
+
+
+@dataclass(frozen=True)
+class PlainText:
+    """The plain text of rendered HTML (see ``text_content``) and where each character stands.
+
+    A character's page position counts the UTF-16 code units of the characters other than
+    HTML whitespace that come before it in the HTML's text nodes.  lxml and browsers may keep
+    or drop whitespace between tags differently, never the other characters, so this is a
+    position both sides agree on (static/app.js counts the same way).
+    """
+
+    text: str
+    # (index, units): other whitespace (e.g. no-break spaces) that collapsing took out of
+    # the text, which counts for the characters after text[index].
+    collapsed: tuple[tuple[int, int], ...] = ()
+
+    def position(self, index: int) -> int:
+        """Page position of text[index] (or of the end, for index == len(text))."""
+        block = index // _CHECKPOINT
+        counted = self._checkpoints[block] + counted_units(self.text[block * _CHECKPOINT : index])
+        return counted + sum(u for at, u in self.collapsed if at < index)
+
+    @cached_property
+    def _checkpoints(self) -> list[int]:
+        """Counted units before every _CHECKPOINT-th character: a position costs little then."""
+        out = [0]
+        for start in range(0, len(self.text), _CHECKPOINT):
+            out.append(out[-1] + counted_units(self.text[start : start + _CHECKPOINT]))
+        return out
+
+
 def text_content(html: str) -> str:
     """Return the plain text of rendered HTML: one line per block, whitespace collapsed."""
+    return plain_text(html).text
+
+
+def counted_units(text: str) -> int:
+    """UTF-16 code units of text, HTML whitespace not counted (see PlainText)."""
+    units = len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+    return units - sum(map(text.count, HTML_SPACE))  # (str.translate is slow here)
+
+
+def plain_text(html: str) -> PlainText:
+    """``text_content`` together with what places its characters on the page."""
     if not html or not html.strip():
-        return ""
+        return PlainText("")
     # huge_tree lifts libxml2's nesting limit of 255, which would silently drop text.
     parser = lxml_html.HTMLParser(huge_tree=True)
     root = lxml_html.fragment_fromstring(html, create_parent="div", parser=parser)
@@ -236,12 +289,30 @@ def text_content(html: str) -> str:
         backlink.text = ""
     blocks: list[str] = []
     buffer: list[str] = []
+    collapsed: list[tuple[int, int]] = []
+    length = 0  # of "\n".join(blocks)
 
     def flush() -> None:
-        line = _WS_RE.sub(" ", "".join(buffer)).strip()
+        nonlocal length
+        joined = "".join(buffer)
+        buffer.clear()
+        line = _WS_RE.sub(" ", joined).strip()
+        start = length + 1 if blocks else 0
+        if _OTHER_SPACE_RE.search(joined):  # rare: only then do positions need correcting
+            for run in _WS_RE.finditer(joined):
+                units = counted_units(run.group())
+                if not units:
+                    continue
+                if not line or run.start() == 0:
+                    at = start - 1  # stripped at the start: counts from the line's first character
+                elif run.end() == len(joined):
+                    at = start + len(line)  # stripped at the end: counts from the next line
+                else:
+                    at = start + len(_WS_RE.sub(" ", joined[: run.start()]).lstrip())
+                collapsed.append((at, units))
         if line:
             blocks.append(line)
-        buffer.clear()
+            length = start + len(line)
 
     # iterwalk instead of recursion: stored HTML may come from anywhere and nest deeply.
     for event, element in etree.iterwalk(root, events=("start", "end")):
@@ -250,7 +321,7 @@ def text_content(html: str) -> str:
             if tag in _BLOCK_TAGS:
                 flush()
             if tag == "br":
-                buffer.append(" ")
+                buffer.append(" ")  # reads as a space; no text node, but a space counts for nothing
             if element.text:
                 buffer.append(element.text)
         else:
@@ -259,7 +330,7 @@ def text_content(html: str) -> str:
             if element.tail and element is not root:
                 buffer.append(element.tail)
     flush()
-    return "\n".join(blocks)
+    return PlainText("\n".join(blocks), tuple(collapsed))
 
 
 # --- pre-filters --------------------------------------------------------------------------
@@ -510,11 +581,12 @@ class _SourceLines(Preprocessor):
         return lines
 
 
-def _guard(func: Callable[..., Any], deadline: float) -> Callable[..., Any]:
-    """Wrap a processor method so that it raises once the render deadline has passed."""
+def _guard(func: Callable[..., Any], deadline: float, steps: list[int]) -> Callable[..., Any]:
+    """Wrap a processor method so that it raises once the render's work budget is spent."""
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        if time.monotonic() > deadline:
+        steps[0] += 1
+        if steps[0] > RENDER_STEP_BUDGET or time.monotonic() > deadline:
             raise _BudgetExceeded
         return func(*args, **kwargs)
 
@@ -541,9 +613,10 @@ def _build_markdown(deadline: float) -> markdown.Markdown:
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.register(_InlineHtmlProcessor(HTML_RE, md), "html", 90)
     md.treeprocessors.register(_ImagesToAltText(md), "images_to_alt_text", 15)
-    # Cooperative time budget: every block-processor test and every inline match checks it.
+    # Cooperative work budget: every block-processor test and every inline match counts.
+    steps = [0]
     for processor in md.parser.blockprocessors:
-        processor.test = _guard(processor.test, deadline)  # type: ignore[method-assign]
+        processor.test = _guard(processor.test, deadline, steps)  # type: ignore[method-assign]
     for pattern in md.inlinePatterns:
-        pattern.handleMatch = _guard(pattern.handleMatch, deadline)  # type: ignore[method-assign]
+        pattern.handleMatch = _guard(pattern.handleMatch, deadline, steps)  # type: ignore[method-assign]
     return md

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
+from limits import RateLimitItem, parse
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
 
 from .extensions import limiter
+from .ints import BoundedIntConverter
 from .rendering import strip_control_chars
 
 CONTENT_SECURITY_POLICY = (
@@ -63,14 +65,6 @@ def clean_submitted_text() -> None:
         request.args = args
 
 
-class BoundedIntConverter(IntegerConverter):
-    """Integer URL parts that fit the database's INTEGER: larger ids are simply not found."""
-
-    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's signature
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(map, *args, **kwargs)
-
-
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(clean_submitted_text)
@@ -92,7 +86,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if current_user and current_user.is_authenticated:
+        # From the session cookie, not current_user: after a database failure the user
+        # cannot be reloaded, and this runs on that error page too.
+        if "_user_id" in session:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -116,35 +112,29 @@ def init_app(app: Flask) -> None:
         return None
 
 
-def _login_email() -> str:
-    return (request.form.get("email") or "").strip().lower()[:255]
-
-
-def failed_login(response) -> bool:
-    return response.status_code == 401
-
-
-def login_limits():
-    """Failed logins limited per account and address, per account, and per address.
+def _password_buckets(email: str) -> list[tuple[RateLimitItem, str]]:
+    """Wrong passwords are limited per account and address, per account, and per address.
 
     The per-address limit is high so that one attacker behind a municipality's shared
     address cannot lock out everyone else there; the tight limit is per account and address.
     """
-    address = get_remote_address
+    account, address = email.strip().lower()[:255], get_remote_address()
+    config = current_app.config
     return [
-        limiter.limit(lambda: app_config("LOGIN_LIMIT_ACCOUNT_ADDRESS"),
-                      key_func=lambda: f"login:acct-addr:{_login_email()}:{address()}",
-                      deduct_when=failed_login, methods=["POST"]),
-        limiter.limit(lambda: app_config("LOGIN_LIMIT_ACCOUNT"),
-                      key_func=lambda: f"login:acct:{_login_email()}",
-                      deduct_when=failed_login, methods=["POST"]),
-        limiter.limit(lambda: app_config("LOGIN_LIMIT_ADDRESS"),
-                      key_func=lambda: f"login:addr:{address()}",
-                      deduct_when=failed_login, methods=["POST"]),
+        (parse(config["LOGIN_LIMIT_ACCOUNT_ADDRESS"]), f"password:acct-addr:{account}:{address}"),
+        (parse(config["LOGIN_LIMIT_ACCOUNT"]), f"password:acct:{account}"),
+        (parse(config["LOGIN_LIMIT_ADDRESS"]), f"password:addr:{address}"),
     ]
 
 
-def app_config(key: str) -> str:
-    from flask import current_app
+def ensure_password_attempts_left(email: str) -> None:
+    """429 once a bucket of this account or address is used up: then even the right password waits."""
+    if limiter.enabled and not all(limiter.limiter.test(item, key)
+                                   for item, key in _password_buckets(email)):
+        raise TooManyRequests()
 
-    return current_app.config[key]
+
+def count_wrong_password(email: str) -> None:
+    if limiter.enabled:
+        for item, key in _password_buckets(email):
+            limiter.limiter.hit(item, key)

@@ -1,17 +1,31 @@
 // Progressive enhancement: select a passage in a section to comment on exactly that passage.
 // Without JavaScript the same form comments on the whole section.
+//
+// The server finds passages (drafting/services/anchoring.py); this script never searches.
+// Both sides speak of page positions: UTF-16 code units of a section body's text, not
+// counting HTML whitespace (tab, line feed, form feed, carriage return, space), which HTML
+// parsers keep or drop differently between tags (drafting.rendering.PlainText).
 (function () {
   "use strict";
   var CONTEXT = 32;
+  var SPACE = /[\t\n\f\r ]/;
+  var SPACES = /[\t\n\f\r ]+/g;
 
-  function textOf(node) { return node.textContent || ""; }
+  // Page position of a DOM boundary point inside body.
+  function positionOf(body, container, offset) {
+    var range = document.createRange();
+    range.selectNodeContents(body);
+    range.setEnd(container, offset);
+    return range.toString().replace(SPACES, "").length;
+  }
 
   function selectionIn(body) {
     var sel = window.getSelection();
     if (!sel || sel.rangeCount === 0 || sel.isCollapsed) { return null; }
     var range = sel.getRangeAt(0);
     if (!body.contains(range.commonAncestorContainer)) { return null; }
-    var exact = sel.toString().replace(/\s+/g, " ").trim();
+    // The DOM text of the range, as the server's positions count it (not sel.toString()).
+    var exact = range.toString().replace(/\s+/g, " ").trim();
     if (!exact) { return null; }
     var before = document.createRange();
     before.selectNodeContents(body);
@@ -19,9 +33,14 @@
     var after = document.createRange();
     after.selectNodeContents(body);
     after.setStart(range.endContainer, range.endOffset);
+    // Context only helps clients that send no position; the server rebuilds it from its text.
     var prefix = before.toString().replace(/\s+/g, " ");
     var suffix = after.toString().replace(/\s+/g, " ");
-    return { exact: exact, prefix: prefix.slice(-CONTEXT), suffix: suffix.slice(0, CONTEXT) };
+    return {
+      exact: exact, prefix: prefix.slice(-CONTEXT), suffix: suffix.slice(0, CONTEXT),
+      start: positionOf(body, range.startContainer, range.startOffset),
+      end: positionOf(body, range.endContainer, range.endOffset)
+    };
   }
 
   function attach(body) {
@@ -31,9 +50,10 @@
     function capture() {
       var quote = selectionIn(body);
       if (!quote) { return; }
-      form.querySelector("input[name=exact]").value = quote.exact;
-      form.querySelector("input[name=prefix]").value = quote.prefix;
-      form.querySelector("input[name=suffix]").value = quote.suffix;
+      ["exact", "prefix", "suffix", "start", "end"].forEach(function (name) {
+        var input = form.querySelector("input[name=" + name + "]");
+        if (input) { input.value = String(quote[name]); }
+      });
       if (preview) { preview.textContent = "Markerat: ”" + quote.exact + "”"; }
       var details = form.closest("details");
       if (details) { details.open = true; }
@@ -42,29 +62,52 @@
     body.addEventListener("keyup", capture);
   }
 
-  function highlight() {
-    document.querySelectorAll(".comment[data-anchor-state=anchored]").forEach(function (comment) {
-      var quote = comment.querySelector(".anchor-quote .exact");
-      var exact = quote ? quote.textContent : "";
-      var article = comment.closest(".doc-section");
-      if (!exact || !article) { return; }
-      var body = article.querySelector(".section-body");
-      if (!body) { return; }
-      var walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
-      var node;
-      while ((node = walker.nextNode())) {
-        var index = textOf(node).indexOf(exact);
-        if (index >= 0) {
-          var range = document.createRange();
-          range.setStart(node, index);
-          range.setEnd(node, index + exact.length);
-          var mark = document.createElement("mark");
-          mark.className = "anchored";
-          mark.title = comment.querySelector(".comment-meta").textContent.trim();
-          try { range.surroundContents(mark); } catch (e) { /* spans elements: leave unmarked */ }
-          break;
+  // The text-node pieces covering page positions [start, end) of body.
+  function piecesOf(body, start, end) {
+    var pieces = [];
+    var position = 0;
+    var walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+    var node;
+    while ((node = walker.nextNode()) && position < end) {
+      var data = node.data;
+      var from = -1;
+      var to = -1;
+      for (var i = 0; i < data.length && position < end; i++) {
+        if (SPACE.test(data.charAt(i))) { continue; }
+        if (position >= start) {
+          if (from < 0) { from = i; }
+          to = i + 1;
         }
+        position++;
       }
+      if (from >= 0) { pieces.push({ node: node, from: from, to: to }); }
+    }
+    return position >= end ? pieces : [];  // beyond the text: not the page the server read
+  }
+
+  function mark(body, start, end, title) {
+    var pieces = piecesOf(body, start, end);
+    pieces.forEach(function (piece) {
+      var node = piece.node;
+      if (piece.to < node.data.length) { node.splitText(piece.to); }
+      var inside = piece.from > 0 ? node.splitText(piece.from) : node;
+      var element = document.createElement("mark");
+      element.className = "anchored";
+      element.title = title;
+      inside.parentNode.insertBefore(element, inside);
+      element.appendChild(inside);
+    });
+  }
+
+  function highlight() {
+    document.querySelectorAll(".comment[data-anchor-start]").forEach(function (comment) {
+      var article = comment.closest(".doc-section");
+      var body = article && article.querySelector(".section-body");
+      var start = parseInt(comment.getAttribute("data-anchor-start"), 10);
+      var end = parseInt(comment.getAttribute("data-anchor-end"), 10);
+      if (!body || !(start < end)) { return; }
+      var meta = comment.querySelector(".comment-meta");
+      mark(body, start, end, meta ? meta.textContent.trim() : "");
     });
   }
 

@@ -73,6 +73,7 @@ def test_full_path_in_browser(browser_page, live_server, demo):  # noqa: F811
         page.get_by_label("Undertecknarens namn").fill(f"Direktör {city}")
         page.get_by_label("Undertecknarens titel").fill("Kommundirektör")
         page.get_by_role("button", name=f"Skriv under version 1 för {city}").click()
+        page.get_by_role("button", name="Bekräfta och skriv under version 1").click()
         page.get_by_text("Underskriften är registrerad.").wait_for()
         log_out(page)
 

@@ -55,6 +55,63 @@ def test_select_a_passage_and_comment_on_it(browser_page, live_server, db, demo)
     assert "Löst" in page.locator("article.comment").first.inner_text()
 
 
+SELECT_NTH = """([passage, nth]) => {
+  const body = document.querySelector('.section-body');
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  let node, seen = 0;
+  while ((node = walker.nextNode())) {
+    for (let i = node.data.indexOf(passage); i >= 0; i = node.data.indexOf(passage, i + 1)) {
+      if (seen++ === nth) {
+        const range = document.createRange();
+        range.setStart(node, i); range.setEnd(node, i + passage.length);
+        const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+        body.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+        return true;
+      }
+    }
+  }
+  return false;
+}"""
+
+TEXT_BEFORE_MARK = """() => {
+  const body = document.querySelector('.section-body');
+  const range = document.createRange();
+  range.selectNodeContents(body);
+  range.setEndBefore(document.querySelector('mark.anchored'));
+  return range.toString();
+}"""
+
+
+def test_select_the_second_occurrence_comment_and_reload_marks_that_one(browser_page, live_server, db, demo):  # noqa: F811
+    from drafting.models import Comment
+    from drafting.services import drafting
+
+    page, base = browser_page, live_server
+    response_id = prepare(db, demo)
+    section = drafting.working_sections(demo)[0]
+    # The passage twice, the second in a list (whitespace-only text nodes between the tags).
+    drafting.save_section(section, coordinator(), section.heading,
+                          "Vi anser att avgiften är för hög för barnfamiljer.\n\n"
+                          "- Vi anser att avgiften är för hög för pensionärer 👵.",
+                          section.current_revision.number)
+    drafting.publish_version(demo, coordinator(), "Avgiften")
+    db.session.commit()
+    log_in(page, base, "tjansteman.lund@example.se")
+    page.goto(f"{base}/responses/{response_id}")
+    assert page.evaluate(SELECT_NTH, ["avgiften är för hög", 1])
+    page.get_by_label("Kommentar", exact=True).first.fill("Gäller pensionärerna")
+    page.get_by_role("button", name="Spara kommentar").first.click()
+    page.get_by_text("Kommentaren är sparad.").wait_for()
+    page.reload()
+    marks = page.locator("mark.anchored")
+    assert marks.count() == 1 and marks.first.inner_text() == "avgiften är för hög"
+    before = page.evaluate(TEXT_BEFORE_MARK)
+    assert "barnfamiljer" in before
+    db.session.rollback()
+    comment = db.session.scalars(db.select(Comment).where(Comment.body == "Gäller pensionärerna")).one()
+    assert comment.anchor_prefix.endswith("för barnfamiljer.\nVi anser att ")
+
+
 def test_conflict_page_keeps_both_texts(browser_page, live_server, db, demo):  # noqa: F811
     page, base = browser_page, live_server
     response_id = demo.id

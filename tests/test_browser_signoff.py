@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from axe_playwright_python.sync_playwright import Axe
 
 from drafting.models import Decision
@@ -44,7 +46,7 @@ def test_signatures_discarded_by_a_new_version_are_signed_again(
     page.goto(f"{base}/responses/{response_id}")
     page.get_by_text("Ni skrev under version 1").wait_for()
     page.get_by_label("Undertecknarens namn").fill("")
-    page.get_by_label("Beslutsdatum").fill("2026-01-15")
+    page.get_by_label("Beslutsdatum").fill(date.today().isoformat())
     page.get_by_role("button", name="Skriv under version 2 för Lund").click()
     # Refused: focus is on the summary at the top of the form, the message on its field.
     summary = page.locator("[data-error-summary]")
@@ -53,6 +55,14 @@ def test_signatures_discarded_by_a_new_version_are_signed_again(
     assert page.locator("#signatory_name-error").is_visible()
     page.get_by_label("Undertecknarens namn").fill("Lena Lund")
     page.get_by_role("button", name="Skriv under version 2 för Lund").click()
+    # The confirmation shows exactly what is signed; going back keeps what was typed.
+    confirm = page.locator(".confirm")
+    confirm.get_by_text("Lena Lund, Kommundirektör").wait_for()
+    assert "Version 2" in confirm.inner_text() and "Kommunstyrelsen" in confirm.inner_text()
+    page.get_by_role("button", name="Ändra uppgifterna").click()
+    assert page.get_by_label("Undertecknarens namn").input_value() == "Lena Lund"
+    page.get_by_role("button", name="Skriv under version 2 för Lund").click()
+    page.get_by_role("button", name="Bekräfta och skriv under version 2").click()
     page.get_by_text("Underskriften är registrerad.").wait_for()
     page.get_by_text("Ni har skrivit under version 2").wait_for()
     assert Axe().run(page).response["violations"] == []

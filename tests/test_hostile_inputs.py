@@ -129,7 +129,8 @@ def test_wrong_decision_value(setup, db):
 def test_non_numeric_version_number(setup, db):
     s = setup
     r = s["lund"].post(f"/responses/{s['rid']}/position", data={"version_number": "ett", "decision": "approve"})
-    assert r.status_code == 409 and count(db, Position) == 0
+    assert r.status_code == 400 and count(db, Position) == 0
+    assert "måste vara ett heltal" in r.get_data(as_text=True)
 
 
 def test_approve_with_note_without_note(setup, db):

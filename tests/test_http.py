@@ -102,10 +102,15 @@ def test_whole_path_over_http(app, db, demo):
     assert demo.stage == Stage.CONSENSUS
     for name in TRIO:
         client = as_user(app, f"direktor.{name.lower().replace('ö', 'o')}@example.se")
-        r = client.post(f"/responses/{demo.id}/sign-off", data={
-            "version_number": "1", "deciding_body": "Kommunstyrelsen",
-            "decision_date": date.today().isoformat(), "signatory_name": f"Direktör {name}",
-            "signatory_title": "Kommundirektör"})
+        typed = {"version_number": "1", "deciding_body": "Kommunstyrelsen",
+                 "decision_date": date.today().isoformat(), "signatory_name": f"Direktör {name}",
+                 "signatory_title": "Kommundirektör"}
+        # First the page that shows exactly what is signed; nothing is recorded yet.
+        before = db.session.query(SignOff).count()
+        shown = client.post(f"/responses/{demo.id}/sign-off", data=typed)
+        assert shown.status_code == 200 and f"Direktör {name}" in shown.get_data(as_text=True)
+        assert db.session.query(SignOff).count() == before
+        r = client.post(f"/responses/{demo.id}/sign-off", data=typed | {"confirmed": "1"})
         assert r.status_code == 302, r.get_data(as_text=True)
     db.session.expire_all()
     assert demo.stage == Stage.SIGNED

@@ -147,3 +147,24 @@ def test_glossary_terms(swedish, english):
     by_id = {m.id: m.string for m in _english_entries()}
     assert swedish in by_id, f"{swedish!r} is missing from the catalog"
     assert by_id[swedish] == english
+
+
+def test_every_message_in_the_code_and_templates_is_in_the_english_catalog():
+    """A new Swedish string without an English entry would show Swedish in the English interface."""
+    from babel.messages.extract import extract_from_dir
+
+    root = EN_PO.parents[4]
+    method_map = [("drafting/**.py", "python"), ("templates/**.html", "jinja2")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.do"}}
+    in_catalog = {m.id if isinstance(m.id, str) else m.id[0] for m in _english_entries()}
+    missing = set()
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(root), method_map, options_map=options,
+            keywords={"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
+                      "_l": None}):
+        if "migrations" in filename:
+            continue
+        msgid = message if isinstance(message, str) else message[0]
+        if msgid and msgid not in in_catalog:
+            missing.add(f"{filename}: {msgid!r}")
+    assert not missing, "\n".join(sorted(missing))

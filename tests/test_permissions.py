@@ -22,7 +22,7 @@ A = Action
 MUNICIPAL_READ = {A.VIEW, A.EXPORT}
 EXPECTED: dict[tuple[str, str | None], set[Action]] = {
     ("coordinator", None): {A.VIEW, A.EXPORT, A.EDIT_DRAFT, A.PUBLISH_VERSION, A.MANAGE_PARTICIPANTS,
-                            A.COMMENT, A.DECIDE_SUGGESTION, A.WITHDRAW, A.RECORD_SENT},
+                            A.REMIND, A.COMMENT, A.DECIDE_SUGGESTION, A.WITHDRAW, A.RECORD_SENT},
     ("admin", None): MUNICIPAL_READ,
     ("outsider", None): set(),
     ("official", "joined"): MUNICIPAL_READ | {A.COMMENT, A.RECORD_POSITION, A.STEP_ASIDE},
@@ -84,7 +84,7 @@ def test_matrix(arranged, role, municipality_name, status):
 
 
 OPEN_TEXT = {A.EDIT_DRAFT, A.PUBLISH_VERSION, A.DECIDE_SUGGESTION, A.COMMENT,
-             A.MANAGE_PARTICIPANTS, A.ANSWER_INVITATION, A.STEP_ASIDE}
+             A.MANAGE_PARTICIPANTS, A.REMIND, A.ANSWER_INVITATION, A.STEP_ASIDE}
 ALWAYS = {A.VIEW, A.EXPORT}
 STAGE_EXPECTED: dict[Stage, set[Action]] = {
     Stage.DRAFT: ALWAYS | OPEN_TEXT | {A.WITHDRAW},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -67,8 +68,9 @@ def test_eleven_simultaneous_positions_lose_nothing_and_declare_consensus_once(a
     db.session.commit()
 
     jobs = [(email_for(name, "direktor"), f"/responses/{response_id}/sign-off",
-             {"version_number": "1", "deciding_body": "Kommunstyrelsen", "decision_date": "2026-01-15",
-              "signatory_name": f"Direktör {name}", "signatory_title": "Kommundirektör"})
+             {"version_number": "1", "deciding_body": "Kommunstyrelsen", "decision_date": date.today().isoformat(),
+              "signatory_name": f"Direktör {name}", "signatory_title": "Kommundirektör",
+              "confirmed": "1"})
             for name in MUNICIPALITIES]
     # Every director signs twice at once: the second of each pair must be refused, not doubled.
     results = run_concurrently(app, jobs + jobs)

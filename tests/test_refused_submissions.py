@@ -102,3 +102,39 @@ def test_a_future_decision_date_marks_the_date_field(client, db, at_consensus):
     page = answer.get_data(as_text=True)
     assert 'id="decision_date-error"' in page and 'id="signatory_name-error"' not in page
     assert "Lena Direktör" in page
+
+
+def test_domain_dates_are_checked_where_they_are_typed(client, db, demo):
+    from datetime import date, timedelta
+
+    cooperation_id = demo.cooperation_id
+    db.session.commit()
+    login(client, "koordinator@example.se")
+    form = {"sender": "Finansdepartementet", "reference_number": "Fi2026/01234",
+            "consultation_title": "Starkare kommuner", "focus_area": "other",
+            "received_on": (date.today() - timedelta(days=10)).isoformat(),
+            "deadline": (date.today() - timedelta(days=3)).isoformat()}
+    answer = client.post(f"/cooperations/{cooperation_id}/responses/new", data=form)
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    assert "har redan passerat" in page and 'id="deadline-error"' in page
+    assert "Starkare kommuner" in page
+    form |= {"deadline": (date.today() + timedelta(days=30)).isoformat(),
+             "received_on": (date.today() + timedelta(days=40)).isoformat()}
+    page = client.post(f"/cooperations/{cooperation_id}/responses/new", data=form).get_data(as_text=True)
+    assert "Sista svarsdag kan inte ligga före datumet då remissen kom in." in page
+    assert 'id="deadline-error"' in page
+
+
+def test_a_decision_before_the_version_was_published_is_refused(db, at_consensus):
+    from datetime import date, timedelta
+
+    from drafting.services import review
+    from drafting.services.errors import InvalidInput
+    from tests.conftest import director, sign_data
+
+    data = sign_data("Lund")
+    early = type(data)(**{**data.__dict__, "decision_date": date.today() - timedelta(days=5)})
+    with pytest.raises(InvalidInput, match="publicerades") as refused:
+        review.sign_off(at_consensus, director("Lund"), 1, early)
+    assert refused.value.field == "decision_date"

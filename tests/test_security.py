@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import time
 
-from tests.conftest import login
+import pytest
+
+from drafting.demo import DEMO_PASSWORD
+from drafting.extensions import limiter
+from tests.conftest import login, user_by_email
 
 
 def test_security_headers_on_every_page(client):
@@ -59,24 +63,72 @@ def test_login_attempts_are_limited_per_account_and_address(app, db, demo):
     assert other.status_code == 302
 
 
-def test_unknown_and_known_accounts_cost_about_the_same(app, db, demo):
+def test_unknown_and_known_accounts_cost_the_same_work(app, db, demo, monkeypatch):
+    """Both run exactly one check of a hash made the same way: no timing difference to measure."""
+    import werkzeug.security
+
+    from drafting import auth as auth_module
+    from drafting.models import people as people_module
     from tests.conftest import coordinator
 
     coordinator().set_password("demo-losenord", "scrypt")  # a production-strength hash
     db.session.commit()
     app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    checked: list[str] = []
+
+    def counting(pwhash: str, password: str) -> bool:
+        checked.append(pwhash.split(":", 1)[0])
+        return werkzeug.security.check_password_hash(pwhash, password)
+
+    monkeypatch.setattr(auth_module, "check_password_hash", counting)
+    monkeypatch.setattr(people_module, "check_password_hash", counting)
     client = app.test_client()
-
-    def timed(email: str) -> float:
-        start = time.perf_counter()
-        client.post("/login", data={"email": email, "password": "fel-igen"},
-                    environ_base={"REMOTE_ADDR": f"10.9.{len(email)}.1"})
-        return time.perf_counter() - start
-
     try:
-        known = min(timed("koordinator@example.se") for _ in range(3))
-        unknown = min(timed("finns.inte@example.se") for _ in range(3))
+        results = {}
+        for email in ("koordinator@example.se", "finns.inte@example.se"):
+            checked.clear()
+            client.post("/login", data={"email": email, "password": "fel-igen"},
+                        environ_base={"REMOTE_ADDR": f"10.9.{len(email)}.1"})
+            results[email] = list(checked)
     finally:
         app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"
-    # Both run one scrypt check (tens of ms); without the dummy check unknown would be ~100x faster.
-    assert 0.5 < unknown / known < 2.0, (known, unknown)
+    assert results["koordinator@example.se"] == ["scrypt"]
+    assert results["finns.inte@example.se"] == ["scrypt"]
+
+
+
+@pytest.fixture
+def fresh_limits(app):
+    """Rate-limit counts start from zero, and this test's leave nothing behind."""
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+def change_password(client, current: str):
+    return client.post("/profile", data={"current_password": current, "new_password": "ett-nytt-losenord",
+                                         "confirm": "ett-nytt-losenord"})
+
+
+def test_wrong_current_passwords_on_the_profile_share_the_login_limit(app, db, demo, fresh_limits):
+    email = "tjansteman.svedala@example.se"
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    statuses = [change_password(client, "gissning").status_code for _ in range(5)]
+    assert statuses == [400] * 5
+    refused = change_password(client, DEMO_PASSWORD)  # the right one, but too late
+    assert refused.status_code == 429
+    assert "För många försök" in refused.get_data(as_text=True)
+    assert user_by_email(email).check_password(DEMO_PASSWORD)  # unchanged
+    db.session.commit()
+    # The same account's login, from the same address, waits too: one bucket.
+    assert login(app.test_client(), email).status_code == 429
+
+
+def test_wrong_logins_count_against_the_profile_too(app, db, demo, fresh_limits):
+    email = "tjansteman.staffanstorp@example.se"
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    for _ in range(5):
+        assert login(app.test_client(), email, "gissning").status_code == 401
+    assert change_password(client, DEMO_PASSWORD).status_code == 429

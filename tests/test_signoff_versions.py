@@ -102,7 +102,7 @@ def sign_form(version_number: int, name: str = "Lena Direktör") -> dict:
 
     return {"version_number": str(version_number), "deciding_body": "Kommunstyrelsen",
             "decision_date": date.today().isoformat(), "minutes_paragraph": "KS § 77",
-            "signatory_name": name, "signatory_title": "Kommundirektör"}
+            "signatory_name": name, "signatory_title": "Kommundirektör", "confirmed": "1"}
 
 
 def test_director_signs_the_new_consensus_version_over_http(client, db, at_consensus):

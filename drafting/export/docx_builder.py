@@ -21,6 +21,7 @@ from docx.shared import Pt, RGBColor, Twips
 from docx.text.run import Run
 from lxml import etree
 
+from ..services import anchoring
 from .markdown_to_docx import (
     BOLD,
     TABLE_WIDTH,
@@ -845,20 +846,17 @@ def build_review_copy_docx(copy: ReviewCopy, template: bytes | None = None) -> b
     else:
         writer.paragraph(body, "Inga ändringar i texten.")
 
-    rendered: list[list[Any]] = []  # per section: heading and body paragraphs (w:p)
+    rendered: list[_RenderedSection] = []
     for section in copy.sections:
         heading = None
         if clean_text(section.heading).strip():
             heading = writer.paragraph(body, section.heading, style="Heading 1")
         new = _section_body(writer, body, section)
-        # The heading is searchable too: people quote it when they comment on it.
-        paragraphs = [heading] if heading is not None else []
-        rendered.append(paragraphs + [p for el in new for p in el.iter(W_P)])
+        rendered.append(_RenderedSection(heading, [p for el in new for p in el.iter(W_P)]))
 
     unanchored: list[ReviewComment] = []
-    texts_cache: dict[int, _SectionText] = {}
     for comment in copy.comments:
-        runs = _anchor_runs(comment, rendered, texts_cache)
+        runs = _anchor_runs(comment, rendered)
         if runs is None:
             unanchored.append(comment)
             continue
@@ -934,40 +932,31 @@ def _detached_entry(
         writer.paragraph(body, line)
 
 
-class _SectionText:
-    """Whitespace-normalised text of a section's paragraphs with a map back to (paragraph, offset)."""
+class _RenderedSection:
+    """A section's heading and body paragraphs (w:p) in the review copy."""
 
-    def __init__(self, paragraphs: list[Any]) -> None:
+    def __init__(self, heading: Any | None, paragraphs: list[Any]) -> None:
+        self.heading = heading
         self.paragraphs = paragraphs
-        pieces: list[str] = []
-        self.starts: list[int] = []  # normalised start of each chunk
-        self.origins: list[tuple[int, int, bool]] = []  # (paragraph, offset, is_whitespace)
-        pos = 0
-        for index, p in enumerate(paragraphs):
-            if index:
-                self._add(pieces, " ", pos, index, 0, True)
-                pos += 1
-            for m in re.finditer(r"\s+|\S+", _paragraph_text(p)):
-                chunk = m.group()
-                ws = chunk[0].isspace()
-                self._add(pieces, " " if ws else chunk, pos, index, m.start(), ws)
-                pos += 1 if ws else len(chunk)
-        self.text = "".join(pieces)
+        self._text: str | None = None
+        self._starts: list[int] = []
 
-    def _add(self, pieces: list[str], text: str, pos: int, para: int, off: int, ws: bool) -> None:
-        pieces.append(text)
-        self.starts.append(pos)
-        self.origins.append((para, off, ws))
+    @property
+    def text(self) -> str:
+        """The body as the passage finder reads it: a line per paragraph, like the section text."""
+        if self._text is None:
+            texts = [_paragraph_text(p) for p in self.paragraphs]
+            position = 0
+            for text in texts:
+                self._starts.append(position)
+                position += len(text) + 1
+            self._text = "\n".join(texts)
+        return self._text
 
     def locate(self, pos: int) -> tuple[int, int]:
-        """(paragraph index, offset in its text) of a normalised position."""
-        i = bisect.bisect_right(self.starts, pos) - 1
-        para, off, ws = self.origins[i]
-        return para, off if ws else off + (pos - self.starts[i])
-
-
-def _normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", clean_text(text))
+        """(paragraph index, offset in its text) of a position in ``text``."""
+        index = bisect.bisect_right(self._starts, pos) - 1
+        return index, pos - self._starts[index]
 
 
 def _paragraph_text(p: Any) -> str:
@@ -986,58 +975,35 @@ def _run_text(r: Any) -> str:
     return "".join(out)
 
 
-def _best_occurrence(text: str, exact: str, prefix: str, suffix: str) -> int:
-    """Start of the occurrence of `exact` whose surroundings best match prefix/suffix, or -1."""
-    found = []
-    start = text.find(exact)
-    while start != -1 and len(found) < 1000:
-        found.append(start)
-        start = text.find(exact, start + 1)
-    if len(found) <= 1:
-        return found[0] if found else -1
+def _anchor_runs(comment: ReviewComment, rendered: list[_RenderedSection]) -> list[Any] | None:
+    """The w:r elements covering the comment's passage (split as needed), or None if lost.
 
-    def score(at: int) -> int:
-        before, after = text[:at], text[at + len(exact) :]
-        n = 0
-        while n < min(len(prefix), len(before)) and prefix[-1 - n] == before[-1 - n]:
-            n += 1
-        m = 0
-        while m < min(len(suffix), len(after)) and suffix[m] == after[m]:
-            m += 1
-        return n + m
-
-    return max(found, key=lambda at: (score(at), -at))
-
-
-def _anchor_runs(
-    comment: ReviewComment,
-    rendered: list[list[Any]],
-    cache: dict[int, _SectionText],
-) -> list[Any] | None:
-    """The w:r elements covering the comment's passage (split as needed), or None if lost."""
+    The passage is found by the one passage finder (services/anchoring.py) in the text of
+    the body paragraphs, which reads as the section text the comment was anchored in.
+    """
     if not 0 <= comment.section_index < len(rendered):
         return None
-    paragraphs = rendered[comment.section_index]
-    exact = _normalise(comment.exact).strip()
-    if not exact:  # a comment on the whole section sits on its heading
-        for p in paragraphs:
+    section = rendered[comment.section_index]
+    if not clean_text(comment.exact).strip():  # a comment on the whole section sits on its heading
+        heading = [section.heading] if section.heading is not None else []
+        for p in heading + section.paragraphs:
             runs = [r for r in p.iter(W_R) if _run_text(r)]
             if runs:
                 return runs
         return None
-    section = cache.get(comment.section_index)
-    if section is None:
-        section = cache[comment.section_index] = _SectionText(paragraphs)
-    start = _best_occurrence(
-        section.text, exact, _normalise(comment.prefix), _normalise(comment.suffix)
-    )
-    if start == -1:
+    quote = anchoring.TextQuote(clean_text(comment.exact), clean_text(comment.prefix), clean_text(comment.suffix))
+    found = anchoring.locate(section.text, quote)
+    if found is None:
+        return None
+    start, end = anchoring.trimmed(section.text, found)
+    if start == end:
         return None
     para_index, begin = section.locate(start)
-    end_para, last = section.locate(start + len(exact) - 1)
+    end_para, last = section.locate(end - 1)
     p = section.paragraphs[para_index]
-    end = last + 1 if end_para == para_index else len(_paragraph_text(p))
-    return _split_runs(p, begin, end) or None
+    # Word comments here cover runs of one paragraph: a passage across several gets the first.
+    stop = last + 1 if end_para == para_index else len(_paragraph_text(p))
+    return _split_runs(p, begin, stop) or None
 
 
 def _split_runs(p: Any, begin: int, end: int) -> list[Any]:

@@ -20,16 +20,19 @@ import copy
 import io
 import re
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import mammoth
+from flask_babel import gettext as _
 from lxml import etree
 from lxml import html as lxml_html
 
+from ..limits import MAX_IMPORT_CHARS, MAX_IMPORT_PARAGRAPHS
 from .docx_builder import docx_archive_problem
-from .markdown_to_docx import clean_text
+from .markdown_to_docx import W_P, W_T, clean_text
 
 # Word's and LibreOffice's quote styles become block quotes; Title and Subtitle are marked.
 STYLE_MAP = "\n".join(
@@ -206,6 +209,7 @@ def parse_docx(data: bytes) -> ImportPreview:
     problem = docx_archive_problem(data)
     if problem:
         raise DocxImportError(problem)
+    ensure_importable_size(data)
     try:
         data = _without_hidden_text(data)
         result = mammoth.convert_to_html(
@@ -225,6 +229,41 @@ def parse_docx(data: bytes) -> ImportPreview:
         blocks=blocks, footnotes=footnotes, split_level=level, title=title, front=front,
         closing=closing, fields=_fields(blocks, front),
     )
+
+
+def ensure_importable_size(data: bytes) -> None:
+    """Raise DocxImportError if the document has too many paragraphs or characters to import.
+
+    One streaming pass over word/document.xml that stops at the first limit exceeded, before
+    python-docx builds the whole tree; `data` must already have passed docx_archive_problem,
+    which bounds the unpacked size.
+    """
+    paragraphs = chars = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("word/document.xml") as xml:
+            for _event, element in etree.iterparse(
+                xml, events=("end",), tag=(W_P, W_T), resolve_entities=False, load_dtd=False,
+                no_network=True, huge_tree=False,
+            ):
+                if element.tag == W_T:
+                    chars += len(element.text or "")
+                    if chars > MAX_IMPORT_CHARS:
+                        raise DocxImportError(_(
+                            "Word-filen har mer än %(max)d tecken text och är för stor för att läsas in "
+                            "på en gång. Dela upp den och läs in en del i taget.", max=MAX_IMPORT_CHARS))
+                    continue
+                paragraphs += 1
+                if paragraphs > MAX_IMPORT_PARAGRAPHS:
+                    raise DocxImportError(_(
+                        "Word-filen har fler än %(max)d stycken och är för stor för att läsas in på en "
+                        "gång. Dela upp den och läs in en del i taget.", max=MAX_IMPORT_PARAGRAPHS))
+                # Counted: free the paragraph and what came before it, so memory stays flat.
+                element.clear(keep_tail=False)
+                parent = element.getparent()
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]
+    except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, OSError, EOFError, KeyError):
+        raise DocxImportError(_("Filen kunde inte läsas som ett Word-dokument.")) from None
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional
 
 from ..auth import MIN_PASSWORD_LENGTH
+from ..ints import form_id
+from ..limits import MAX_BODY_CHARS, MAX_COMMENT_CHARS, MAX_HEADING_CHARS
 from ..models.deciding_bodies import DecidingBody
-from ..rendering import MAX_BODY_CHARS, MAX_COMMENT_CHARS
 
 REQUIRED = _l("Fältet måste fyllas i.")
 
@@ -67,7 +68,7 @@ class ResponseForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    municipalities = SelectMultipleField(_l("Kommuner att bjuda in"), coerce=int,
+    municipalities = SelectMultipleField(_l("Kommuner att bjuda in"), coerce=form_id,
                                          validators=[DataRequired(_l("Välj minst en kommun."))])
 
 
@@ -83,7 +84,7 @@ class ReasonForm(FlaskForm):
 
 class SectionForm(FlaskForm):
     # Required by the service except on the opening section (see services.drafting).
-    heading = StringField(_l("Rubrik"), validators=[Optional(), Length(max=300)])
+    heading = StringField(_l("Rubrik"), validators=[Optional(), Length(max=MAX_HEADING_CHARS)])
     body = TextAreaField(_l("Text (Markdown)"), validators=[
         Length(max=MAX_BODY_CHARS, message=_l("Texten är för lång: högst %(max)d tecken.", max=MAX_BODY_CHARS)),
     ])
@@ -110,6 +111,9 @@ class CommentForm(FlaskForm):
     exact = HiddenField()
     prefix = HiddenField()
     suffix = HiddenField()
+    # Where the passage was selected on the page (anchoring.page_range), set by static/app.js.
+    start = HiddenField()
+    end = HiddenField()
     suggested_text = TextAreaField(_l("Föreslagen ny text (valfritt)"), validators=[Length(max=MAX_COMMENT_CHARS)])
     is_suggestion = BooleanField(_l("Föreslå ny text för det markerade stycket"))
 
@@ -136,6 +140,8 @@ class PositionForm(FlaskForm):
 
 class SignOffForm(FlaskForm):
     version_number = HiddenField()
+    # Set on the confirmation page, which shows exactly what is being signed.
+    confirmed = HiddenField()
     deciding_body = SelectField(_l("Beslutande organ"),
                                 choices=choices((body.value, body.value) for body in DecidingBody))
     decision_date = DateField(_l("Beslutsdatum"), validators=[DataRequired(_l("Ange beslutsdatum som ÅÅÅÅ-MM-DD."))])
@@ -166,7 +172,7 @@ class UserForm(FlaskForm):
         ("official", _l("Tjänsteman")), ("director", _l("Kommundirektör")),
         ("coordinator", _l("Koordinator")), ("admin", _l("Administratör")),
     ]))
-    municipality_id = SelectField(_l("Kommun"), coerce=int, choices=[])
+    municipality_id = SelectField(_l("Kommun"), coerce=form_id, choices=[])
     password = PasswordField(_l("Tillfälligt lösenord"), validators=[
         DataRequired(REQUIRED), Length(min=MIN_PASSWORD_LENGTH, max=200,
                                        message=_l("Lösenordet måste ha minst %(min)d tecken.", min=MIN_PASSWORD_LENGTH)),

@@ -1,7 +1,7 @@
 """All models, importable from one place."""
 
 from .audit import AuditEvent, Notification
-from .base import utcnow
+from .base import local_date, utcnow
 from .drafting import (
     AnchorState,
     Comment,
@@ -27,5 +27,5 @@ __all__ = [
     "CooperationRole", "Decision", "FocusArea", "JointResponse", "Membership", "Municipality",
     "Notification", "Participation", "ParticipationStatus", "Position", "Role", "Section",
     "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",
-    "VersionSection", "utcnow",
+    "VersionSection", "local_date", "utcnow",
 ]

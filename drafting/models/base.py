@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+# The municipalities' own time: dates of decisions and publications are Swedish dates.
+LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def local_date(moment: datetime) -> date:
+    """The Swedish calendar date of a stored moment."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_ZONE).date()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

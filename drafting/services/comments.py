@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -25,11 +26,10 @@ from ..rendering import (
     MarkdownRejected,
     render_plain_comment,
     strip_control_chars,
-    text_content,
 )
-from . import anchoring
+from . import anchoring, notifications
 from .audit import record_event
-from .drafting import reader_sections, save_section
+from .drafting import DisplaySection, reader_sections, save_section
 from .errors import Conflict, InvalidInput, NotFound
 from .queries import latest_version
 
@@ -49,8 +49,14 @@ def _render_comment(body: str) -> str:
 
 def add_comment(response: JointResponse, user: User, section: Section, body: str,
                 exact: str = "", prefix: str = "", suffix: str = "",
-                suggested_text: str | None = None) -> Comment:
-    """Comment on a section, or on a quoted passage of it; optionally suggest replacement text."""
+                suggested_text: str | None = None,
+                page_selection: tuple[int, int] | None = None) -> Comment:
+    """Comment on a section, or on a quoted passage of it; optionally suggest replacement text.
+
+    The passage is the selected string ``exact``; the browser also sends where it selected it
+    (``page_selection``, page positions as in anchoring.page_range), which decides between
+    repeated occurrences.  Clients without it send context (``prefix``/``suffix``) instead.
+    """
     body = strip_control_chars(body).strip()
     exact, prefix, suffix = map(strip_control_chars, (exact, prefix, suffix))
     if suggested_text is not None:
@@ -65,8 +71,12 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
     if exact:
         # The passage was selected in what the reader saw: the latest version, else the draft.
         shown = next((s for s in reader_sections(response, version) if s.section_id == section.id), None)
-        quote = anchoring.quote_from_exact(
-            text_content(shown.body_html if shown else section.body_html), exact, prefix, suffix)
+        shown_html = shown.body_html if shown else section.body_html
+        quote = None
+        if page_selection is not None:
+            quote = anchoring.quote_from_page_range(anchoring.page_text(shown_html), *page_selection, exact)
+        if quote is None:  # no position, or one from a page showing another text
+            quote = anchoring.quote_from_exact(anchoring.section_text(shown_html), exact, prefix, suffix)
         if quote is None:
             raise InvalidInput(_("Det markerade stycket finns inte i avsnittets nuvarande text. "
                                  "Ladda om sidan och markera igen."))
@@ -77,7 +87,8 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
             raise InvalidInput(_("Markera det stycke som förslaget ska ersätta."))
         if len(suggested_text) > MAX_COMMENT_CHARS:
             raise InvalidInput(_("Förslaget är för långt."))
-    duplicate = _recent_duplicate(response, user, section, body, exact, suggested_text)
+    duplicate = _recent_duplicate(response, user, section, body,
+                                  anchoring.TextQuote(exact, prefix, suffix), suggested_text)
     if duplicate is not None:
         return duplicate  # a resubmitted form: the comment is already there
     comment = Comment(
@@ -90,29 +101,36 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
     )
     db.session.add(comment)
     db.session.flush()
-    kind = _("ändringsförslag") if suggested_text is not None else _("kommentar")
     record_event("comment_added", user, response=response,
                  version_number=version.number if version else None,
-                 summary=_("Ny %(kind)s på ”%(heading)s”.", kind=kind, heading=section.heading),
+                 summary=(_("Nytt ändringsförslag på ”%(heading)s”.", heading=section.heading)
+                          if suggested_text is not None else
+                          _("Ny kommentar på ”%(heading)s”.", heading=section.heading)),
                  details={"comment_id": comment.id, "section_id": section.id})
+    notifications.comment_added(response, user, suggested_text is not None, section.heading)
     return comment
 
 
 DUPLICATE_WINDOW = timedelta(minutes=2)
 
 
-def _recent_duplicate(response: JointResponse, user: User, section: Section, body: str, exact: str,
-                      suggested_text: str | None) -> Comment | None:
-    """The same comment by the same person on the same passage, made moments ago."""
+def _recent_duplicate(response: JointResponse, user: User, section: Section, body: str,
+                      quote: anchoring.TextQuote, suggested_text: str | None) -> Comment | None:
+    """The same comment by the same person on the same passage, made moments ago.
+
+    The same passage is the same quote, context included: the same words elsewhere are
+    another passage.
+    """
     return db.session.scalars(select(Comment).where(
         Comment.response_id == response.id, Comment.section_id == section.id,
         Comment.author_id == user.id, Comment.parent_id.is_(None), Comment.body == body,
-        Comment.anchor_exact == exact, Comment.created_at >= utcnow() - DUPLICATE_WINDOW,
+        Comment.anchor_exact == quote.exact, Comment.anchor_prefix == quote.prefix,
+        Comment.anchor_suffix == quote.suffix, Comment.created_at >= utcnow() - DUPLICATE_WINDOW,
     )).first() if suggested_text is None else None
 
 
-def reply(parent: Comment, user: User, body: str) -> Comment:
-    """Reply to a comment."""
+def reply(parent: Comment, user: User, body: str, *, notify_author: bool = True) -> Comment:
+    """Reply to a comment; its author hears of it."""
     body = strip_control_chars(body).strip()  # stored as comments are: what was rendered
     response = db.session.get(JointResponse, parent.response_id)
     ensure(user, Action.COMMENT, response)
@@ -127,6 +145,8 @@ def reply(parent: Comment, user: User, body: str) -> Comment:
     record_event("comment_replied", user, response=response,
                  summary=_("Svarade på en kommentar."), details={"comment_id": comment.id,
                                                                 "parent_id": parent.id})
+    if notify_author:
+        notifications.reply_posted(response, parent.author_id, user)
     return comment
 
 
@@ -156,12 +176,12 @@ def decide_suggestion(comment: Comment, user: User, accept: bool, reply_text: st
     section = db.session.get(Section, comment.section_id)
     if accept:
         body = section.body
-        # Anchors live in the rendered text; find the passage in the Markdown source itself.
-        position = body.find(comment.anchor_exact)
-        if position < 0:
+        # Exactly the occurrence the comment is anchored on, found in the draft's Markdown.
+        span = anchoring.source_range(body, anchoring.section_text(section.body_html), _quote(comment))
+        if span is None:
             raise Conflict(_("Stycket som förslaget gäller finns inte längre ordagrant i texten. "
                              "För in ändringen för hand."))
-        new_body = body[:position] + (comment.suggested_text or "") + body[position + len(comment.anchor_exact):]
+        new_body = body[:span[0]] + (comment.suggested_text or "") + body[span[1]:]
         save_section(section, user, section.heading, new_body,
                      base_revision if base_revision is not None else section.current_revision.number,
                      note=_("Förslag från %(name)s (%(municipality)s)", name=comment.author.name,
@@ -172,12 +192,39 @@ def decide_suggestion(comment: Comment, user: User, accept: bool, reply_text: st
             raise InvalidInput(_("Skriv ett svar som förklarar varför förslaget inte tas med."))
         comment.suggestion_state = SuggestionState.DECLINED.value
     if reply_text.strip():
-        reply(comment, user, reply_text)
+        reply(comment, user, reply_text, notify_author=False)  # the decision below says it
+    notifications.suggestion_decided(response, comment.author_id, accept)
     comment.resolved_at = utcnow()
     comment.resolved_by_id = user.id
     record_event("suggestion_accepted" if accept else "suggestion_declined", user, response=response,
                  summary=_("Tog in ett ändringsförslag.") if accept else _("Avböjde ett ändringsförslag."),
                  details={"comment_id": comment.id})
+
+
+def _quote(comment: Comment | CommentView) -> anchoring.TextQuote:
+    return anchoring.TextQuote(comment.anchor_exact, comment.anchor_prefix, comment.anchor_suffix)
+
+
+def page_ranges(sections: Iterable[DisplaySection],
+                threads: dict[int | None, list[Thread]]) -> dict[int, tuple[int, int]]:
+    """Where each anchored comment's passage stands in the sections shown, by comment id.
+
+    Page positions (anchoring.page_range) for static/app.js to mark; an anchored comment
+    missing here is not in the text shown.
+    """
+    ranges: dict[int, tuple[int, int]] = {}
+    for section in sections:
+        anchored = [t.comment for t in threads.get(section.section_id, ())
+                    if t.comment.anchor_state == AnchorState.ANCHORED.value]
+        if not anchored:
+            continue
+        page = anchoring.page_text(section.body_html)
+        for comment in anchored:
+            found = anchoring.locate(page.text, _quote(comment))
+            where = anchoring.page_range(page, found) if found else None
+            if where is not None:
+                ranges[comment.id] = where
+    return ranges
 
 
 class Thread:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..limits import MAX_BODY_CHARS, MAX_HEADING_CHARS, MAX_SECTIONS_PER_DRAFT
 from ..models import (
     AnchorState,
     Comment,
@@ -18,13 +22,7 @@ from ..models import (
     VersionSection,
 )
 from ..permissions import Action, ensure
-from ..rendering import (
-    MAX_BODY_CHARS,
-    MarkdownRejected,
-    render_markdown,
-    strip_control_chars,
-    text_content,
-)
+from ..rendering import MarkdownRejected, render_markdown, strip_control_chars
 from . import anchoring, notifications
 from .audit import record_event
 from .errors import ConfirmationNeeded, Conflict, EditConflict, InvalidInput, NotFound
@@ -32,12 +30,9 @@ from .queries import latest_version
 from .signatures import signoffs_a_new_version_would_discard
 from .stages import on_version_published
 
-MAX_HEADING_CHARS = 300
-
 
 def working_sections(response: JointResponse) -> list[Section]:
     """The draft's sections in order, with their current revision loaded."""
-
     return list(db.session.scalars(
         select(Section)
         .options(joinedload(Section.current_revision))
@@ -56,23 +51,66 @@ def _render(body: str) -> str:
         raise InvalidInput(error.message) from error
 
 
-def _clean_heading(heading: str, *, required: bool = True) -> str:
-    """One line; required except on the opening section (a letter may open with a short
-    paragraph before its first heading)."""
+def _clean_heading(heading: str) -> str:
+    """One line; may be empty only on the opening section (see _ensure_heading)."""
     heading = " ".join((heading or "").split())
-    if not heading and required:
-        raise InvalidInput(_("Avsnittet behöver en rubrik. Bara det första avsnittet kan vara "
-                             "utan rubrik."), field="heading")
     if len(heading) > MAX_HEADING_CHARS:
         raise InvalidInput(_("Rubriken är för lång: högst %(max)d tecken.", max=MAX_HEADING_CHARS))
     return heading
 
 
-def _new_revision(section: Section, user: User, heading: str, body: str, note: str = "") -> SectionRevision:
+@dataclass(frozen=True)
+class SectionText:
+    """A section's heading and Markdown body, checked, with the body rendered.
+
+    prepare_text makes one without the database, so a view can do the slow part (rendering)
+    before its write transaction begins: on SQLite that transaction holds everyone's lock.
+    """
+
+    heading: str
+    body: str
+    body_html: str
+
+
+def prepare_text(heading: str, body: str) -> SectionText:
+    """Clean and check a heading and render its body; raises InvalidInput. No database."""
+    heading = _clean_heading(heading)
     body = strip_control_chars(body)  # PostgreSQL refuses NUL; Word cannot hold C0 controls
+    return SectionText(heading, body, _render(body))
+
+
+def prepare_texts(sections: Sequence[tuple[str, str]]) -> list[SectionText]:
+    """prepare_text for many (heading, body) pairs, refusing more than any draft may hold."""
+    _ensure_room(0, len(sections))
+    prepared = []
+    for heading, body in sections:
+        try:
+            prepared.append(prepare_text(heading, body))
+        except InvalidInput as error:
+            raise InvalidInput(_("Avsnittet ”%(heading)s”: %(message)s",
+                                 heading=" ".join(heading.split())[:80], message=error.message)) from None
+    return prepared
+
+
+def _ensure_heading(text: SectionText, position: int) -> None:
+    """Every section has a heading, except the draft's first: a letter may open with a short
+    paragraph before its first heading."""
+    if not text.heading and position > 0:
+        raise InvalidInput(_("Avsnittet behöver en rubrik. Bara det första avsnittet kan vara "
+                             "utan rubrik."), field="heading")
+
+
+def _ensure_room(existing: int, adding: int) -> None:
+    if existing + adding > MAX_SECTIONS_PER_DRAFT:
+        raise InvalidInput(_("Ett utkast kan ha högst %(max)d avsnitt, och det här skulle få %(count)d. "
+                             "Slå ihop avsnitt eller ta bort några först.",
+                             max=MAX_SECTIONS_PER_DRAFT, count=existing + adding))
+
+
+def _new_revision(section: Section, user: User, text: SectionText, note: str = "") -> SectionRevision:
     number = (section.current_revision.number + 1) if section.current_revision else 1
-    revision = SectionRevision(section_id=section.id, number=number, heading=heading, body=body,
-                               body_html=_render(body), author_id=user.id, note=note)
+    revision = SectionRevision(section_id=section.id, number=number, heading=text.heading, body=text.body,
+                               body_html=text.body_html, author_id=user.id, note=note)
     db.session.add(revision)
     db.session.flush()
     section.current_revision = revision
@@ -82,19 +120,32 @@ def _new_revision(section: Section, user: User, heading: str, body: str, note: s
 def add_section(response: JointResponse, user: User, heading: str, body: str = "") -> Section:
     """Append a section to the working draft."""
     ensure(user, Action.EDIT_DRAFT, response)
-    heading = _clean_heading(heading, required=bool(working_sections(response)))
+    return add_sections(response, user, [prepare_text(heading, body)])[0]
+
+
+def add_sections(response: JointResponse, user: User, texts: Sequence[SectionText]) -> list[Section]:
+    """Append prepared sections (see prepare_text) to the working draft, within its limit."""
+    ensure(user, Action.EDIT_DRAFT, response)
+    existing = db.session.scalar(select(func.count()).select_from(Section).where(
+        Section.response_id == response.id, Section.is_removed.is_(False)))
+    _ensure_room(existing or 0, len(texts))
+    for position, text in enumerate(texts, start=existing or 0):
+        _ensure_heading(text, position)
     last = db.session.scalar(
         select(func.max(Section.sort_order)).where(Section.response_id == response.id)
-    )
-    section = Section(response_id=response.id, sort_order=(last or 0) + 1)
-    db.session.add(section)
+    ) or 0
+    sections = [Section(response_id=response.id, sort_order=last + offset)
+                for offset in range(1, len(texts) + 1)]
+    db.session.add_all(sections)
     db.session.flush()
-    _new_revision(section, user, heading, body)
+    for section, text in zip(sections, texts, strict=True):
+        _new_revision(section, user, text)
+        record_event("section_added", user, response=response,
+                     summary=_("Lade till avsnittet ”%(heading)s”.",
+                               heading=text.heading or _("utan rubrik")),
+                     details={"section_id": section.id})
     response.revision += 1
-    record_event("section_added", user, response=response,
-                 summary=_("Lade till avsnittet ”%(heading)s”.", heading=heading or _("utan rubrik")),
-                 details={"section_id": section.id})
-    return section
+    return sections
 
 
 def save_section(section: Section, user: User, heading: str, body: str, base_revision: int,
@@ -102,10 +153,17 @@ def save_section(section: Section, user: User, heading: str, body: str, base_rev
     """Save a new revision, unless someone else saved since base_revision: then a conflict."""
     response = db.session.get(JointResponse, section.response_id)
     ensure(user, Action.EDIT_DRAFT, response)
+    return save_text(section, user, prepare_text(heading, body), base_revision, note)
+
+
+def save_text(section: Section, user: User, text: SectionText, base_revision: int,
+              note: str = "") -> SectionRevision:
+    """save_section with a prepared text (see prepare_text)."""
+    response = db.session.get(JointResponse, section.response_id)
+    ensure(user, Action.EDIT_DRAFT, response)
     if section.is_removed:
         raise NotFound(_("Avsnittet har tagits bort."))
-    opening = working_sections(response)[:1] == [section]
-    heading = _clean_heading(heading, required=not opening)
+    _ensure_heading(text, 0 if working_sections(response)[:1] == [section] else 1)
     current = section.current_revision
     if current is not None and current.number != base_revision:
         raise EditConflict(
@@ -113,12 +171,12 @@ def save_section(section: Section, user: User, heading: str, body: str, base_rev
               name=current.author.name),
             theirs=current, base_revision=base_revision,
         )
-    if current is not None and current.heading == heading and current.body == body:
+    if current is not None and current.heading == text.heading and current.body == text.body:
         return current
-    revision = _new_revision(section, user, heading, body, note)
+    revision = _new_revision(section, user, text, note)
     record_event("section_saved", user, response=response,
                  summary=_("Sparade avsnittet ”%(heading)s” (revision %(number)d).",
-                           heading=heading, number=revision.number),
+                           heading=text.heading, number=revision.number),
                  details={"section_id": section.id, "revision": revision.number})
     return revision
 
@@ -154,6 +212,35 @@ def remove_section(section: Section, user: User, expected_revision: int) -> None
     record_event("section_removed", user, response=response,
                  summary=_("Tog bort avsnittet ”%(heading)s”.", heading=section.heading),
                  details={"section_id": section.id})
+
+
+def restore_section(section: Section, user: User, expected_revision: int) -> None:
+    """Bring a removed section back into the working draft, at its end."""
+    response = db.session.get(JointResponse, section.response_id)
+    ensure(user, Action.EDIT_DRAFT, response)
+    _ensure_structure_fresh(response, expected_revision)
+    if not section.is_removed:
+        return
+    existing = db.session.scalar(select(func.count()).select_from(Section).where(
+        Section.response_id == response.id, Section.is_removed.is_(False)))
+    _ensure_room(existing or 0, 1)
+    last = db.session.scalar(select(func.max(Section.sort_order)).where(
+        Section.response_id == response.id, Section.is_removed.is_(False)))
+    section.is_removed = False
+    section.sort_order = (last or 0) + 1
+    response.revision += 1
+    record_event("section_restored", user, response=response,
+                 summary=_("Återställde avsnittet ”%(heading)s”.", heading=section.heading),
+                 details={"section_id": section.id})
+
+
+def removed_sections(response: JointResponse) -> list[Section]:
+    """Sections taken out of the working draft, which can be brought back."""
+    return list(db.session.scalars(
+        select(Section).options(joinedload(Section.current_revision))
+        .where(Section.response_id == response.id, Section.is_removed.is_(True))
+        .order_by(Section.sort_order, Section.id)
+    ))
 
 
 def _ensure_structure_fresh(response: JointResponse, expected_revision: int) -> None:
@@ -210,7 +297,7 @@ def publish_version(response: JointResponse, user: User, change_note: str,
 
 
 def reanchor_comments(response: JointResponse, sections: dict[int, Section]) -> None:
-    """Find each open anchored comment's passage in the new text, or mark it detached."""
+    """Find each open anchored comment's passage in the new text (anchoring.locate), or detach it."""
     comments = db.session.scalars(
         select(Comment).where(
             Comment.response_id == response.id, Comment.parent_id.is_(None),
@@ -224,7 +311,7 @@ def reanchor_comments(response: JointResponse, sections: dict[int, Section]) -> 
             comment.anchor_state = AnchorState.DETACHED.value
             continue
         if section.id not in texts:
-            texts[section.id] = text_content(section.body_html)
+            texts[section.id] = anchoring.section_text(section.body_html)
         quote = anchoring.TextQuote(comment.anchor_exact, comment.anchor_prefix, comment.anchor_suffix)
         found = anchoring.locate(texts[section.id], quote)
         comment.anchor_state = (AnchorState.ANCHORED if found else AnchorState.DETACHED).value

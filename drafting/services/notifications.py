@@ -111,6 +111,67 @@ def consensus_reached(response: JointResponse, version: Version) -> None:
     notify(users, response, "consensus", message, f"consensus:{version.id}")
 
 
+def reply_posted(response: JointResponse, parent_author_id: int, replier: User) -> None:
+    """Someone answered my comment."""
+    if parent_author_id == replier.id:
+        return
+    author = db.session.get(User, parent_author_id)
+    message = _("%(name)s svarade på din kommentar i ”%(title)s”.",
+                name=replier.display_name, title=response.title)
+    notify([author] if author else [], response, "reply", message)
+
+
+def suggestion_decided(response: JointResponse, author_id: int, accepted: bool) -> None:
+    """My suggestion was taken in, or declined."""
+    author = db.session.get(User, author_id)
+    message = (_("Ditt ändringsförslag i ”%(title)s” är infört i utkastet.", title=response.title)
+               if accepted else
+               _("Ditt ändringsförslag i ”%(title)s” togs inte med; se svaret.", title=response.title))
+    notify([author] if author else [], response, "suggestion_decided", message)
+
+
+def comment_added(response: JointResponse, author: User, is_suggestion: bool, heading: str) -> None:
+    """The coordinator hears of every new comment and suggestion."""
+    message = (_("%(name)s föreslog en ändring i ”%(heading)s”.", name=author.display_name,
+                 heading=heading) if is_suggestion else
+               _("%(name)s kommenterade ”%(heading)s”.", name=author.display_name, heading=heading))
+    notify([u for u in _coordinators(response) if u.id != author.id], response,
+           "suggestion" if is_suggestion else "comment", message)
+
+
+def response_sent(response: JointResponse) -> None:
+    """Everyone who took part hears that the yttrande has gone to the ministry."""
+    message = _("”%(title)s” är skickat till %(recipient)s.", title=response.title,
+                recipient=response.consultation.sender)
+    notify(_users_of(response, _joined_ids(response), {Role.OFFICIAL, Role.DIRECTOR}), response,
+           "sent", message, f"sent:{response.id}")
+
+
+def remind_now(response: JointResponse, today: date) -> int:
+    """The coordinator's reminder: whoever the response waits for hears it, at most once a day."""
+    stage = Stage(response.stage)
+    invited = [p.municipality_id for p in response.participations
+               if p.status == ParticipationStatus.INVITED]
+    sent = notify(_users_of(response, invited, {Role.OFFICIAL, Role.DIRECTOR}), response, "reminder",
+                  _("Påminnelse: svara på inbjudan till ”%(title)s”.", title=response.title),
+                  f"remind:{response.id}:{today.isoformat()}:invited")
+    if stage.takes_signoffs:
+        names = set(missing_signatures(response))
+        ids = [p.municipality_id for p in response.participations if p.municipality.name in names]
+        sent += notify(_users_of(response, ids, {Role.DIRECTOR}), response, "reminder",
+                       _("Påminnelse: registrera kommunens beslut och skriv under ”%(title)s”.",
+                         title=response.title),
+                       f"remind:{response.id}:{today.isoformat()}:sign")
+    elif stage.takes_positions:
+        waiting = set(consensus.current_status(response).not_answered)
+        ids = [p.municipality_id for p in response.participations if p.municipality.name in waiting]
+        sent += notify(_users_of(response, ids, {Role.OFFICIAL}), response, "reminder",
+                       _("Påminnelse: ta ställning till den senaste versionen av ”%(title)s”.",
+                         title=response.title),
+                       f"remind:{response.id}:{today.isoformat()}:position")
+    return sent
+
+
 def send_deadline_reminders(today: date) -> int:
     """Remind, 7 and 2 days before the deadline, the municipalities that have not yet answered."""
     sent = 0

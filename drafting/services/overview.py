@@ -28,6 +28,14 @@ from .signatures import SignOffState, states_of, unsigned
 
 
 @dataclass(frozen=True)
+class EarlierObjection:
+    """A municipality's objection to an older version, shown beside the current one."""
+
+    version_number: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class ResponseOverview:
     """What anyone looking at a response needs to know about where it stands."""
 
@@ -41,6 +49,8 @@ class ResponseOverview:
     missing_signatures: tuple[str, ...]
     unanswered_invitations: tuple[str, ...]
     participations: tuple[Participation, ...]  # by municipality name
+    # Municipalities with no position on the latest version whose latest word was an objection.
+    earlier_objections: dict[int, EarlierObjection]
 
     def sentence(self) -> str:
         """Where the response stands and what is missing, in one sentence."""
@@ -111,6 +121,13 @@ def _build(response: JointResponse, version: Version | None,
     )
     on_latest = {p.municipality_id: p for p, number in positions
                  if version is not None and p.version_id == version.id}
+    earlier: dict[int, EarlierObjection] = {}
+    for position, number in sorted(positions, key=lambda pair: pair[1]):
+        if version is not None and number < version.number and position.municipality_id not in on_latest:
+            if position.decision == "object":
+                earlier[position.municipality_id] = EarlierObjection(number, position.note)
+            else:
+                earlier.pop(position.municipality_id, None)
     states = states_of(response, signoffs)
     missing = tuple(unsigned(response, {mid for mid, state in states.items() if state.current}))
     return ResponseOverview(
@@ -118,5 +135,5 @@ def _build(response: JointResponse, version: Version | None,
         signoffs=states, missing_signatures=missing,
         unanswered_invitations=tuple(p.municipality.name for p in participations
                                      if p.status == ParticipationStatus.INVITED),
-        participations=participations,
+        participations=participations, earlier_objections=earlier,
     )

@@ -42,7 +42,14 @@ def open_response(cooperation: Cooperation, user: User, consultation: Consultati
     """Open a joint response to a remiss; the coordinator then invites members."""
     ensure_in_cooperation(user, CooperationAction.OPEN_RESPONSE, cooperation)
     if consultation.received_on and consultation.deadline < consultation.received_on:
-        raise InvalidInput(_("Sista svarsdag kan inte ligga före datumet då remissen kom in."))
+        raise InvalidInput(_("Sista svarsdag kan inte ligga före datumet då remissen kom in."),
+                           field="deadline")
+    if consultation.deadline < date.today():
+        raise InvalidInput(_("Sista svarsdag %(date)s har redan passerat. Kontrollera datumet i "
+                             "remissen.", date=consultation.deadline.isoformat()), field="deadline")
+    if consultation.received_on and consultation.received_on > date.today():
+        raise InvalidInput(_("Remissen kan inte ha kommit in ett datum som ännu inte har varit."),
+                           field="received_on")
     remiss = Consultation(
         cooperation_id=cooperation.id, sender=consultation.sender.strip(),
         reference_number=consultation.reference_number.strip(), title=consultation.title.strip(),

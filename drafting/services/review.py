@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Decision, JointResponse, Position, SignOff, User, Version
+from ..models import Decision, JointResponse, Position, SignOff, User, Version, local_date
 from ..permissions import Action, ensure, ensure_role, ensure_stage
 from . import notifications
 from .audit import record_event
@@ -85,8 +85,9 @@ def ensure_signing_open(response: JointResponse, version_number: int) -> None:
     ensure_stage(Action.SIGN_OFF, response)
 
 
-def sign_off(response: JointResponse, user: User, version_number: int, data: SignOffInput) -> SignOff:
-    """Record the municipality's decision on the consensus version and the director's sign-off."""
+def check_sign_off(response: JointResponse, user: User, version_number: int,
+                   data: SignOffInput) -> Version:
+    """Every rule a sign-off must meet, without recording it: the version it would sign."""
     ensure_role(user, Action.SIGN_OFF, response)
     ensure_signing_open(response, version_number)
     version = db.session.get(Version, response.consensus_version_id)
@@ -102,6 +103,14 @@ def sign_off(response: JointResponse, user: User, version_number: int, data: Sig
             raise InvalidInput(message, field=field)
     if data.decision_date > date.today():
         raise InvalidInput(_("Beslutsdatumet kan inte ligga i framtiden."), field="decision_date")
+    published_on = local_date(version.published_at)
+    if data.decision_date < published_on:
+        # The body decided on this exact text, so not before the text existed.
+        raise InvalidInput(_("Beslutsdatumet %(date)s ligger före den %(published)s, då version "
+                             "%(number)d publicerades. Kommunen kan bara ha beslutat om den här "
+                             "texten efter det.", date=data.decision_date.isoformat(),
+                             published=published_on.isoformat(), number=version.number),
+                           field="decision_date")
     # A sign-off belongs to a version, as a position does: one per municipality and version.
     existing = db.session.scalars(select(SignOff).where(
         SignOff.version_id == version.id, SignOff.municipality_id == user.municipality_id,
@@ -109,6 +118,12 @@ def sign_off(response: JointResponse, user: User, version_number: int, data: Sig
     if existing is not None:
         raise Conflict(_("%(municipality)s har redan skrivit under version %(number)d.",
                          municipality=user.municipality.name, number=version.number))
+    return version
+
+
+def sign_off(response: JointResponse, user: User, version_number: int, data: SignOffInput) -> SignOff:
+    """Record the municipality's decision on the consensus version and the director's sign-off."""
+    version = check_sign_off(response, user, version_number, data)
     signoff = SignOff(
         response_id=response.id, version_id=version.id, municipality_id=user.municipality_id,
         user_id=user.id, deciding_body=data.deciding_body.strip(), decision_date=data.decision_date,

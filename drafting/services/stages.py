@@ -99,3 +99,4 @@ def record_sent(response: JointResponse, user: User, sent_on: date) -> None:
         raise InvalidInput(_("Avsändningsdatumet kan inte ligga före att yttrandet öppnades."))
     response.sent_on = sent_on
     _move(response, Stage.SENT, user, _("Skickat %(date)s.", date=sent_on.isoformat()))
+    notifications.response_sent(response)

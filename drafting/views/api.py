@@ -20,6 +20,8 @@ from sqlalchemy.orm import selectinload
 from werkzeug.routing import IntegerConverter
 
 from ..extensions import csrf, db
+from ..ints import InvalidNumber, parse_int
+from ..limits import MAX_ID
 from ..models import (
     AuditEvent,
     Comment,
@@ -56,7 +58,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens only, never the session cookie: a cross-site form cannot act through the API.
 csrf.exempt(bp)
 
-MAX_ID = 2**31 - 1
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -207,11 +208,13 @@ def _integer(data: dict[str, Any], name: str, *, minimum: int = 1, maximum: int 
     if name not in data:
         raise _field_error(name, _("saknas."))
     value = data[name]
-    # bool is an int in Python, and 1.0 is not an id.
-    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
+    try:
+        if not isinstance(value, int):  # a JSON number, not "5" or 5.0 (bool is refused too)
+            raise InvalidNumber(name)
+        return parse_int(value, name=name, minimum=minimum, maximum=maximum)
+    except InvalidNumber:
         raise _field_error(name, _("måste vara ett heltal från %(min)d till %(max)d.",
-                                   min=minimum, max=maximum))
-    return value
+                                   min=minimum, max=maximum)) from None
 
 
 def _choice(data: dict[str, Any], name: str, choices: list[str]) -> str:
@@ -239,12 +242,10 @@ def _query_int(name: str, default: int | None, minimum: int, maximum: int) -> in
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    # isdigit() alone would accept other scripts' digits; int() would accept signs and spaces.
-    valid = raw.isascii() and raw.isdigit() and len(raw) <= 10
-    if not valid or not minimum <= int(raw) <= maximum:
-        raise InvalidRequest(_("Parametern ”%(name)s” måste vara ett heltal från %(min)d till "
-                               "%(max)d.", name=name, min=minimum, max=maximum))
-    return int(raw)
+    try:
+        return parse_int(raw, name=name, minimum=minimum, maximum=maximum)
+    except InvalidNumber as error:
+        raise InvalidRequest(error.message) from None
 
 
 def _query_choice(name: str, choices: list[str]) -> str | None:

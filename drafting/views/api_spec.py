@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..limits import MAX_ID
 from ..models.deciding_bodies import DecidingBody
 
-MAX_ID = 2**31 - 1
 STAGES = ["draft", "review", "consensus", "signed", "sent", "withdrawn"]
 DECISIONS = ["approve", "approve_with_note", "object"]
 DECIDING_BODIES = [body.value for body in DecidingBody]

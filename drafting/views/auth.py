@@ -15,9 +15,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..auth import authenticate, renew_session_nonce
+from ..auth import authenticate, renew_session_nonce, verify_password_limited
 from ..forms import ChangePasswordForm, LanguageForm, LoginForm
-from ..security import login_limits, start_authenticated_session
+from ..security import start_authenticated_session
 from ..services.audit import record_event
 from .common import commit, safe_next_url
 from .tokens import token_context
@@ -25,14 +25,7 @@ from .tokens import token_context
 bp = Blueprint("auth", __name__)
 
 
-def _limited(view):
-    for limit in login_limits():
-        view = limit(view)
-    return view
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@_limited
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -73,7 +66,7 @@ def profile():
     language_form = LanguageForm(prefix="lang", locale=session.get("locale") or current_user.preferred_locale or "sv")
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if not user.check_password(form.current_password.data):
+        if not verify_password_limited(user, user.email, form.current_password.data):
             form.current_password.errors.append(_("Det nuvarande lösenordet stämmer inte."))
             return render_template("auth/profile.html", form=form, language_form=language_form,
                                    **token_context(current_user)), 400

@@ -13,6 +13,8 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMu
 from wtforms.csrf.core import CSRFTokenField
 
 from ..extensions import db
+from ..ints import parse_int
+from ..limits import MAX_ID
 from ..models import JointResponse
 from ..permissions import Action, can
 from ..services.errors import DomainError, InvalidInput, NotFound
@@ -49,13 +51,27 @@ def commit() -> None:
     db.session.commit()
 
 
-def form_int(name: str) -> int:
-    """An integer form field, or 400 with a clear message."""
-    raw = request.form.get(name, "")
-    try:
-        return int(raw)
-    except ValueError:
-        abort(400)
+def end_read() -> None:
+    """End the transaction the request's reads began, before slow work that needs no database
+    (parsing an upload, rendering Markdown): on SQLite every transaction, reads included,
+    holds the write lock for everyone. Objects loaded so far reload when next used.
+    """
+    if db.session.new or db.session.dirty or db.session.deleted:
+        raise RuntimeError("end_read() with unsaved changes: commit or roll back first")
+    db.session.rollback()
+
+
+def form_int(name: str, *, minimum: int = 0, maximum: int = MAX_ID) -> int:
+    """An integer form field, or InvalidNumber (400) with a clear message."""
+    return parse_int(request.form.get(name, ""), name=name, minimum=minimum, maximum=maximum)
+
+
+def query_int(name: str, default: int | None, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
+    """An integer query parameter; `default` when absent or empty, else InvalidNumber (400)."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return default
+    return parse_int(raw, name=name, minimum=minimum, maximum=maximum)
 
 
 @dataclass(frozen=True)

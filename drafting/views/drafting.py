@@ -16,6 +16,8 @@ from ..forms import (
     StructureForm,
     SuggestionDecisionForm,
 )
+from ..ints import InvalidNumber, parse_int
+from ..limits import MAX_BODY_CHARS
 from ..models import JointResponse, Version
 from ..permissions import Action, ensure
 from ..rendering import MarkdownRejected, render_markdown
@@ -23,7 +25,7 @@ from ..services import comments as comment_service
 from ..services import drafting as drafting_service
 from ..services.errors import ConfirmationNeeded, DomainError, EditConflict, NotFound
 from ..services.textdiff import SectionInput, diff_sections, summarize_changes
-from .common import commit, form_int, load_response, refuse
+from .common import commit, end_read, form_int, load_response, query_int, refuse
 from .responses import rerender_show
 
 bp = Blueprint("drafting", __name__, url_prefix="/responses/<int:response_id>")
@@ -43,20 +45,23 @@ def draft(response_id: int):
         sections=drafting_service.working_sections(response),
         add_form=SectionForm(prefix="new"), publish_form=PublishForm(),
         structure_form=StructureForm(expected_revision=response.revision),
-        versions=_versions(response),
+        versions=_versions(response), removed=drafting_service.removed_sections(response),
     )
 
 
 @bp.post("/sections")
 @login_required
 def add_section(response_id: int):
-    response = load_response(response_id, for_update=True)
+    response = load_response(response_id)
     form = SectionForm(prefix="new")
     status, refused = 400, None
     try:
         ensure(current_user, Action.EDIT_DRAFT, response)
         if form.validate_on_submit():
-            drafting_service.add_section(response, current_user, form.heading.data, form.body.data or "")
+            end_read()  # rendering the body needs no database; the write transaction only stores
+            text = drafting_service.prepare_text(form.heading.data, form.body.data or "")
+            response = load_response(response_id, for_update=True)
+            drafting_service.add_sections(response, current_user, [text])
             commit()
             flash(_("Avsnittet är tillagt."), "success")
             return redirect(url_for("drafting.draft", response_id=response.id))
@@ -69,13 +74,14 @@ def add_section(response_id: int):
         sections=drafting_service.working_sections(response), add_form=form,
         publish_form=PublishForm(), structure_form=StructureForm(expected_revision=response.revision),
         versions=_versions(response), refused=refused,
+        removed=drafting_service.removed_sections(response),
     ), status
 
 
 @bp.route("/sections/<int:section_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_section(response_id: int, section_id: int):
-    response = load_response(response_id, for_update=request.method == "POST")
+    response = load_response(response_id)
     form = SectionForm()
     if request.method == "GET":
         ensure(current_user, Action.EDIT_DRAFT, response)
@@ -92,6 +98,7 @@ def edit_section(response_id: int, section_id: int):
         if not form.validate_on_submit():
             return render_template("drafting/edit_section.html", response=response,
                                    section=section, form=form, preview_html=None), 400
+        end_read()  # rendering needs no database; the write transaction below only stores
         if "preview" in request.form:
             try:
                 preview_html = render_markdown(form.body.data or "")
@@ -101,10 +108,13 @@ def edit_section(response_id: int, section_id: int):
             return render_template("drafting/edit_section.html", response=response,
                                    section=section, form=form, preview_html=preview_html)
         try:
-            base = int(form.base_revision.data or 0)
-        except ValueError:
-            base = -1
-        drafting_service.save_section(section, current_user, form.heading.data, form.body.data or "", base)
+            base = parse_int(form.base_revision.data or "0", name="base_revision", minimum=0)
+        except InvalidNumber:
+            base = -1  # a tampered form: treated as stale, so the conflict page keeps the text
+        text = drafting_service.prepare_text(form.heading.data, form.body.data or "")
+        response = load_response(response_id, for_update=True)
+        section = drafting_service.get_section(response, section_id)
+        drafting_service.save_text(section, current_user, text, base)
     except EditConflict as conflict:
         db.session.rollback()
         theirs = conflict.theirs
@@ -141,10 +151,30 @@ def remove_section(response_id: int, section_id: int):
     response = load_response(response_id, for_update=True)
     ensure(current_user, Action.EDIT_DRAFT, response)
     section = drafting_service.get_section(response, section_id)
-    drafting_service.remove_section(section, current_user, form_int("expected_revision"))
+    expected = form_int("expected_revision")
+    if request.form.get("confirmed") != "1":
+        # Ask first, saying what removing means; nothing changes yet.
+        db.session.rollback()
+        return render_template("drafting/confirm_remove.html", response=response, section=section,
+                               expected_revision=expected)
+    drafting_service.remove_section(section, current_user, expected)
     commit()
-    flash(_("Avsnittet är borttaget ur utkastet. Publicerade versioner behåller det."), "success")
+    flash(_("Avsnittet är borttaget ur utkastet. Publicerade versioner behåller det, och du kan "
+            "återställa det längst ner på sidan."), "success")
     return redirect(url_for("drafting.draft", response_id=response.id))
+
+
+@bp.post("/sections/<int:section_id>/restore")
+@login_required
+def restore_section(response_id: int, section_id: int):
+    response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.EDIT_DRAFT, response)
+    section = drafting_service.get_section(response, section_id)
+    drafting_service.restore_section(section, current_user, form_int("expected_revision"))
+    commit()
+    flash(_("Avsnittet ”%(heading)s” är återställt sist i utkastet.", heading=section.heading),
+          "success")
+    return redirect(url_for("drafting.draft", response_id=response.id) + f"#section-{section.id}")
 
 
 @bp.post("/publish")
@@ -217,8 +247,8 @@ def compare(response_id: int):
     all_versions = _versions(response)
     if not all_versions:
         raise NotFound(_("Det finns ingen publicerad version att jämföra."))
-    new_number = request.args.get("to", type=int) or all_versions[0].number
-    old_number = request.args.get("from", type=int) or max(new_number - 1, 1)
+    new_number = query_int("to", all_versions[0].number)
+    old_number = query_int("from", max(new_number - 1, 1))
     old, new = _get_version(response, old_number), _get_version(response, new_number)
 
     def inputs(version: Version) -> list[SectionInput]:
@@ -230,6 +260,18 @@ def compare(response_id: int):
                            changes=changes, summary=summarize_changes(changes),
                            versions=all_versions,
                            layout=request.args.get("layout", "inline"))
+
+
+def _page_selection(start: str | None, end: str | None) -> tuple[int, int] | None:
+    """The selection's page positions when the browser sent them (else the quote decides).
+
+    Positions within a section's text: through the one bounded parser, like every integer.
+    """
+    if not start and not end:
+        return None
+    limit = MAX_BODY_CHARS * 2  # UTF-16 units of the longest section
+    return (parse_int(start or "", name="start", minimum=0, maximum=limit),
+            parse_int(end or "", name="end", minimum=0, maximum=limit))
 
 
 @bp.post("/sections/<int:section_id>/comments")
@@ -245,7 +287,8 @@ def add_comment(response_id: int, section_id: int):
         suggested = form.suggested_text.data if form.is_suggestion.data else None
         comment = comment_service.add_comment(
             response, current_user, section, form.body.data, form.exact.data or "",
-            form.prefix.data or "", form.suffix.data or "", suggested)
+            form.prefix.data or "", form.suffix.data or "", suggested,
+            page_selection=_page_selection(form.start.data, form.end.data))
     except DomainError as error:
         return rerender_show(response_id, error.status, refuse(form, error, "body"),
                              comment_form=form, failed_section_id=section_id)

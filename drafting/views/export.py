@@ -33,10 +33,10 @@ from ..forms import PublishForm, SectionForm, StructureForm
 from ..models import JointResponse, Version
 from ..permissions import Action, ensure
 from ..services.audit import record_event
-from ..services.drafting import add_section, remove_section, working_sections
+from ..services.drafting import add_sections, prepare_texts, remove_section, working_sections
 from ..services.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..services.responses import set_document_fields
-from .common import commit, load_response
+from .common import commit, end_read, load_response
 
 bp = Blueprint("export", __name__, url_prefix="/responses/<int:response_id>/export")
 
@@ -193,15 +193,17 @@ def import_docx(response_id: int):
         return _import_failed(response, _("Välj en Word-fil (.docx) att läsa in."))
     if not upload.filename.lower().endswith(".docx"):
         return _import_failed(response, _("Filen måste vara ett Word-dokument i formatet .docx."))
+    filename, data = upload.filename, upload.read()
+    end_read()  # parsing and rendering take a while: no transaction (and no lock) meanwhile
     try:
-        preview = parse_docx(upload.read())
+        preview = parse_docx(data)
     except DocxImportError as error:
         return _import_failed(response, str(error))
     if not preview.sections(frozenset(range(len(preview.blocks)))):
         return _import_failed(response, _("Word-filen innehåller ingen text att läsa in."))
     mode = "append" if working_sections(response) else "replace"
     apply = frozenset(name for name, *_rest in _remiss_fields(response, preview))
-    return _preview_page(response, preview, upload.filename[-200:], keep=frozenset(), mode=mode,
+    return _preview_page(response, preview, filename[-200:], keep=frozenset(), mode=mode,
                          apply=apply, expected_revision=response.revision)
 
 
@@ -236,6 +238,18 @@ def import_preview(response_id: int):
               "error")
         return _preview_page(response, preview, filename, keep=keep, mode=mode, apply=apply,
                              expected_revision=expected_revision, status=400)
+    # Only the draft's first section may be without a heading.
+    first_is_free = mode == "replace" or not working_sections(response)
+    end_read()  # rendering takes a while: no transaction (and no lock) meanwhile
+    try:
+        texts = prepare_texts([
+            (s.heading or ("" if first_is_free and i == 0 else _("Inledande stycke")), s.body)
+            for i, s in enumerate(sections)
+        ])
+    except DomainError as error:
+        flash(error.message, "error")
+        return _preview_page(load_response(response_id), preview, filename, keep=keep, mode=mode,
+                             apply=apply, expected_revision=expected_revision, status=error.status)
     response = load_response(response_id, for_update=True)
     try:
         ensure(current_user, Action.EDIT_DRAFT, response)
@@ -250,10 +264,7 @@ def import_preview(response_id: int):
         fields = {name: value for name, _label, value, _current in _remiss_fields(response, preview)
                   if name in apply}
         set_document_fields(response, current_user, **fields)
-        for section in sections:
-            # Only the draft's first section may be without a heading.
-            heading = section.heading or ("" if not working_sections(response) else _("Inledande stycke"))
-            add_section(response, current_user, heading, section.body)
+        add_sections(response, current_user, texts)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -261,8 +272,8 @@ def import_preview(response_id: int):
                              apply=apply, expected_revision=load_response(response_id).revision,
                              status=error.status)
     record_event("draft_imported", current_user, response=response,
-                 summary=_("Läste in %(n)d avsnitt från %(file)s.", n=len(sections), file=filename),
+                 summary=_("Läste in %(n)d avsnitt från %(file)s.", n=len(texts), file=filename),
                  details={"replaced": removed, "kept_front_matter": sorted(keep)})
     commit()
-    flash(_("%(n)d avsnitt lästes in från Word-filen.", n=len(sections)), "success")
+    flash(_("%(n)d avsnitt lästes in från Word-filen.", n=len(texts)), "success")
     return redirect(url_for("drafting.draft", response_id=response.id))

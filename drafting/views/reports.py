@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
+from ..csv_export import csv_download
 from ..extensions import db
 from ..models import Cooperation, Notification, utcnow
 from ..permissions import CooperationAction, ensure_in_cooperation
 from ..services.followup import build_report, current_year
 from ..templating import FOCUS_AREA_LABELS
-from .common import commit
+from .common import commit, query_int
 
 bp = Blueprint("reports", __name__)
 
@@ -41,9 +39,7 @@ def mark_read():
 def _report(cooperation_id: int):
     cooperation = db.session.get(Cooperation, cooperation_id) or abort(404)
     ensure_in_cooperation(current_user, CooperationAction.VIEW, cooperation)
-    year = request.args.get("year", type=int) or current_year()
-    if not 2000 <= year <= 2100:
-        abort(400)
+    year = query_int("year", current_year(), minimum=2000, maximum=2100)
     return cooperation, build_report(cooperation, year)
 
 
@@ -60,20 +56,18 @@ def followup(cooperation_id: int):
 @login_required
 def followup_csv(cooperation_id: int):
     cooperation, report = _report(cooperation_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["ar", "samarbete", "oppnade", "skickade", "aterkallade",
-                     "median_dagar_till_samsyn", "median_dagar_till_skickat"])
-    writer.writerow([report.year, report.cooperation, report.opened, report.sent, report.withdrawn,
-                     report.median_days_to_consensus if report.median_days_to_consensus is not None else "",
-                     report.median_days_to_sending if report.median_days_to_sending is not None else ""])
-    writer.writerow([])
-    writer.writerow(["fokusomrade", "skickade"])
-    for area, count in report.sent_by_focus_area.items():
-        writer.writerow([FOCUS_AREA_LABELS[area], count])
-    writer.writerow([])
-    writer.writerow(["kommun", "inbjuden", "deltog", "avbojde", "avstod"])
-    for row in report.participation:
-        writer.writerow([row.name, row.invited, row.joined, row.declined, row.stepped_aside])
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="uppfoljning-{report.year}.csv"'})
+    rows: list[list[object]] = [
+        ["ar", "samarbete", "oppnade", "skickade", "aterkallade",
+         "median_dagar_till_samsyn", "median_dagar_till_skickat"],
+        [report.year, report.cooperation, report.opened, report.sent, report.withdrawn,
+         report.median_days_to_consensus if report.median_days_to_consensus is not None else "",
+         report.median_days_to_sending if report.median_days_to_sending is not None else ""],
+        [],
+        ["fokusomrade", "skickade"],
+        *([FOCUS_AREA_LABELS[area], count] for area, count in report.sent_by_focus_area.items()),
+        [],
+        ["kommun", "inbjuden", "deltog", "avbojde", "avstod"],
+        *([row.name, row.invited, row.joined, row.declined, row.stepped_aside]
+          for row in report.participation),
+    ]
+    return csv_download(rows, f"uppfoljning-{report.year}.csv")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
+from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..csv_export import csv_download
 from ..extensions import db
 from ..forms import (
     AnswerInvitationForm,
@@ -33,14 +34,15 @@ from ..models import (
     Participation,
 )
 from ..permissions import Action, CooperationAction, can, ensure, ensure_in_cooperation
+from ..services import notifications, stages
 from ..services import responses as response_service
-from ..services import stages
-from ..services.comments import comment_threads
+from ..services.comments import comment_threads, page_ranges
 from ..services.drafting import has_unpublished_changes, reader_sections
 from ..services.errors import DomainError
+from ..services.next_steps import next_step
 from ..services.overview import overview, overviews
 from ..templating import FOCUS_AREA_LABELS
-from .common import RefusedSubmission, commit, load_response, refuse
+from .common import RefusedSubmission, commit, load_response, query_int, refuse
 
 bp = Blueprint("responses", __name__)
 
@@ -70,7 +72,8 @@ def dashboard():
     for summary in overviews(responses):
         mine = next((p for p in summary.participations
                      if p.municipality_id == current_user.municipality_id), None)
-        rows.append({"response": summary.response, "overview": summary, "mine": mine})
+        rows.append({"response": summary.response, "overview": summary, "mine": mine,
+                     "next_step": next_step(summary, current_user)})
     active = [r for r in rows if not r["overview"].stage.is_closed]
     closed = [r for r in rows if r["overview"].stage.is_closed]
     return render_template("responses/dashboard.html", active=active, closed=closed,
@@ -102,8 +105,9 @@ def new_response(cooperation_id: int):
                 our_reference=form.our_reference.data or "",
             )
         except DomainError as error:
-            flash(error.message, "error")
-            return render_template("responses/new.html", form=form, cooperation=cooperation), error.status
+            refused = refuse(form, error, "deadline")
+            return render_template("responses/new.html", form=form, cooperation=cooperation,
+                                   refused=refused), error.status
         commit()
         flash(_("Yttrandet är öppnat. Bjud in kommunerna och skriv utkastet."), "success")
         return redirect(url_for("responses.show", response_id=response.id))
@@ -128,10 +132,14 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
     version = context["version"]
     mine = next((p for p in response.participations
                  if p.municipality_id == current_user.municipality_id), None)
+    unpublished = (can(current_user, Action.PUBLISH_VERSION, response)
+                   and has_unpublished_changes(response, version))
+    sections = reader_sections(response, version)
+    threads = comment_threads(response, municipality_id=municipality_filter, state=comment_state)
     context.update({
-        "sections": reader_sections(response, version),
-        "threads": comment_threads(response, municipality_id=municipality_filter,
-                                   state=comment_state),
+        "next_step": next_step(context["overview"], current_user, unpublished=unpublished),
+        "sections": sections, "threads": threads,
+        "passages": page_ranges(sections, threads),
         "mine": mine, "my_position": context["positions"].get(current_user.municipality_id),
         "position_form": PositionForm(version_number=version.number if version else ""),
         "sign_off_form": SignOffForm(version_number=version.number if version else "",
@@ -140,8 +148,7 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "comment_form": CommentForm(), "answer_form": AnswerInvitationForm(),
         "step_aside_form": ReasonForm(prefix="aside"), "withdraw_form": ReasonForm(prefix="withdraw"),
         "invite_form": _invite_form(response), "sent_form": SentForm(),
-        "unpublished": (can(current_user, Action.PUBLISH_VERSION, response)
-                        and has_unpublished_changes(response, version)),
+        "unpublished": unpublished,
         "municipality_filter": municipality_filter, "comment_state": comment_state,
         # Decided once per page, not once per comment.
         "may_comment": can(current_user, Action.COMMENT, response),
@@ -175,7 +182,7 @@ def show(response_id: int):
     response = load_response(response_id)
     state = request.args.get("comments")
     return render_template("responses/show.html", **response_page_context(
-        response, municipality_filter=request.args.get("municipality", type=int),
+        response, municipality_filter=query_int("municipality", None),
         comment_state=state if state in ("open", "resolved") else None))
 
 
@@ -201,6 +208,21 @@ def invite(response_id: int):
                              invite_form=form)
     commit()
     flash(_("%(count)d kommuner inbjudna.", count=len(invited)), "success")
+    return redirect(url_for("responses.show", response_id=response.id))
+
+
+@bp.post("/responses/<int:response_id>/remind")
+@login_required
+def remind(response_id: int):
+    response = load_response(response_id, for_update=True)
+    ensure(current_user, Action.REMIND, response)
+    sent = notifications.remind_now(response, date.today())
+    commit()
+    if sent:
+        flash(ngettext("Påminnelsen är skickad till %(num)d person.",
+                       "Påminnelsen är skickad till %(num)d personer.", sent), "success")
+    else:
+        flash(_("Alla som yttrandet väntar på har redan fått en påminnelse i dag."), "info")
     return redirect(url_for("responses.show", response_id=response.id))
 
 
@@ -297,16 +319,10 @@ def audit(response_id: int):
 @login_required
 def audit_csv(response_id: int):
     response = load_response(response_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["tid_utc", "person", "kommun", "handelse", "version", "beskrivning"])
-    for event in _audit_events(response):
-        writer.writerow([
-            event.created_at.isoformat(timespec="seconds"),
-            event.user.name if event.user else "",
-            event.municipality.name if event.municipality else "",
-            event.action, event.version_number or "", event.summary,
-        ])
-    filename = f"granskningslogg-yttrande-{response.id}.csv"
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    rows = [["tid_utc", "person", "kommun", "handelse", "version", "beskrivning"]]
+    rows += [[event.created_at.isoformat(timespec="seconds"),
+              event.user.name if event.user else "",
+              event.municipality.name if event.municipality else "",
+              event.action, event.version_number or "", event.summary]
+             for event in _audit_events(response)]
+    return csv_download(rows, f"granskningslogg-yttrande-{response.id}.csv")

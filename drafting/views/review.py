@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import PositionForm, SignOffForm
+from ..ints import parse_int
 from ..models import Decision
 from ..permissions import Action, ensure, ensure_role
 from ..services import review as review_service
@@ -30,10 +31,7 @@ def _rerender(response_id: int, status: int, refused: RefusedSubmission | None =
 
 
 def _version_number(raw: str | None) -> int:
-    try:
-        return int(raw or "")
-    except ValueError:
-        return -1
+    return parse_int(raw or "", name="version_number")  # InvalidNumber: shown beside the form
 
 
 @bp.post("/position")
@@ -67,13 +65,21 @@ def sign_off(response_id: int):
         if not form.validate_on_submit():
             db.session.rollback()
             return _rerender(response_id, 400, sign_off_form=form)
-        review_service.sign_off(response, current_user, _version_number(form.version_number.data),
-                                review_service.SignOffInput(
-                                    deciding_body=form.deciding_body.data,
-                                    decision_date=form.decision_date.data,
-                                    signatory_name=form.signatory_name.data,
-                                    signatory_title=form.signatory_title.data,
-                                    minutes_paragraph=form.minutes_paragraph.data or ""))
+        data = review_service.SignOffInput(
+            deciding_body=form.deciding_body.data, decision_date=form.decision_date.data,
+            signatory_name=form.signatory_name.data, signatory_title=form.signatory_title.data,
+            minutes_paragraph=form.minutes_paragraph.data or "")
+        number = _version_number(form.version_number.data)
+        if "edit" in request.form:  # back from the confirmation page, with what was typed
+            db.session.rollback()
+            return _rerender(response_id, 200, sign_off_form=form)
+        if form.confirmed.data != "1":
+            # First show exactly what will be signed; nothing is recorded yet.
+            version = review_service.check_sign_off(response, current_user, number, data)
+            db.session.rollback()
+            return render_template("responses/confirm_sign_off.html", response=response,
+                                   version=version, form=form, data=data)
+        review_service.sign_off(response, current_user, number, data)
     except DomainError as error:
         db.session.rollback()
         return _rerender(response_id, error.status, refuse(form, error, "signatory_name"),

@@ -532,6 +532,18 @@ def test_prefix_and_suffix_pick_the_right_occurrence():
     assert xml.index("commentRangeStart") > xml.index("Regionen växer.")
 
 
+def test_a_comment_whose_occurrence_is_gone_is_not_put_on_another():
+    # "Regionen växer" stands twice, but neither with this context: the commented one was
+    # deleted.  The review copy asks the same passage finder as the page and lists it.
+    gone = comment(1, "Regionen växer", prefix="Inledning. ", suffix=" långsamt", author_name="Lo Lind")
+    found = comment(1, "Regionen växer", prefix="växer. ", suffix=" snabbt", author_name="Per Pil")
+    document = open_docx(build_review_copy_docx(review_copy([gone, found])))
+    assert [c.author for c in document.comments] == ["Per Pil (Lomma)"]
+    texts = [p.text for p in document.paragraphs]
+    listed = texts[texts.index("Kommentarer som inte längre kan knytas till texten") :]
+    assert any(t.startswith("Lo Lind (Lomma)") for t in listed)
+
+
 def test_whole_section_comment_and_suggestion_anchor_on_heading():
     document = open_docx(
         build_review_copy_docx(
@@ -617,7 +629,9 @@ def test_review_copy_with_hostile_comment_text():
     assert "ab 😀 שלום" in only.text and "rad två" in only.text
 
 
-def test_quoting_a_heading_anchors_on_it_and_template_comments_are_dropped():
+def test_section_comment_sits_on_the_heading_and_template_comments_are_dropped():
+    # Headings are not part of the text a passage is quoted from (the page shows them
+    # outside the section body), so only a comment on the whole section lands on one.
     template = docx.Document()
     paragraph = template.add_paragraph("Mallens text")
     template.add_comment(paragraph.runs, text="Mallens kommentar", author="Mall")
@@ -625,7 +639,7 @@ def test_quoting_a_heading_anchors_on_it_and_template_comments_are_dropped():
     template.save(out)
     document = open_docx(
         build_review_copy_docx(
-            review_copy([comment(1, "Synpunkter", body="Rubriken")]), template=out.getvalue()
+            review_copy([comment(1, "", body="Rubriken")]), template=out.getvalue()
         )
     )
     (only,) = list(document.comments)

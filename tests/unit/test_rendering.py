@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -304,6 +303,18 @@ def test_recursion_error_becomes_rejection(monkeypatch: pytest.MonkeyPatch) -> N
     assert info.value.reason == "recursion"
 
 
+def test_the_work_budget_refuses_what_the_pre_filters_let_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rendering, "RENDER_STEP_BUDGET", 3)
+    with pytest.raises(MarkdownRejected) as info:
+        render_markdown("# Rubrik\n\nText med *betoning* och **fetstil** i flera stycken.\n\nMer.")
+    assert info.value.reason == "timeout"
+
+
+def test_a_realistic_document_uses_a_small_part_of_the_work_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rendering, "RENDER_STEP_BUDGET", rendering.RENDER_STEP_BUDGET // 10)
+    render_markdown(realistic_document(MAX_BODY_CHARS - 2_000))  # not refused
+
+
 def test_time_budget_is_the_last_line_of_defence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rendering, "RENDER_TIME_BUDGET", -1.0)
     with pytest.raises(MarkdownRejected) as info:
@@ -315,9 +326,7 @@ def test_time_budget_is_the_last_line_of_defence(monkeypatch: pytest.MonkeyPatch
 def test_check_markdown_accepts_a_realistic_large_document() -> None:
     text = realistic_document(MAX_BODY_CHARS - 2_000)
     check_markdown(text)
-    started = time.perf_counter()
-    html = render_markdown(text)
-    assert time.perf_counter() - started < 5
+    html = render_markdown(text)  # within the work budget, however busy the machine is
     root = parse(html)
     assert len(root.findall(".//table")) > 5
     assert_safe(html)
@@ -398,18 +407,15 @@ PATHOLOGICAL = {
 
 
 def test_pathological_inputs_finish_quickly() -> None:
-    slow = []
-    for name, text in PATHOLOGICAL.items():
-        text = text[:MAX_BODY_CHARS]
-        started = time.perf_counter()
+    # Each is refused by a pre-filter or rendered within the work budget; none may hang
+    # (pytest-timeout stops a hang). How fast they are is measured in bench/, not here.
+    for text in PATHOLOGICAL.values():
         try:
-            render_markdown(text)
-        except MarkdownRejected:
-            pass
-        elapsed = time.perf_counter() - started
-        if elapsed > 5:
-            slow.append((name, round(elapsed, 2)))
-    assert not slow
+            html = render_markdown(text[:MAX_BODY_CHARS])
+        except MarkdownRejected as refused:
+            assert refused.message
+        else:
+            assert_safe(html)
 
 
 # --- property tests -----------------------------------------------------------------------

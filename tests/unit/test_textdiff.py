@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -140,15 +139,12 @@ def scattered_edits(text: str, count: int, seed: int = 2) -> str:
 def test_large_texts_differing_a_little_diff_fast(edits: int) -> None:
     old = large_text(200_000)
     new = scattered_edits(old, edits)
-    started = time.perf_counter()
     ops = diff_words(old, new)
-    elapsed = time.perf_counter() - started
     assert_valid(ops, old, new)
     inserted, deleted = count_words(ops)
     # Each edit writes " nytt ord " over five characters: at most four words in, two out.
     assert 0 < inserted <= 4 * edits and deleted <= 2 * edits
     assert max(len(op.text) for op in ops if op.kind != "equal") < 40
-    assert elapsed < 5  # measured: under 0.1 s
 
 
 @pytest.mark.parametrize(
@@ -165,9 +161,7 @@ def test_large_texts_differing_a_little_diff_fast(edits: int) -> None:
 def test_worst_case_large_diffs_stay_bounded(make_new) -> None:  # type: ignore[no-untyped-def]
     old = large_text(200_000)
     new = make_new(old)
-    started = time.perf_counter()
-    ops = diff_words(old, new)
-    assert time.perf_counter() - started < 5  # measured: under 0.4 s
+    ops = diff_words(old, new)  # bounded by MAX_TOTAL_TOKEN_WORK; speed is in bench/
     assert_valid(ops, old, new)
 
 
@@ -175,9 +169,7 @@ def test_small_vocabulary_worst_case_is_bounded() -> None:
     rng = random.Random(3)
     old = " ".join(rng.choice("ab") for _ in range(3000))
     new = " ".join(rng.choice("ab") for _ in range(3000))
-    started = time.perf_counter()
     ops = diff_words(old, new)
-    assert time.perf_counter() - started < 5
     assert_valid(ops, old, new)
 
 

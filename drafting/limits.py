@@ -1,0 +1,24 @@
+"""Every size and count limit a request is held to, in one place.
+
+The modules that enforce a limit import it from here, so the whole set can be read (and
+tuned) together. Cost budgets internal to an algorithm (rendering, diffing, anchoring) stay
+beside the algorithm they bound.
+"""
+
+from __future__ import annotations
+
+# Ids and numbers are INTEGER columns on both databases; anything larger names nothing and
+# would overflow the database driver.
+MAX_ID = 2**31 - 1
+
+MAX_HEADING_CHARS = 300  # one section heading
+MAX_BODY_CHARS = 200_000  # one section's Markdown
+MAX_COMMENT_CHARS = 20_000  # one comment, reply or suggested text
+
+# A draft of a remissvar has a handful of sections; this bounds every page and export of it.
+MAX_SECTIONS_PER_DRAFT = 150
+
+# One Word import: checked in a streaming pass before the document is parsed, so parsing
+# and rendering it stay within a few seconds (5 000 paragraphs parse in about 0.2 s).
+MAX_IMPORT_PARAGRAPHS = 5_000  # paragraphs, table cells' included
+MAX_IMPORT_CHARS = 500_000  # characters of text
