@@ -245,3 +245,54 @@ def test_pdf_download_or_clear_message(app, db, demo, path):
         assert response.status_code == 200 and response.data.startswith(b"%PDF")
     else:
         assert response.status_code == 303
+
+
+def test_signed_document_uses_formal_names_our_reference_and_the_diarienummer(app, db, signed):
+    signed.our_reference = "MLR 2026/7"
+    db.session.commit()
+    client = app.test_client()
+    login(client, "koordinator@example.se")
+    response = client.get(f"/responses/{signed.id}/export/final.docx")
+    assert response.status_code == 200
+    document = Document(io.BytesIO(response.data))
+    names = [row.cells[0].text for row in document.tables[-1].rows[1:]]
+    assert names == ["Malmö stad", "Lunds kommun"]  # chair first, formal names
+    reference = signed.consultation.reference_number
+    title = next(p.text for p in document.paragraphs if p.style.name == "Title")
+    assert title == f"{signed.title}, {reference}"
+    head = " ".join(p.text for t in document.sections[0].first_page_header.tables
+                    for row in t.rows for c in row.cells for p in c.paragraphs)
+    assert "Vår beteckning: MLR 2026/7" in head and f"Er beteckning: {reference}" in head
+
+
+def test_export_page_suggests_the_subject_and_sets_our_reference(app, db, demo):
+    db.session.commit()
+    client = app.test_client()
+    login(client, "koordinator@example.se")
+    page = client.get(f"/responses/{demo.id}/export/").get_data(as_text=True)
+    subject = f"{demo.consultation.reference_number} – {demo.title} – {demo.cooperation.name}"
+    assert html.escape(subject, quote=True) in page or subject in html.unescape(page)
+    refused = client.post(f"/responses/{demo.id}/export/our-reference", data={"our_reference": "x" * 81})
+    assert refused.status_code == 400
+    assert 'value="' + "x" * 81 + '"' in refused.get_data(as_text=True)  # the typed text stays
+    saved = client.post(f"/responses/{demo.id}/export/our-reference", data={"our_reference": " MLR  2026/7 "})
+    assert saved.status_code == 303
+    db.session.expire_all()
+    assert demo.our_reference == "MLR 2026/7"
+
+
+def test_admin_and_cli_set_a_formal_name(app, db, demo):
+    db.session.commit()
+    lund = municipality("Lund")
+    client = app.test_client()
+    login(client, "admin@example.se")
+    done = client.post(f"/admin/cooperations/{demo.cooperation_id}/municipalities/{lund.id}/formal-name",
+                       data={f"f{lund.id}-formal_name": "Lunds  kommun"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert municipality("Lund").document_name == "Lunds kommun"
+    result = app.test_cli_runner().invoke(args=["set-formal-name", demo.cooperation.name, "Höör", "Höörs kommun"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert municipality("Höör").formal_name == "Höörs kommun"
+    assert municipality("Höör").name == "Höör"  # the short name stays in the interface

@@ -751,10 +751,9 @@ def _official_head(
 def _sized(xml: str, size: int) -> str:
     """Set the font size of every run of a paragraph built by DocxWriter.paragraph_xml."""
     sz = f'<w:sz w:val="{size}"/><w:szCs w:val="{size}"/>'
-    xml = xml.replace("<w:r><w:rPr>", "<w:r><w:rPr>\x00")
     xml = xml.replace("<w:r><w:t", f"<w:r><w:rPr>{sz}</w:rPr><w:t")
-    # rPr children in schema order: b/bCs come before sz.
-    return re.sub(r"\x00((?:<w:b/>)?(?:<w:bCs/>)?)", lambda m: m.group(1) + sz, xml)
+    # In schema order: after bold (the only formatting used here), before the direction mark.
+    return re.sub(r"<w:rPr>((?:<w:b/><w:bCs/>)?)(?!<w:sz )", lambda m: f"<w:rPr>{m[1]}{sz}", xml)
 
 
 def _replace_story(writer: DocxWriter, element: Any, pieces: list[str]) -> None:

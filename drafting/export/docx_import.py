@@ -553,7 +553,7 @@ def _inline_child(child: Any, out: list[str], active: set[str]) -> None:
     elif tag in ("s", "del", "strike"):
         inner = []
         _inline_into(child, inner, active)
-        out.append(_wrap("".join(inner), "~~") if False else "".join(inner))
+        out.append(f"<del>{''.join(inner)}</del>" if "".join(inner).strip() else "".join(inner))
     elif tag in ("sup", "sub"):
         inner = []
         _inline_into(child, inner, active)
