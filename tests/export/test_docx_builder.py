@@ -658,3 +658,13 @@ def test_right_to_left_letterhead_and_comments_are_marked():
     with zipfile.ZipFile(io.BytesIO(copy)) as archive:
         comments = archive.read("word/comments.xml").decode()
     assert "<w:bidi/>" in comments and "<w:rtl/>" in comments
+
+
+def test_metadata_names_this_product_and_swedish_everywhere():
+    data = build_final_docx(final_document())
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        app = archive.read("docProps/app.xml").decode()
+        settings = archive.read("word/settings.xml").decode()
+    assert "<Application>Yttrande</Application>" in app
+    assert "Normal.dotm" not in app and "Microsoft" not in app and "<Pages>" not in app
+    assert 'w:themeFontLang w:val="sv-SE"' in settings

@@ -168,3 +168,24 @@ def test_raw_html_blocks_read_the_same_on_the_page_and_in_word():
     html = render_markdown("<div>rå HTML-block</div>")
     assert page_blocks(html) == [("paragraph", "<div>rå HTML-block</div>")]
     assert word_blocks(word_of(html)) == page_blocks(html)
+
+
+def test_a_one_row_table_stays_one_row_on_the_page_and_in_word():
+    """Python-Markdown gave a header-only table an empty body row; the import makes such tables."""
+    html = render_markdown("| Samlad bedömning: tillstyrks |\n| --- |")
+    assert html.count("<tr>") == 1
+    document = docx.Document(io.BytesIO(word_of(html)))
+    assert [[c.text for c in row.cells] for row in document.tables[0].rows] == [
+        ["Samlad bedömning: tillstyrks"]
+    ]
+
+
+def test_footnotes_are_word_footnotes_with_unique_ids_on_the_page():
+    first = render_markdown("Ett[^1].\n\n[^1]: Första.")
+    second = render_markdown("Två[^1].\n\n[^1]: Andra.")
+    ids = lambda html: set(re.findall(r'id="([^"]+)"', html))  # noqa: E731
+    assert ids(first) and not ids(first) & ids(second)  # one page shows many sections
+    document = docx.Document(io.BytesIO(word_of(first)))
+    body = document.element.body
+    assert body.find(".//{%s}footnoteReference" % W[1:-1]) is not None
+    assert ("footnote", "Första.") in word_blocks(word_of(first))
