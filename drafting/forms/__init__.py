@@ -63,7 +63,7 @@ class ResponseForm(FlaskForm):
     url = URLField(_l("Länk till remissen"), validators=[Optional(), URL(message=_l("Ange en fullständig webbadress.")), Length(max=500)])
     focus_area = SelectField(_l("Fokusområde"), choices=[])
     title = StringField(_l("Yttrandets rubrik (lämna tomt för ”Yttrande över …”)"), validators=[Optional(), Length(max=500)])
-    our_reference = StringField(_l("Vår beteckning (samarbetets diarienummer, kan anges senare)"),
+    our_reference = StringField(_l("Vår beteckning (kan anges senare)"),
                                 validators=[Optional(), Length(max=80)])
 
 

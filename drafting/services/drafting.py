@@ -81,7 +81,7 @@ def prepare_text(heading: str, body: str) -> SectionText:
 
 def prepare_texts(sections: Sequence[tuple[str, str]]) -> list[SectionText]:
     """prepare_text for many (heading, body) pairs, refusing more than any draft may hold."""
-    _ensure_room(0, len(sections))
+    ensure_room(0, len(sections))
     prepared = []
     for heading, body in sections:
         try:
@@ -100,7 +100,8 @@ def _ensure_heading(text: SectionText, position: int) -> None:
                              "utan rubrik."), field="heading")
 
 
-def _ensure_room(existing: int, adding: int) -> None:
+def ensure_room(existing: int, adding: int) -> None:
+    """Refuse a draft of more sections than MAX_SECTIONS_PER_DRAFT."""
     if existing + adding > MAX_SECTIONS_PER_DRAFT:
         raise InvalidInput(_("Ett utkast kan ha högst %(max)d avsnitt, och det här skulle få %(count)d. "
                              "Slå ihop avsnitt eller ta bort några först.",
@@ -128,7 +129,7 @@ def add_sections(response: JointResponse, user: User, texts: Sequence[SectionTex
     ensure(user, Action.EDIT_DRAFT, response)
     existing = db.session.scalar(select(func.count()).select_from(Section).where(
         Section.response_id == response.id, Section.is_removed.is_(False)))
-    _ensure_room(existing or 0, len(texts))
+    ensure_room(existing or 0, len(texts))
     for position, text in enumerate(texts, start=existing or 0):
         _ensure_heading(text, position)
     last = db.session.scalar(
@@ -223,7 +224,7 @@ def restore_section(section: Section, user: User, expected_revision: int) -> Non
         return
     existing = db.session.scalar(select(func.count()).select_from(Section).where(
         Section.response_id == response.id, Section.is_removed.is_(False)))
-    _ensure_room(existing or 0, 1)
+    ensure_room(existing or 0, 1)
     last = db.session.scalar(select(func.max(Section.sort_order)).where(
         Section.response_id == response.id, Section.is_removed.is_(False)))
     section.is_removed = False

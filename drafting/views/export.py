@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
+from ..export import docx_import
 from ..export.assemble import (
     cooperation_template,
     email_subject,
@@ -25,18 +26,25 @@ from ..export.assemble import (
     review_copy,
 )
 from ..export.docx_builder import build_final_docx, build_review_copy_docx
-from ..export.docx_import import DocxImportError, ImportPreview, parse_docx
+from ..export.docx_import import DocxImportError, ImportPreview
 from ..export.filenames import content_disposition, export_filename
 from ..export.pdf import PdfConversionFailed, PdfUnavailable, docx_to_pdf, soffice_path
 from ..extensions import db
 from ..forms import PublishForm, SectionForm, StructureForm
+from ..ints import parse_int
 from ..models import JointResponse, Version
 from ..permissions import Action, ensure
 from ..services.audit import record_event
-from ..services.drafting import add_sections, prepare_texts, remove_section, working_sections
+from ..services.drafting import (
+    add_sections,
+    ensure_room,
+    prepare_texts,
+    remove_section,
+    working_sections,
+)
 from ..services.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..services.responses import set_document_fields
-from .common import commit, end_read, load_response
+from .common import commit, end_read, form_int, load_response
 
 bp = Blueprint("export", __name__, url_prefix="/responses/<int:response_id>/export")
 
@@ -196,11 +204,15 @@ def import_docx(response_id: int):
     filename, data = upload.filename, upload.read()
     end_read()  # parsing and rendering take a while: no transaction (and no lock) meanwhile
     try:
-        preview = parse_docx(data)
+        preview = docx_import.parse_docx(data)
     except DocxImportError as error:
         return _import_failed(response, str(error))
     if not preview.sections(frozenset(range(len(preview.blocks)))):
         return _import_failed(response, _("Word-filen innehåller ingen text att läsa in."))
+    try:
+        ensure_room(0, len(preview.sections()))  # more sections than any draft may hold
+    except DomainError as error:
+        return _import_failed(response, error.message)
     mode = "append" if working_sections(response) else "replace"
     apply = frozenset(name for name, *_rest in _remiss_fields(response, preview))
     return _preview_page(response, preview, filename[-200:], keep=frozenset(), mode=mode,
@@ -222,13 +234,13 @@ def import_preview(response_id: int):
     except (BadSignature, KeyError, TypeError, ValueError):
         return _import_failed(response, _("Förhandsvisningen kunde inte läsas. Läs in Word-filen igen."))
     level = request.form.get("split_level", "")
-    if level.isdigit():
-        preview = preview.with_split_level(int(level))
-    keep = frozenset(int(x) for x in request.form.getlist("keep") if x.isdigit())
+    if level:
+        preview = preview.with_split_level(parse_int(level, name="split_level", minimum=1, maximum=6))
+    keep = frozenset(parse_int(index, name="keep", minimum=0, maximum=len(preview.blocks))
+                     for index in request.form.getlist("keep"))
     mode = "replace" if request.form.get("mode") == "replace" else "append"
     apply = frozenset(request.form.getlist("apply"))
-    expected = request.form.get("expected_revision", "")
-    expected_revision = int(expected) if expected.isdigit() else -1
+    expected_revision = form_int("expected_revision")
     if request.form.get("action") != "import":
         return _preview_page(response, preview, filename, keep=keep, mode=mode, apply=apply,
                              expected_revision=expected_revision)

@@ -187,5 +187,5 @@ def test_footnotes_are_word_footnotes_with_unique_ids_on_the_page():
     assert ids(first) and not ids(first) & ids(second)  # one page shows many sections
     document = docx.Document(io.BytesIO(word_of(first)))
     body = document.element.body
-    assert body.find(".//{%s}footnoteReference" % W[1:-1]) is not None
+    assert body.find(f".//{W}footnoteReference") is not None
     assert ("footnote", "Första.") in word_blocks(word_of(first))
