@@ -1,29 +1,27 @@
-"""Run every benchmark and print JSON lines."""
+"""Run the benchmarks and print JSON lines: `python -m bench [pages] [export] [load]` (default all)."""
 
 from __future__ import annotations
 
 import sys
 
-from . import pages
+GROUPS = ("pages", "export", "load")
 
 
 def main() -> int:
-    only = set(sys.argv[1:])  # e.g. `python -m bench pages`: run just those groups
-    for line in pages.run():
-        print(line, flush=True)
-    if only and only <= {"pages"}:
-        return 0
-    try:
-        from . import export as export_bench
-    except ImportError as error:  # pragma: no cover - bench dependency missing
-        print(f'{{"name": "export_final", "error": "{error}"}}')
-    else:
-        for line in export_bench.run():
+    chosen = [name for name in sys.argv[1:] if name in GROUPS] or list(GROUPS)
+    for name in chosen:
+        if name == "pages":
+            from . import pages as group
+        elif name == "export":
+            try:
+                from . import export as group
+            except ImportError as error:  # pragma: no cover - bench dependency missing
+                print(f'{{"name": "export_final", "error": "{error}"}}')
+                continue
+        else:
+            from . import load as group
+        for line in group.run():
             print(line, flush=True)
-    from . import load
-
-    for line in load.run():
-        print(line, flush=True)
     return 0
 
 

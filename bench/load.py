@@ -48,7 +48,9 @@ SECTIONS = 40
 VERSIONS = 5
 COMMENTS = 300
 # Weighted actions of one loop: reading the response page is by far the most common.
-ACTIONS = (("show", 55), ("matrix", 10), ("compare", 10), ("comment", 15), ("position", 10))
+# "trivial" is the login page fetched without a session, the baseline measured under the same load.
+ACTIONS = (("show", 50), ("matrix", 10), ("compare", 10), ("comment", 15), ("position", 10),
+           ("trivial", 5))
 WRITES = {"comment", "position"}
 REQUEST_TIMEOUT = (5.0, 60.0)
 
@@ -114,6 +116,8 @@ def _percentile(values: list[float], fraction: float) -> float:
 def _request(session: requests.Session, plan: Plan, action: str, rng: random.Random,
              serial: str) -> requests.Response:
     base = f"{plan.base_url}/responses/{plan.response_id}"
+    if action == "trivial":
+        return requests.get(f"{plan.base_url}/login", allow_redirects=False, timeout=REQUEST_TIMEOUT)
     if action == "show":
         return session.get(base, allow_redirects=False, timeout=REQUEST_TIMEOUT)
     if action == "matrix":
@@ -348,6 +352,16 @@ def _headline(name: str, users: int, tally: Tally, plan: Plan, lost_writes: int)
     }
 
 
+def _baseline(values: list[float], tally) -> dict:
+    """The trivial page's p95 under the same load, and the product pages' p95 against it."""
+    if not values:
+        return {}
+    product = [v for name, times in tally.latencies.items() for v in times]
+    p95 = _percentile(values, 0.95)
+    return {"baseline_p95_ms": round(p95, 1),
+            "p95_ratio_to_baseline": round(_percentile(product, 0.95) / p95, 2) if product else None}
+
+
 def run() -> list[str]:
     users = int(_env_float("BENCH_LOAD_USERS", USERS))
     seconds = _env_float("BENCH_LOAD_SECONDS", 60)
@@ -400,7 +414,8 @@ def run() -> list[str]:
     reads = sum(len(tally.latencies.get(name, [])) for name in ("show", "matrix", "compare"))
     writes = sum(len(tally.latencies.get(name, [])) for name in WRITES)
     lost = (tally.comments - comments_found) + (tally.positions - (positions_after - positions_before))
-    line = _headline("load", users, tally, plan, lost) | {
+    baseline = tally.latencies.pop("trivial", [])  # not part of the product's own figures
+    line = _headline("load", users, tally, plan, lost) | _baseline(baseline, tally) | {
         "ceiling_rps": round(ceiling_count / ceiling_elapsed, 1),
         "reads": reads, "writes": writes, "comments": tally.comments,
         "positions": tally.positions, "unexpected": tally.unexpected,
@@ -420,6 +435,9 @@ def run() -> list[str]:
     if saturated is not None:
         lost = (saturated.comments - saturated_comments) + (
             saturated.positions - (positions_now - positions_after))
+        saturated_baseline = saturated.latencies.pop("trivial", [])
         lines.append(json.dumps(
-            _headline("load_saturated", users, saturated, saturated_plan, lost) | {"think_ms": 0}))
+            _headline("load_saturated", users, saturated, saturated_plan, lost)
+            | _baseline(saturated_baseline, saturated)
+            | {"think_ms": 0, "ceiling_rps": round(ceiling_count / ceiling_elapsed, 1)}))
     return lines

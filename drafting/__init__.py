@@ -22,12 +22,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     load_config(app, test_config)
 
     from . import auth, cli, database, errors, i18n, security, templating
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import cache, csrf, db, login_manager, migrate
 
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    cache.init_app(app)
     security.init_app(app)
     login_manager.init_app(app)
     auth.configure_login(login_manager)

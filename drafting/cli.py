@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
@@ -10,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Cooperation, Municipality, Role
+from .models import Cooperation, Municipality, Role, local_today
 from .services import people
 from .services.errors import DomainError
 
@@ -120,7 +119,7 @@ def init_app(app: Flask) -> None:
         """Send deadline reminders (7 and 2 days before), each once, then pending e-mail."""
         from .services.notifications import deliver_pending_email, send_deadline_reminders
 
-        day = today.date() if today else date.today()
+        day = today.date() if today else local_today()
         count = send_deadline_reminders(day)
         db.session.commit()
         mailed = deliver_pending_email()

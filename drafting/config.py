@@ -53,6 +53,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         SESSION_ABSOLUTE_HOURS=12,
         PROXY_FIX_X_FOR=0,
         REDIS_URL=os.environ.get("REDIS_URL"),
+        CACHE_DEFAULT_TIMEOUT=600,
         LOGIN_LIMIT_ACCOUNT_ADDRESS="5 per 15 minutes",
         LOGIN_LIMIT_ACCOUNT="20 per hour",
         LOGIN_LIMIT_ADDRESS="300 per hour",
@@ -68,6 +69,12 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if not app.config.get("CACHE_TYPE"):
+        redis_url = app.config.get("REDIS_URL")
+        app.config["CACHE_TYPE"] = "RedisCache" if redis_url else "SimpleCache"
+        if redis_url:
+            app.config.setdefault("CACHE_REDIS_URL", redis_url)
+            app.config.setdefault("CACHE_KEY_PREFIX", "yttrande:")
     # Test each pooled connection before use, so one the server closed is replaced, not used.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
                                                **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}

@@ -28,7 +28,7 @@ def configure_engine(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30_000)))
 
 
 def is_unavailable(error: BaseException) -> bool:
@@ -65,7 +65,7 @@ def _remove_session(_error: BaseException | None) -> None:
         db.session.remove()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     if getattr(engine, "_drafting_configured", False):
         return
     engine._drafting_configured = True  # type: ignore[attr-defined]
@@ -76,7 +76,8 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # Writers queue this long for the lock (SQLITE_BUSY_TIMEOUT_MS) before "locked".
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Cooperation, FocusArea, Municipality, Role
+from .models import Cooperation, FocusArea, Municipality, Role, local_today
 from .services import drafting, people, responses
 
 DEMO_PASSWORD = "demo-losenord"
@@ -68,7 +68,7 @@ def seed_demo(today: date | None = None) -> bool:
     """Create the demo data once; returns False when it is already there."""
     if db.session.scalar(select(Cooperation.id).where(Cooperation.name == COOPERATION_NAME)):
         return False
-    today = today or date.today()
+    today = today or local_today()
     cooperation = Cooperation(name=COOPERATION_NAME,
                               letterhead="Samarbete mellan elva kommuner i sydvästra Skåne")
     db.session.add(cooperation)

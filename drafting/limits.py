@@ -22,3 +22,16 @@ MAX_SECTIONS_PER_DRAFT = 150
 # and rendering it stay within a few seconds (5 000 paragraphs parse in about 0.2 s).
 MAX_IMPORT_PARAGRAPHS = 5_000  # paragraphs, table cells' included
 MAX_IMPORT_CHARS = 500_000  # characters of text
+
+# A comment's anchor: the quoted passage, and the text just before and after it that finds
+# the passage again after edits (columns Comment.anchor_prefix/anchor_suffix).
+MAX_QUOTE_CHARS = 20_000
+MAX_ANCHOR_CONTEXT_CHARS = 200
+
+# One sign-off (columns SignOff.signatory_name/title, minutes_paragraph; the page's form).
+MAX_SIGNATORY_CHARS = 160
+MAX_MINUTES_CHARS = 100
+
+# One page of an API list.
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200

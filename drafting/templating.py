@@ -10,7 +10,7 @@ from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .models import FocusArea, ParticipationStatus, Stage
+from .models import FocusArea, ParticipationStatus, Stage, local_today
 from .permissions import Action, CooperationAction, can, can_in_cooperation
 
 STAGE_LABELS = {
@@ -36,7 +36,7 @@ PARTICIPATION_LABELS = {
 
 
 def days_left(deadline: date, today: date | None = None) -> int:
-    return (deadline - (today or date.today())).days
+    return (deadline - (today or local_today())).days
 
 
 def init_app(app: Flask) -> None:
@@ -56,7 +56,7 @@ def init_app(app: Flask) -> None:
             "FOCUS_AREA_LABELS": FOCUS_AREA_LABELS,
             "PARTICIPATION_LABELS": PARTICIPATION_LABELS,
             "days_left": days_left,
-            "today": date.today(),
+            "today": local_today(),
             "get_locale": get_locale,
         }
 

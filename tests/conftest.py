@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from drafting import create_app
 from drafting.demo import DEMO_PASSWORD, email_for, seed_demo
+from drafting.extensions import cache
 from drafting.extensions import db as _db
 from drafting.models import JointResponse, Municipality, User
 
@@ -99,6 +100,7 @@ def db(app: Flask) -> Iterator:
         _db.session.rollback()
         _db.session.remove()
         _empty_tables()
+        cache.clear()  # ids restart with the emptied tables: no rendering may outlive them
 
 
 @pytest.fixture
@@ -166,11 +168,10 @@ def live_server(app: Flask, db) -> Iterator[str]:
 
 def sign_data(name: str, body: str = "Kommunstyrelsen"):
     """What a director fills in when signing for their municipality."""
-    from datetime import date
-
+    from drafting.models import local_today
     from drafting.services.review import SignOffInput
 
-    return SignOffInput(deciding_body=body, decision_date=date.today(),
+    return SignOffInput(deciding_body=body, decision_date=local_today(),
                         signatory_name=f"Direktör {name}", signatory_title="Kommundirektör",
                         minutes_paragraph="KS § 12")
 

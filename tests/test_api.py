@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from drafting.models import (
     Role,
     SignOff,
     Stage,
+    local_today,
 )
 from drafting.models.deciding_bodies import DecidingBody
 from drafting.services import drafting, people, responses
@@ -31,7 +32,7 @@ from drafting.services.tokens import (
     create_token,
     revoke_token,
 )
-from drafting.views.api_spec import OPENAPI_SPEC
+from drafting.views.api_spec import openapi_document
 from tests.conftest import coordinator, director, login, municipality, official
 
 TRIO = ["Malmö", "Lund", "Eslöv"]
@@ -233,7 +234,7 @@ def test_openapi_document_is_public(client, db):
     response = client.get(f"{API}/openapi.json")
     assert response.status_code == 200
     spec = response.get_json()
-    assert spec["openapi"] == "3.0.3"
+    assert spec["openapi"] == "3.1.0"
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert "/responses/{response_id}/export.docx" in spec["paths"]
 
@@ -267,7 +268,7 @@ def test_responses_list_and_stage_filter(client, db, in_review):
     assert listed["total"] == 1 and listed["limit"] == 50 and listed["offset"] == 0
     item = listed["items"][0]
     assert item["stage"] == "review" and item["stage_label"] == "Förankring"
-    assert item["deadline"] == (date.today() + timedelta(days=30)).isoformat()
+    assert item["deadline"] == (local_today() + timedelta(days=30)).isoformat()
     assert item["days_left"] == 30
     assert client.get(f"{API}/responses?stage=review", headers=headers).get_json()["total"] == 1
     assert client.get(f"{API}/responses?stage=signed", headers=headers).get_json()["total"] == 0
@@ -378,7 +379,7 @@ def test_positions_signoffs_audit_and_export_through_the_whole_path(client, db, 
     for name in TRIO:
         signed = client.post(f"{url}/signoffs", headers=bearer(director(name)), json={
             "version_number": 1, "deciding_body": "Kommunstyrelsen",
-            "decision_date": date.today().isoformat(), "signatory_name": f"Direktör {name}",
+            "decision_date": local_today().isoformat(), "signatory_name": f"Direktör {name}",
             "signatory_title": "Kommundirektör", "minutes_paragraph": "KS § 12"})
         assert signed.status_code == 201, signed.get_data(as_text=True)
         assert signed.get_json()["municipality"]["name"] == name
@@ -417,7 +418,7 @@ def test_service_errors_keep_their_status_and_code(client, db, in_review):
     assert error_of(stale, 409)["code"] == "Conflict"
     early = client.post(f"{url}/signoffs", headers=bearer(director("Lund")), json={
         "version_number": 1, "deciding_body": "Kommunstyrelsen",
-        "decision_date": date.today().isoformat(),
+        "decision_date": local_today().isoformat(),
         "signatory_name": "D", "signatory_title": "Kommundirektör"})
     assert error_of(early, 409)["code"] == "Conflict"
     assert db.session.scalar(select(func.count(Position.id))) == 0
@@ -449,7 +450,7 @@ def test_directors_sign_only_for_their_own_municipality(client, db, in_review):
         client.post(f"{url}/positions", headers=bearer(official(name)),
                     json={"version_number": 1, "decision": "approve"})
     body = {"version_number": 1, "deciding_body": "Kommunstyrelsen",
-            "decision_date": date.today().isoformat(), "signatory_name": "Direktör",
+            "decision_date": local_today().isoformat(), "signatory_name": "Direktör",
             "signatory_title": "Kommundirektör"}
     smuggled = client.post(f"{url}/signoffs", headers=bearer(director("Lund")),
                            json=body | {"municipality_id": municipality("Malmö").id})
@@ -460,7 +461,7 @@ def test_directors_sign_only_for_their_own_municipality(client, db, in_review):
     assert signed.get_json()["municipality"]["name"] == "Lund"
     again = client.post(f"{url}/signoffs", headers=bearer(director("Lund")), json=body)
     assert error_of(again, 409)["message"] == "Lund har redan skrivit under version 1."
-    future = body | {"decision_date": (date.today() + timedelta(days=1)).isoformat()}
+    future = body | {"decision_date": (local_today() + timedelta(days=1)).isoformat()}
     error_of(client.post(f"{url}/signoffs", headers=bearer(director("Malmö")), json=future), 400)
 
 
@@ -633,7 +634,7 @@ def test_control_characters_in_api_text_are_dropped_as_in_forms(client, db, in_r
         "Skäl med tecken"
     signed = client.post(f"{url}/signoffs", headers=bearer(director("Lund")), json={
         "version_number": 1, "deciding_body": "Kommunstyrelsen",
-        "decision_date": date.today().isoformat(), "signatory_name": "Anna\x1b Berg\x00",
+        "decision_date": local_today().isoformat(), "signatory_name": "Anna\x1b Berg\x00",
         "signatory_title": "Kommun\x08direktör", "minutes_paragraph": "KS\x0c § 12"})
     assert signed.status_code == 201, signed.get_data(as_text=True)
     signoff = db.session.scalars(select(SignOff)).one()
@@ -642,7 +643,7 @@ def test_control_characters_in_api_text_are_dropped_as_in_forms(client, db, in_r
     # A name of nothing but control characters is empty: refused, not stored as "".
     nameless = client.post(f"{url}/signoffs", headers=bearer(director("Malmö")), json={
         "version_number": 1, "deciding_body": "Kommunstyrelsen",
-        "decision_date": date.today().isoformat(), "signatory_name": "\x01\x02",
+        "decision_date": local_today().isoformat(), "signatory_name": "\x01\x02",
         "signatory_title": "Kommundirektör"})
     assert error_of(nameless, 400)["message"] == "Fyll i undertecknarens namn."
 
@@ -660,9 +661,10 @@ def test_deciding_body_is_one_list_for_page_api_and_document(app, client, db, in
     assert login(page, director("Lund").email).status_code == 302
     html = page.get(f"/responses/{in_review.id}").get_data(as_text=True)
     select_html = re.search(r'<select[^>]*name="deciding_body".*?</select>', html, re.S).group(0)
-    documented = OPENAPI_SPEC["components"]["schemas"]["NewSignOff"]["properties"]["deciding_body"]
-    assert OPTION_RE.findall(select_html) == documented["enum"] == listed
-    body = {"version_number": 1, "decision_date": date.today().isoformat(),
+    schemas = openapi_document(app)["components"]["schemas"]
+    documented = schemas["NewSignOff"]["properties"]["deciding_body"]["$ref"].rsplit("/", 1)[1]
+    assert OPTION_RE.findall(select_html) == schemas[documented]["enum"] == listed
+    body = {"version_number": 1, "decision_date": local_today().isoformat(),
             "signatory_name": "Direktör", "signatory_title": "Kommundirektör"}
     for bad in ["KS", "kommunstyrelsen", "Kommunstyrelsen ", "", None, ["Kommunstyrelsen"]]:
         refused = client.post(f"{url}/signoffs", headers=bearer(director("Lund")),

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from docx import Document
 
+from drafting.models import local_today
 from tests.browser import browser_page, log_in, log_out  # noqa: F401  (fixture)
 
 
 def test_full_path_in_browser(browser_page, live_server, demo):  # noqa: F811
     page, base = browser_page, live_server
-    deadline = (date.today() + timedelta(days=21)).isoformat()
+    deadline = (local_today() + timedelta(days=21)).isoformat()
 
     # The coordinator opens a new response to a remiss.
     log_in(page, base, "koordinator@example.se")
@@ -68,7 +69,7 @@ def test_full_path_in_browser(browser_page, live_server, demo):  # noqa: F811
         log_in(page, base, email)
         page.goto(response_url)
         page.get_by_label("Beslutande organ").select_option("Kommunstyrelsen")
-        page.get_by_label("Beslutsdatum").fill(date.today().isoformat())
+        page.get_by_label("Beslutsdatum").fill(local_today().isoformat())
         page.get_by_label("Protokollsparagraf (om någon)").fill("KS § 101")
         page.get_by_label("Undertecknarens namn").fill(f"Direktör {city}")
         page.get_by_label("Undertecknarens titel").fill("Kommundirektör")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from axe_playwright_python.sync_playwright import Axe
 
-from drafting.models import Decision
+from drafting.models import Decision, local_today
 from drafting.services import drafting, review
 from tests.browser import browser_page, log_in, log_out  # noqa: F401  (fixture)
 from tests.conftest import coordinator, director, official, sign_data
@@ -46,7 +44,7 @@ def test_signatures_discarded_by_a_new_version_are_signed_again(
     page.goto(f"{base}/responses/{response_id}")
     page.get_by_text("Ni skrev under version 1").wait_for()
     page.get_by_label("Undertecknarens namn").fill("")
-    page.get_by_label("Beslutsdatum").fill(date.today().isoformat())
+    page.get_by_label("Beslutsdatum").fill(local_today().isoformat())
     page.get_by_role("button", name="Skriv under version 2 för Lund").click()
     # Refused: focus is on the summary at the top of the form, the message on its field.
     summary = page.locator("[data-error-summary]")

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 import pytest
 
 from drafting.csv_export import FORMULA_STARTS, csv_text, safe_cell
-from drafting.models import Decision
+from drafting.models import Decision, local_today
 from drafting.services import drafting, responses, review, stages
 from drafting.services.audit import record_event
 from tests.conftest import coordinator, director, login, municipality, official
@@ -82,8 +81,8 @@ def test_followup_csv_defuses_hostile_cooperation_and_municipality_names(app, db
         review.record_position(demo, official(name), 1, Decision.APPROVE)
     for name in TRIO:
         review.sign_off(demo, director(name), 1, review.SignOffInput(
-            "Kommunstyrelsen", date.today(), f"Direktör {name}", "Kommundirektör"))
-    stages.record_sent(demo, coordinator(), date.today())
+            "Kommunstyrelsen", local_today(), f"Direktör {name}", "Kommundirektör"))
+    stages.record_sent(demo, coordinator(), local_today())
     demo.cooperation.name = HOSTILE[0]
     for name, hostile in zip(TRIO, HOSTILE[1:], strict=False):
         municipality(name).name = hostile
@@ -91,7 +90,7 @@ def test_followup_csv_defuses_hostile_cooperation_and_municipality_names(app, db
     db.session.commit()
     client = app.test_client()
     login(client, "koordinator@example.se")
-    response = client.get(f"/cooperations/{demo.cooperation_id}/report.csv?year={date.today().year}")
+    response = client.get(f"/cooperations/{demo.cooperation_id}/report.csv?year={local_today().year}")
     rows = rows_of(response)
     assert_nothing_runs(rows)
     cells = {cell for row in rows for cell in row}

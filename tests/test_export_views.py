@@ -5,14 +5,13 @@ from __future__ import annotations
 import html
 import io
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
 from docx import Document
 from sqlalchemy import select
 
-from drafting.models import Cooperation, Decision, Section
+from drafting.models import Cooperation, Decision, Section, local_today
 from drafting.services import comments, drafting, responses, review
 from tests.conftest import coordinator, director, login, municipality, official
 
@@ -216,7 +215,7 @@ def test_cli_export_final_and_review_copy(app, db, demo, tmp_path):
         review.record_position(demo, official(name), 1, Decision.APPROVE)
     for name in PAIR:
         review.sign_off(demo, director(name), 1, review.SignOffInput(
-            "Kommunstyrelsen", date.today(), f"Direktör {name}", "Kommundirektör"))
+            "Kommunstyrelsen", local_today(), f"Direktör {name}", "Kommundirektör"))
     response_id = demo.id
     db.session.commit()
     runner = app.test_cli_runner()

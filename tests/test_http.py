@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from sqlalchemy import select
 
-from drafting.models import Comment, SignOff, Stage, User
+from drafting.models import Comment, SignOff, Stage, User, local_today
 from drafting.services import drafting, responses, stages
 from tests.conftest import coordinator, csrf_token_from, login, municipality, official
 
@@ -103,7 +102,7 @@ def test_whole_path_over_http(app, db, demo):
     for name in TRIO:
         client = as_user(app, f"direktor.{name.lower().replace('ö', 'o')}@example.se")
         typed = {"version_number": "1", "deciding_body": "Kommunstyrelsen",
-                 "decision_date": date.today().isoformat(), "signatory_name": f"Direktör {name}",
+                 "decision_date": local_today().isoformat(), "signatory_name": f"Direktör {name}",
                  "signatory_title": "Kommundirektör"}
         # First the page that shows exactly what is signed; nothing is recorded yet.
         before = db.session.query(SignOff).count()

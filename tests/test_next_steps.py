@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from drafting.models import Decision, Notification
+from drafting.models import Decision, Notification, local_today
 from drafting.services import notifications, responses, review
 from drafting.services.next_steps import Target, next_step
 from drafting.services.overview import overview
@@ -97,7 +97,7 @@ def test_the_coordinator_reminds_from_the_page(client, db, in_review):
 def test_replies_decisions_and_sending_are_notified(db, signed):
     from drafting.services import stages
 
-    stages.record_sent(signed, coordinator(), date.today())
+    stages.record_sent(signed, coordinator(), local_today())
     kinds = {kind for kind, in db.session.execute(select(Notification.kind))}
     assert "sent" in kinds
 

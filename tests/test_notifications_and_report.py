@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from drafting.models import Decision, Notification
+from drafting.models import Decision, Notification, local_today
 from drafting.services import drafting, responses, review, stages
 from drafting.services.followup import build_report
 from drafting.services.notifications import send_deadline_reminders
@@ -90,9 +90,9 @@ def test_followup_report_counts_sent_responses_and_participation(app, db, demo):
         review.record_position(demo, official(name), 1, Decision.APPROVE)
     for name in TRIO:
         review.sign_off(demo, director(name), 1, review.SignOffInput(
-            "Kommunstyrelsen", date.today(), f"Direktör {name}", "Kommundirektör"))
-    stages.record_sent(demo, coordinator(), date.today())
-    report = build_report(demo.cooperation, date.today().year)
+            "Kommunstyrelsen", local_today(), f"Direktör {name}", "Kommundirektör"))
+    stages.record_sent(demo, coordinator(), local_today())
+    report = build_report(demo.cooperation, local_today().year)
     assert report.sent == 1 and report.sent_by_focus_area["planning"] == 1
     by_name = {row.name: row for row in report.participation}
     assert by_name["Lund"].joined == 1 and by_name["Höör"].declined == 1 and by_name["Vellinge"].invited == 0

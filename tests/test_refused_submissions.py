@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from drafting.models import local_today
 from drafting.services import drafting, responses
 from tests.conftest import login, official, publish_change
 
@@ -89,14 +90,14 @@ def test_a_reason_left_empty_is_shown_beside_its_field(client, db, in_review, ur
 
 
 def test_a_future_decision_date_marks_the_date_field(client, db, at_consensus):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     response_id = at_consensus.id
     db.session.commit()
     login(client, "direktor.lund@example.se")
     answer = client.post(f"/responses/{response_id}/sign-off", data={
         "version_number": "1", "deciding_body": "Kommunstyrelsen",
-        "decision_date": (date.today() + timedelta(days=3)).isoformat(),
+        "decision_date": (local_today() + timedelta(days=3)).isoformat(),
         "signatory_name": "Lena Direktör", "signatory_title": "Kommundirektör"})
     assert answer.status_code == 400
     page = answer.get_data(as_text=True)
@@ -105,36 +106,36 @@ def test_a_future_decision_date_marks_the_date_field(client, db, at_consensus):
 
 
 def test_domain_dates_are_checked_where_they_are_typed(client, db, demo):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     cooperation_id = demo.cooperation_id
     db.session.commit()
     login(client, "koordinator@example.se")
     form = {"sender": "Finansdepartementet", "reference_number": "Fi2026/01234",
             "consultation_title": "Starkare kommuner", "focus_area": "other",
-            "received_on": (date.today() - timedelta(days=10)).isoformat(),
-            "deadline": (date.today() - timedelta(days=3)).isoformat()}
+            "received_on": (local_today() - timedelta(days=10)).isoformat(),
+            "deadline": (local_today() - timedelta(days=3)).isoformat()}
     answer = client.post(f"/cooperations/{cooperation_id}/responses/new", data=form)
     assert answer.status_code == 400
     page = answer.get_data(as_text=True)
     assert "har redan passerat" in page and 'id="deadline-error"' in page
     assert "Starkare kommuner" in page
-    form |= {"deadline": (date.today() + timedelta(days=30)).isoformat(),
-             "received_on": (date.today() + timedelta(days=40)).isoformat()}
+    form |= {"deadline": (local_today() + timedelta(days=30)).isoformat(),
+             "received_on": (local_today() + timedelta(days=40)).isoformat()}
     page = client.post(f"/cooperations/{cooperation_id}/responses/new", data=form).get_data(as_text=True)
     assert "Sista svarsdag kan inte ligga före datumet då remissen kom in." in page
     assert 'id="deadline-error"' in page
 
 
 def test_a_decision_before_the_version_was_published_is_refused(db, at_consensus):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from drafting.services import review
     from drafting.services.errors import InvalidInput
     from tests.conftest import director, sign_data
 
     data = sign_data("Lund")
-    early = type(data)(**{**data.__dict__, "decision_date": date.today() - timedelta(days=5)})
+    early = type(data)(**{**data.__dict__, "decision_date": local_today() - timedelta(days=5)})
     with pytest.raises(InvalidInput, match="publicerades") as refused:
         review.sign_off(at_consensus, director("Lund"), 1, early)
     assert refused.value.field == "decision_date"

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from drafting.export.assemble import final_document
-from drafting.models import AuditEvent, Decision, SignOff, Stage
+from drafting.models import AuditEvent, Decision, SignOff, Stage, local_today
 from drafting.services import responses, review, signatures
 from drafting.services.errors import ConfirmationNeeded, Conflict
 from tests.conftest import (
@@ -98,10 +98,9 @@ def test_a_municipality_that_signed_then_stepped_aside_is_not_a_cosigner(db, dem
 # Over HTTP: the director's page, the coordinator's confirmation page, refused sign-offs.
 
 def sign_form(version_number: int, name: str = "Lena Direktör") -> dict:
-    from datetime import date
 
     return {"version_number": str(version_number), "deciding_body": "Kommunstyrelsen",
-            "decision_date": date.today().isoformat(), "minutes_paragraph": "KS § 77",
+            "decision_date": local_today().isoformat(), "minutes_paragraph": "KS § 77",
             "signatory_name": name, "signatory_title": "Kommundirektör", "confirmed": "1"}
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select
 
-from drafting.models import AuditEvent, Decision, Position, SignOff, Stage, Version
+from drafting.models import AuditEvent, Decision, Position, SignOff, Stage, Version, local_today
 from drafting.services import drafting, responses, review, signatures, stages
 from drafting.services.errors import Conflict, EditConflict, InvalidInput, NotAllowed
 from tests.conftest import coordinator, director, municipality, official
@@ -22,7 +20,7 @@ def invite_and_join(response, names=TRIO):
 
 
 def sign_data(name: str) -> review.SignOffInput:
-    return review.SignOffInput(deciding_body="Kommunstyrelsen", decision_date=date.today(),
+    return review.SignOffInput(deciding_body="Kommunstyrelsen", decision_date=local_today(),
                                signatory_name=f"Direktör {name}", signatory_title="Kommundirektör",
                                minutes_paragraph="KS § 12")
 
@@ -40,7 +38,7 @@ def test_full_path_reaches_signed_and_sent(db, demo):
     assert demo.stage == Stage.SIGNED
     ordered = [s.municipality.name for s in signatures.signoffs_in_signing_order(demo)]
     assert ordered == ["Malmö", "Eslöv", "Lund"]  # chair first, then alphabetical
-    stages.record_sent(demo, coordinator(), date.today())
+    stages.record_sent(demo, coordinator(), local_today())
     assert demo.stage == Stage.SENT
     with pytest.raises(Conflict):
         drafting.add_section(demo, coordinator(), "Sent", "Text")

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Cooperation, JointResponse, Stage, Version
+from ..models import Cooperation, JointResponse, Stage, Version, local_date, local_today
 from ..services.drafting import reader_sections
 from ..services.queries import latest_version
 from ..services.signatures import signoffs_in_signing_order
@@ -36,7 +36,8 @@ def final_document(response: JointResponse, today: date | None = None) -> FinalD
         for s in signoffs_in_signing_order(response)
     ) if response.consensus_version_id else ()
     cooperation: Cooperation = response.cooperation
-    document_date = response.sent_on or (response.signed_at.date() if response.signed_at else None) or today or date.today()
+    # The Swedish date, as the municipalities decided and signed it.
+    document_date = response.sent_on or (local_date(response.signed_at) if response.signed_at else None) or today or local_today()
     consultation = response.consultation
     return FinalDocument(
         cooperation_name=cooperation.name,

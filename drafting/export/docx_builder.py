@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import docx
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt, RGBColor, Twips
 from docx.text.run import Run
 from lxml import etree
@@ -854,18 +857,16 @@ def build_review_copy_docx(copy: ReviewCopy, template: bytes | None = None) -> b
         rendered.append(_RenderedSection(heading, [p for el in new for p in el.iter(W_P)]))
 
     unanchored: list[ReviewComment] = []
+    add_comment = _CommentAdder(document)
     for comment in copy.comments:
         runs = _anchor_runs(comment, rendered)
         if runs is None:
             unanchored.append(comment)
             continue
-        added = document.add_comment(
-            [Run(runs[0], document), Run(runs[-1], document)],
-            text=_comment_text(comment),
-            author=_author(comment.author_name, comment.municipality),
-            initials=initials(comment.author_name),
-        )
-        added._comment_elm.date = comment.created_at  # python-docx stamps "now" otherwise
+        add_comment(Run(runs[0], document), Run(runs[-1], document),
+                    text=_comment_text(comment),
+                    author=_author(comment.author_name, comment.municipality),
+                    initials=initials(comment.author_name), when=comment.created_at)
 
     detached = [*copy.detached_comments, *unanchored]
     if detached:
@@ -885,6 +886,55 @@ def build_review_copy_docx(copy: ReviewCopy, template: bytes | None = None) -> b
         comments=marking,
     )
     return _save(document)
+
+
+class _CommentAdder:
+    """Adds Word comments with ids from a counter of its own.
+
+    python-docx's Document.add_comment finds the next id by reading every existing comment id,
+    which makes a review copy with a thousand comments quadratic. Ids only need to be unique
+    in the document, so one counter per document does (same XML as python-docx writes).
+    """
+
+    def __init__(self, document: DocxDocument) -> None:
+        self._comments = document.comments  # creates the comments part when missing
+        element = self._comments._comments_elm
+        used = [int(value) for value in element.xpath("./w:comment/@w:id")]
+        self._element = element
+        self._next_id = max(used, default=-1) + 1
+
+    def __call__(self, first: Run, last: Run, *, text: str, author: str, initials: str,
+                 when: datetime) -> None:
+        comment_id = self._next_id
+        self._next_id += 1
+        # The whole comment parsed at once: python-docx's add_paragraph/add_run insert one
+        # element at a time with a scan of the siblings each, slow for a thousand comments.
+        paragraphs = []
+        for index, line in enumerate(text.split("\n")):
+            reference = ('<w:r><w:rPr><w:rStyle w:val="CommentReference"/></w:rPr>'
+                         '<w:annotationRef/></w:r>') if index == 0 else ""
+            runs = "<w:tab/>".join(
+                f'<w:t xml:space="preserve">{xml_escape(part)}</w:t>' for part in line.split("\t"))
+            paragraphs.append(f'<w:p><w:pPr><w:pStyle w:val="CommentText"/></w:pPr>{reference}'
+                              f'<w:r>{runs}</w:r></w:p>')
+        element = parse_xml(
+            f'<w:comment {nsdecls("w")} w:id="{comment_id}" w:author="">{"".join(paragraphs)}'
+            '</w:comment>'
+        )
+        element.author = author
+        element.initials = initials
+        element.date = when
+        self._element.append(element)
+        # The range and the reference run, as Run.mark_comment_range writes them, built directly.
+        ident = {qn("w:id"): str(comment_id)}
+        start = OxmlElement("w:commentRangeStart", attrs=ident)
+        first._r.addprevious(start)
+        end = OxmlElement("w:commentRangeEnd", attrs=ident)
+        last._r.addnext(end)
+        reference = parse_xml(
+            f'<w:r {nsdecls("w")}><w:rPr><w:rStyle w:val="CommentReference"/></w:rPr>'
+            f'<w:commentReference w:id="{comment_id}"/></w:r>')
+        end.addnext(reference)
 
 
 def initials(name: str) -> str:

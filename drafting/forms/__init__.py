@@ -21,7 +21,13 @@ from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Option
 
 from ..auth import MIN_PASSWORD_LENGTH
 from ..ints import form_id
-from ..limits import MAX_BODY_CHARS, MAX_COMMENT_CHARS, MAX_HEADING_CHARS
+from ..limits import (
+    MAX_BODY_CHARS,
+    MAX_COMMENT_CHARS,
+    MAX_HEADING_CHARS,
+    MAX_MINUTES_CHARS,
+    MAX_SIGNATORY_CHARS,
+)
 from ..models.deciding_bodies import DecidingBody
 
 REQUIRED = _l("Fältet måste fyllas i.")
@@ -145,9 +151,9 @@ class SignOffForm(FlaskForm):
     deciding_body = SelectField(_l("Beslutande organ"),
                                 choices=choices((body.value, body.value) for body in DecidingBody))
     decision_date = DateField(_l("Beslutsdatum"), validators=[DataRequired(_l("Ange beslutsdatum som ÅÅÅÅ-MM-DD."))])
-    minutes_paragraph = StringField(_l("Protokollsparagraf (om någon)"), validators=[Optional(), Length(max=100)])
-    signatory_name = StringField(_l("Undertecknarens namn"), validators=[DataRequired(REQUIRED), Length(max=160)])
-    signatory_title = StringField(_l("Undertecknarens titel"), validators=[DataRequired(REQUIRED), Length(max=160)])
+    minutes_paragraph = StringField(_l("Protokollsparagraf (om någon)"), validators=[Optional(), Length(max=MAX_MINUTES_CHARS)])
+    signatory_name = StringField(_l("Undertecknarens namn"), validators=[DataRequired(REQUIRED), Length(max=MAX_SIGNATORY_CHARS)])
+    signatory_title = StringField(_l("Undertecknarens titel"), validators=[DataRequired(REQUIRED), Length(max=MAX_SIGNATORY_CHARS)])
 
 
 class SentForm(FlaskForm):

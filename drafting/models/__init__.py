@@ -1,7 +1,10 @@
 """All models, importable from one place."""
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import column_property
+
 from .audit import AuditEvent, Notification
-from .base import local_date, utcnow
+from .base import local_date, local_today, utcnow
 from .drafting import (
     AnchorState,
     Comment,
@@ -22,10 +25,19 @@ from .responses import (
 )
 from .review import Decision, Position, SignOff
 
+# The id of a response's latest audit event: every change anyone makes to a response is
+# recorded there, so this one number tells whether a cached rendering of it is still current.
+# Declared here, where both classes exist; loaded only when asked for (undefer).
+JointResponse.last_event_id = column_property(
+    select(func.max(AuditEvent.id)).where(AuditEvent.response_id == JointResponse.id)
+    .correlate_except(AuditEvent).scalar_subquery(),
+    deferred=True,
+)
+
 __all__ = [
     "AnchorState", "ApiToken", "AuditEvent", "Comment", "Consultation", "Cooperation",
     "CooperationRole", "Decision", "FocusArea", "JointResponse", "Membership", "Municipality",
     "Notification", "Participation", "ParticipationStatus", "Position", "Role", "Section",
     "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",
-    "VersionSection", "local_date", "utcnow",
+    "VersionSection", "local_date", "local_today", "utcnow",
 ]

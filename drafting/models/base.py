@@ -16,6 +16,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def local_today() -> date:
+    """Today in Sweden: the server's clock may run on UTC, an hour or two behind at midnight."""
+    return utcnow().astimezone(LOCAL_ZONE).date()
+
+
 def local_date(moment: datetime) -> date:
     """The Swedish calendar date of a stored moment."""
     if moment.tzinfo is None:

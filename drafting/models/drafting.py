@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..limits import MAX_ANCHOR_CONTEXT_CHARS
 from .base import UTCDateTime, utcnow
 from .people import Municipality, User
 
@@ -100,6 +101,13 @@ class AnchorState(StrEnum):
     DETACHED = "detached"
 
 
+class ThreadState(StrEnum):
+    """Whether a comment thread is still open; stored as Comment.resolved_at."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
 class SuggestionState(StrEnum):
     OPEN = "open"
     ACCEPTED = "accepted"
@@ -121,8 +129,8 @@ class Comment(db.Model):
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text, default="")
     anchor_exact: Mapped[str] = mapped_column(Text, default="")
-    anchor_prefix: Mapped[str] = mapped_column(String(200), default="")
-    anchor_suffix: Mapped[str] = mapped_column(String(200), default="")
+    anchor_prefix: Mapped[str] = mapped_column(String(MAX_ANCHOR_CONTEXT_CHARS), default="")
+    anchor_suffix: Mapped[str] = mapped_column(String(MAX_ANCHOR_CONTEXT_CHARS), default="")
     anchor_state: Mapped[str] = mapped_column(String(20), default=AnchorState.SECTION.value)
     suggested_text: Mapped[str | None] = mapped_column(Text)
     suggestion_state: Mapped[str | None] = mapped_column(String(20))

@@ -9,6 +9,7 @@ from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..limits import MAX_MINUTES_CHARS, MAX_SIGNATORY_CHARS
 from .base import UTCDateTime, utcnow
 from .drafting import Version
 from .people import Municipality, User
@@ -69,9 +70,9 @@ class SignOff(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     deciding_body: Mapped[str] = mapped_column(String(200))
     decision_date: Mapped[date] = mapped_column(Date)
-    minutes_paragraph: Mapped[str] = mapped_column(String(100), default="")
-    signatory_name: Mapped[str] = mapped_column(String(160))
-    signatory_title: Mapped[str] = mapped_column(String(160))
+    minutes_paragraph: Mapped[str] = mapped_column(String(MAX_MINUTES_CHARS), default="")
+    signatory_name: Mapped[str] = mapped_column(String(MAX_SIGNATORY_CHARS))
+    signatory_title: Mapped[str] = mapped_column(String(MAX_SIGNATORY_CHARS))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     version: Mapped[Version] = relationship()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import date
 
 from sqlalchemy import extract, select
 from sqlalchemy.orm import selectinload
@@ -17,6 +16,8 @@ from ..models import (
     Participation,
     ParticipationStatus,
     Stage,
+    local_date,
+    local_today,
 )
 
 
@@ -69,7 +70,7 @@ def build_report(cooperation: Cooperation, year: int) -> FollowUpReport:
             elif status is ParticipationStatus.STEPPED_ASIDE:
                 row.stepped_aside += 1
     to_consensus = [(r.consensus_at - r.created_at).days for r in responses if r.consensus_at]
-    to_sending = [(r.sent_on - r.created_at.date()).days for r in sent if r.sent_on]
+    to_sending = [(r.sent_on - local_date(r.created_at)).days for r in sent if r.sent_on]
     return FollowUpReport(
         year=year, cooperation=cooperation.name, opened=len(responses), sent=len(sent),
         withdrawn=sum(1 for r in responses if r.stage == Stage.WITHDRAWN.value),
@@ -81,4 +82,4 @@ def build_report(cooperation: Cooperation, year: int) -> FollowUpReport:
 
 
 def current_year() -> int:
-    return date.today().year
+    return local_today().year

@@ -17,6 +17,7 @@ from ..models import (
     ParticipationStatus,
     Stage,
     User,
+    local_today,
     utcnow,
 )
 from ..permissions import Action, CooperationAction, ensure, ensure_in_cooperation
@@ -44,10 +45,10 @@ def open_response(cooperation: Cooperation, user: User, consultation: Consultati
     if consultation.received_on and consultation.deadline < consultation.received_on:
         raise InvalidInput(_("Sista svarsdag kan inte ligga före datumet då remissen kom in."),
                            field="deadline")
-    if consultation.deadline < date.today():
+    if consultation.deadline < local_today():
         raise InvalidInput(_("Sista svarsdag %(date)s har redan passerat. Kontrollera datumet i "
                              "remissen.", date=consultation.deadline.isoformat()), field="deadline")
-    if consultation.received_on and consultation.received_on > date.today():
+    if consultation.received_on and consultation.received_on > local_today():
         raise InvalidInput(_("Remissen kan inte ha kommit in ett datum som ännu inte har varit."),
                            field="received_on")
     remiss = Consultation(

@@ -9,7 +9,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Decision, JointResponse, Position, SignOff, User, Version, local_date
+from ..models import (
+    Decision,
+    JointResponse,
+    Position,
+    SignOff,
+    User,
+    Version,
+    local_date,
+    local_today,
+)
 from ..permissions import Action, ensure, ensure_role, ensure_stage
 from . import notifications
 from .audit import record_event
@@ -101,7 +110,7 @@ def check_sign_off(response: JointResponse, user: User, version_number: int,
             ("signatory_title", data.signatory_title, _("Fyll i undertecknarens titel."))):
         if not value.strip():
             raise InvalidInput(message, field=field)
-    if data.decision_date > date.today():
+    if data.decision_date > local_today():
         raise InvalidInput(_("Beslutsdatumet kan inte ligga i framtiden."), field="decision_date")
     published_on = local_date(version.published_at)
     if data.decision_date < published_on:

@@ -12,7 +12,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from ..models import JointResponse, Stage, User, utcnow
+from ..models import JointResponse, Stage, User, local_date, utcnow
 from ..permissions import Action, ensure
 from . import consensus, notifications
 from .audit import record_event
@@ -95,7 +95,7 @@ def withdraw(response: JointResponse, user: User, reason: str) -> None:
 def record_sent(response: JointResponse, user: User, sent_on: date) -> None:
     """Record the sending date of a signed response; it is then sent and frozen."""
     ensure(user, Action.RECORD_SENT, response)
-    if sent_on < response.created_at.date():
+    if sent_on < local_date(response.created_at):
         raise InvalidInput(_("Avsändningsdatumet kan inte ligga före att yttrandet öppnades."))
     response.sent_on = sent_on
     _move(response, Stage.SENT, user, _("Skickat %(date)s.", date=sent_on.isoformat()))

@@ -9,16 +9,17 @@ shape, {"error": {"status", "code", "message"}}, built by drafting/errors.py.
 from __future__ import annotations
 
 import json
-import re
-from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, request
 from flask_babel import gettext as _
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import IntegerConverter
 
+from .. import api_schemas as schemas
+from ..api_schemas import FieldRule, Paging, RequestBody, field_rules
 from ..extensions import csrf, db
 from ..ints import InvalidNumber, parse_int
 from ..limits import MAX_ID
@@ -28,20 +29,17 @@ from ..models import (
     Consultation,
     Cooperation,
     CooperationRole,
-    Decision,
     JointResponse,
     Municipality,
     Position,
     Section,
     SignOff,
-    Stage,
     User,
     Version,
     VersionSection,
 )
-from ..models.deciding_bodies import DecidingBody
+from ..models.drafting import ThreadState
 from ..permissions import Action, CooperationAction, can, can_in_cooperation, ensure
-from ..rendering import MAX_COMMENT_CHARS, strip_control_chars
 from ..services import comments as comment_service
 from ..services import review
 from ..services.audit import record_event
@@ -51,7 +49,7 @@ from ..services.overview import overview
 from ..services.queries import get_response
 from ..services.tokens import authenticate_token
 from ..templating import STAGE_LABELS, days_left
-from .api_spec import OPENAPI_SPEC
+from .api_spec import WRITE_ERRORS, openapi_document, operation
 from .export import DOCX_MIMETYPE, _download, _final
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -59,12 +57,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 MAX_BODY_BYTES = 1024 * 1024
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
-MAX_EXACT_CHARS = 20_000
-MAX_ANCHOR_CONTEXT_CHARS = 200
-MAX_SIGNATORY_CHARS = 160
-MAX_MINUTES_CHARS = 100
 # Ids in paths use Werkzeug's plain integer converter, and the views answer 404 out of range.
 # A converter with a max (as the app's "int" may be) makes Werkzeug answer 405, not 404, for
 # POST /responses/<too large>/comments: the GET rule for the same path is what it reports.
@@ -77,7 +69,9 @@ def _register_id_converter(state) -> None:
     state.app.url_map.converters["api_id"] = IntegerConverter
 
 
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+Body = TypeVar("Body", bound=RequestBody)
+Query = TypeVar("Query", bound=Paging)
+PageOf = TypeVar("PageOf", bound=schemas.Page)
 
 
 class InvalidRequest(DomainError):
@@ -140,11 +134,12 @@ def _printable(text: str, limit: int = 40) -> str:
     return text[:limit].encode("utf-8", "replace").decode("utf-8")
 
 
-def _json_object(allowed: set[str]) -> dict[str, Any]:
-    """The body as a JSON object with no fields other than the allowed ones."""
+def _body(model: type[Body]) -> Body:
+    """The JSON body validated by its model (api_schemas.py), or the error a client can act on."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType(_("Skicka kroppen som JSON med Content-Type: application/json."))
     raw = request.get_data(cache=True)
+    # json.loads, not pydantic's parser: that one keeps the last of repeated keys silently.
     try:
         data = json.loads(raw, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except _RepeatedKey as repeated:
@@ -154,11 +149,37 @@ def _json_object(allowed: set[str]) -> dict[str, Any]:
         raise MalformedBody(_("Kroppen är inte giltig JSON.")) from None
     if not isinstance(data, dict):
         raise MalformedBody(_("Kroppen måste vara ett JSON-objekt."))
-    unknown = sorted(set(data) - allowed)
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise _invalid(model, error) from None
+
+
+def _invalid(model: type[BaseModel], error: ValidationError) -> InvalidRequest:
+    """Pydantic's errors as one Swedish message: unknown fields first, else the first field."""
+    problems = error.errors(include_url=False, include_input=False, include_context=False)
+    unknown = sorted(str(p["loc"][0]) for p in problems if p["type"] == "extra_forbidden")
     if unknown:
-        raise InvalidRequest(_("Okänt fält: %(names)s.",
-                               names=", ".join(f"”{_printable(name)}”" for name in unknown[:5])))
-    return data
+        return InvalidRequest(_("Okänt fält: %(names)s.",
+                                names=", ".join(f"”{_printable(name)}”" for name in unknown[:5])))
+    rules = field_rules(model)
+    order = list(rules)
+    first = min(problems, key=lambda p: order.index(str(p["loc"][0])))
+    name = str(first["loc"][0])
+    return _field_error(name, _field_message(rules[name], missing=first["type"] == "missing"))
+
+
+def _field_message(rule: FieldRule, *, missing: bool) -> str:
+    if missing:
+        return _("saknas.")
+    if rule.kind == "integer":
+        return _("måste vara ett heltal från %(min)d till %(max)d.",
+                 min=rule.minimum, max=rule.maximum)
+    if rule.kind == "choice":
+        return _("måste vara ett av %(choices)s.", choices=", ".join(rule.choices))
+    if rule.kind == "date":
+        return _("måste vara ett datum som ÅÅÅÅ-MM-DD.")
+    return _("måste vara text.")
 
 
 def _reject_constant(name: str):
@@ -185,98 +206,44 @@ def _field_error(field: str, message: str) -> InvalidRequest:
     return InvalidRequest(_("Fältet ”%(field)s”: %(message)s", field=field, message=message))
 
 
-def _string(data: dict[str, Any], name: str, *, max_chars: int, required: bool = True,
-            nullable: bool = False) -> str | None:
-    if name not in data:
-        if required:
-            raise _field_error(name, _("saknas."))
-        return None if nullable else ""
-    value = data[name]
-    if value is None and nullable:
-        return None
-    if not isinstance(value, str):
-        raise _field_error(name, _("måste vara text."))
-    # Every text field is read here: cleaned as a form field is (security.py), before any rule
-    # sees it. Also drops lone surrogates from "\ud800" escapes, which UTF-8 cannot hold.
-    value = strip_control_chars(value)
-    if len(value) > max_chars:
-        raise _field_error(name, _("för långt, högst %(max)d tecken.", max=max_chars))
-    return value
+def _query(model: type[Query]) -> Query:
+    """The query string's parameters as the model's fields (absent or empty: the default)."""
+    values: dict[str, Any] = {}
+    for name, rule in field_rules(model).items():
+        raw = request.args.get(name)
+        if raw is None or raw == "":
+            continue
+        if rule.kind == "choice":
+            if raw not in rule.choices:
+                raise InvalidRequest(_("Parametern ”%(name)s” måste vara ett av %(choices)s.",
+                                       name=name, choices=", ".join(rule.choices)))
+            values[name] = raw
+        else:
+            try:
+                values[name] = parse_int(raw, name=name, minimum=rule.minimum or 0,
+                                         maximum=rule.maximum or MAX_ID)
+            except InvalidNumber as error:
+                raise InvalidRequest(error.message) from None
+    return model.model_validate(values)
 
 
-def _integer(data: dict[str, Any], name: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int:
-    if name not in data:
-        raise _field_error(name, _("saknas."))
-    value = data[name]
-    try:
-        if not isinstance(value, int):  # a JSON number, not "5" or 5.0 (bool is refused too)
-            raise InvalidNumber(name)
-        return parse_int(value, name=name, minimum=minimum, maximum=maximum)
-    except InvalidNumber:
-        raise _field_error(name, _("måste vara ett heltal från %(min)d till %(max)d.",
-                                   min=minimum, max=maximum)) from None
-
-
-def _choice(data: dict[str, Any], name: str, choices: list[str]) -> str:
-    if name not in data:
-        raise _field_error(name, _("saknas."))
-    value = data[name]
-    if not isinstance(value, str) or value not in choices:
-        raise _field_error(name, _("måste vara ett av %(choices)s.", choices=", ".join(choices)))
-    return value
-
-
-def _date(data: dict[str, Any], name: str) -> date:
-    if name not in data:
-        raise _field_error(name, _("saknas."))
-    value = data[name]
-    try:
-        if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _field_error(name, _("måste vara ett datum som ÅÅÅÅ-MM-DD.")) from None
-
-
-def _query_int(name: str, default: int | None, minimum: int, maximum: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return parse_int(raw, name=name, minimum=minimum, maximum=maximum)
-    except InvalidNumber as error:
-        raise InvalidRequest(error.message) from None
-
-
-def _query_choice(name: str, choices: list[str]) -> str | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw not in choices:
-        raise InvalidRequest(_("Parametern ”%(name)s” måste vara ett av %(choices)s.",
-                               name=name, choices=", ".join(choices)))
-    return raw
-
-
-def _paging() -> tuple[int, int]:
-    limit = _query_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _query_int("offset", 0, 0, MAX_ID)
-    assert limit is not None and offset is not None
-    return limit, offset
-
-
-def _page_of_query(statement, serialize) -> dict[str, Any]:
-    limit, offset = _paging()
+def _page_of_query(statement, serialize, page: type[PageOf],
+                   paging: Paging | None = None, **extra: Any) -> PageOf:
+    paging = paging or _query(Paging)
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = db.session.scalars(statement.limit(limit).offset(offset)).all()
-    return {"items": [serialize(row) for row in rows], "total": total, "limit": limit,
-            "offset": offset}
+    rows = db.session.scalars(statement.limit(paging.limit).offset(paging.offset)).all()
+    return page(items=[serialize(row) for row in rows], total=total or 0, limit=paging.limit,
+                offset=paging.offset, **extra)
 
 
-def _page_of_list(items: list[dict[str, Any]]) -> dict[str, Any]:
-    limit, offset = _paging()
-    return {"items": items[offset:offset + limit], "total": len(items), "limit": limit,
-            "offset": offset}
+def _page_of_list(items: list[Any], page: type[PageOf], paging: Paging) -> PageOf:
+    return page(items=items[paging.offset:paging.offset + paging.limit], total=len(items),
+                limit=paging.limit, offset=paging.offset)
+
+
+def _json(model: BaseModel, status: int = 200) -> tuple[dict[str, Any], int]:
+    # Every body leaves through its model, so it is what the document says.
+    return model.model_dump(mode="json"), status
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -322,124 +289,131 @@ def _version_numbers(response: JointResponse) -> dict[int, int]:
         select(Version.id, Version.number).where(Version.response_id == response.id)).all())
 
 
-# --- serializers -------------------------------------------------------------------------------
+# --- serializers: the models of api_schemas.py from the database's objects ---------------------
 
 
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _ref(obj: Municipality | Cooperation | User | None) -> dict[str, Any] | None:
-    return {"id": obj.id, "name": obj.name} if obj is not None else None
+def _ref(obj: Municipality | Cooperation | User | None) -> schemas.Ref | None:
+    return schemas.Ref(id=obj.id, name=obj.name) if obj is not None else None
 
 
 def _consultation(consultation: Consultation) -> dict[str, Any]:
     return {
         "id": consultation.id, "sender": consultation.sender,
         "reference_number": consultation.reference_number, "title": consultation.title,
-        "received_on": _iso(consultation.received_on),
-        "deadline": consultation.deadline.isoformat(), "url": consultation.url,
+        "received_on": consultation.received_on, "deadline": consultation.deadline,
+        "url": consultation.url,
     }
 
 
-def _response_summary(response: JointResponse) -> dict[str, Any]:
+def _response_summary_fields(response: JointResponse) -> dict[str, Any]:
     return {
         "id": response.id, "title": response.title, "stage": response.stage,
         "stage_label": str(STAGE_LABELS[response.stage]), "focus_area": response.focus_area,
         "cooperation": _ref(response.cooperation),
-        "consultation": _consultation(response.consultation),
-        "deadline": response.deadline.isoformat(), "days_left": days_left(response.deadline),
-        "created_at": _iso(response.created_at),
+        "consultation": schemas.Consultation(**_consultation(response.consultation)),
+        "deadline": response.deadline, "days_left": days_left(response.deadline),
+        "created_at": response.created_at,
     }
 
 
-def _response_detail(response: JointResponse) -> dict[str, Any]:
+def _response_summary(response: JointResponse) -> schemas.ResponseSummary:
+    return schemas.ResponseSummary(**_response_summary_fields(response))
+
+
+def _response_detail(response: JointResponse) -> schemas.ResponseDetail:
     summary = overview(response)
     version, status = summary.version, summary.status
     numbers = _version_numbers(response)
     participants = [
-        {"municipality": _ref(p.municipality), "status": p.status, "reason": p.reason,
-         "answered_at": _iso(p.answered_at),
-         "position": summary.positions[p.municipality_id].decision
-         if p.municipality_id in summary.positions else None,
-         "signed": bool(summary.signoffs.get(p.municipality_id)
-                        and summary.signoffs[p.municipality_id].current)}
+        schemas.Participant(
+            municipality=_ref(p.municipality), status=p.status, reason=p.reason,
+            answered_at=p.answered_at,
+            position=summary.positions[p.municipality_id].decision
+            if p.municipality_id in summary.positions else None,
+            signed=bool(summary.signoffs.get(p.municipality_id)
+                        and summary.signoffs[p.municipality_id].current))
         for p in summary.participations
     ]
-    return {
-        **_response_summary(response),
-        "latest_version_number": version.number if version else None,
-        "consensus_version_number": numbers.get(response.consensus_version_id or 0),
-        "consensus_at": _iso(response.consensus_at), "signed_at": _iso(response.signed_at),
-        "sent_on": _iso(response.sent_on), "withdrawn_reason": response.withdrawn_reason,
-        "participants": participants,
-        "consensus": {
-            "reached": status.reached, "version_number": status.version_number,
-            "approved": list(status.approved), "not_answered": list(status.not_answered),
-            "objections": [{"municipality": o.name, "municipality_id": o.municipality_id,
-                            "reason": o.reason} for o in status.objections],
-            "stale_approvals": [{"municipality": name, "version_number": number}
-                                for name, number in sorted(status.stale_approvals.items())],
-            "too_few_cosigners": status.too_few_cosigners,
-        },
-        "missing_signatures": list(summary.missing_signatures),
-        "missing": summary.sentence(),
-    }
+    return schemas.ResponseDetail(
+        **_response_summary_fields(response),
+        latest_version_number=version.number if version else None,
+        consensus_version_number=numbers.get(response.consensus_version_id or 0),
+        consensus_at=response.consensus_at, signed_at=response.signed_at,
+        sent_on=response.sent_on, withdrawn_reason=response.withdrawn_reason,
+        participants=participants,
+        consensus=schemas.ConsensusStatus(
+            reached=status.reached, version_number=status.version_number,
+            approved=list(status.approved), not_answered=list(status.not_answered),
+            objections=[schemas.Objection(municipality=o.name, municipality_id=o.municipality_id,
+                                    reason=o.reason) for o in status.objections],
+            stale_approvals=[schemas.StaleApproval(municipality=name, version_number=number)
+                             for name, number in sorted(status.stale_approvals.items())],
+            too_few_cosigners=status.too_few_cosigners,
+        ),
+        missing_signatures=list(summary.missing_signatures),
+        missing=summary.sentence(),
+    )
 
 
-def _version_summary(version: Version) -> dict[str, Any]:
+def _version_fields(version: Version) -> dict[str, Any]:
     return {"number": version.number, "change_note": version.change_note,
-            "published_at": _iso(version.published_at), "published_by": _ref(version.published_by)}
+            "published_at": version.published_at, "published_by": _ref(version.published_by)}
 
 
-def _comment(comment: Comment, numbers: dict[int, int]) -> dict[str, Any]:
+def _version_summary(version: Version) -> schemas.Version:
+    return schemas.Version(**_version_fields(version))
+
+
+def _reply_fields(comment: Comment) -> dict[str, Any]:
     return {
         "id": comment.id, "author": _ref(comment.author),
         "municipality": _ref(comment.municipality), "body": comment.body,
-        "body_html": comment.body_html, "created_at": _iso(comment.created_at),
-    } | ({} if comment.parent_id is not None else {
-        "section_id": comment.section_id,
-        "version_number": numbers.get(comment.version_id or 0),
-        "anchor": {"state": comment.anchor_state, "exact": comment.anchor_exact,
-                   "prefix": comment.anchor_prefix, "suffix": comment.anchor_suffix},
-        "suggestion": ({"text": comment.suggested_text, "state": comment.suggestion_state}
-                       if comment.is_suggestion else None),
-        "state": "resolved" if comment.resolved_at is not None else "open",
-        "resolved_at": _iso(comment.resolved_at),
-    })
-
-
-def _thread(thread: comment_service.Thread, numbers: dict[int, int]) -> dict[str, Any]:
-    return _comment(thread.comment, numbers) | {
-        "replies": [_comment(reply, numbers) for reply in thread.replies]}
-
-
-def _position(position: Position) -> dict[str, Any]:
-    return {
-        "id": position.id, "version_number": position.version.number,
-        "municipality": _ref(position.municipality), "user": _ref(position.user),
-        "decision": position.decision, "note": position.note,
-        "is_current": bool(position.is_current), "created_at": _iso(position.created_at),
+        "body_html": comment.body_html, "created_at": comment.created_at,
     }
 
 
-def _signoff(signoff: SignOff) -> dict[str, Any]:
-    return {
-        "id": signoff.id, "version_number": signoff.version.number,
-        "municipality": _ref(signoff.municipality), "user": _ref(signoff.user),
-        "deciding_body": signoff.deciding_body, "decision_date": signoff.decision_date.isoformat(),
-        "minutes_paragraph": signoff.minutes_paragraph, "signatory_name": signoff.signatory_name,
-        "signatory_title": signoff.signatory_title, "created_at": _iso(signoff.created_at),
-    }
+def _thread(thread: comment_service.Thread, numbers: dict[int, int]) -> schemas.CommentThread:
+    comment = thread.comment
+    return schemas.CommentThread(
+        **_reply_fields(comment),
+        section_id=comment.section_id,
+        version_number=numbers.get(comment.version_id or 0),
+        anchor=schemas.Anchor(state=comment.anchor_state, exact=comment.anchor_exact,
+                        prefix=comment.anchor_prefix, suffix=comment.anchor_suffix),
+        suggestion=(schemas.Suggestion(text=comment.suggested_text, state=comment.suggestion_state)
+                    if comment.is_suggestion else None),
+        state=ThreadState.RESOLVED if comment.resolved_at is not None else ThreadState.OPEN,
+        resolved_at=comment.resolved_at,
+        replies=[schemas.Reply(**_reply_fields(reply)) for reply in thread.replies],
+    )
 
 
-def _audit_event(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "id": event.id, "action": event.action, "created_at": _iso(event.created_at),
-        "user": _ref(event.user), "municipality": _ref(event.municipality),
-        "version_number": event.version_number, "summary": event.summary,
-        "details": event.details if isinstance(event.details, dict) else {},
-    }
+def _position(position: Position) -> schemas.Position:
+    return schemas.Position(
+        id=position.id, version_number=position.version.number,
+        municipality=_ref(position.municipality), user=_ref(position.user),
+        decision=position.decision, note=position.note,
+        is_current=bool(position.is_current), created_at=position.created_at,
+    )
+
+
+def _signoff(signoff: SignOff) -> schemas.SignOff:
+    return schemas.SignOff(
+        id=signoff.id, version_number=signoff.version.number,
+        municipality=_ref(signoff.municipality), user=_ref(signoff.user),
+        deciding_body=signoff.deciding_body, decision_date=signoff.decision_date,
+        minutes_paragraph=signoff.minutes_paragraph, signatory_name=signoff.signatory_name,
+        signatory_title=signoff.signatory_title, created_at=signoff.created_at,
+    )
+
+
+def _audit_event(event: AuditEvent) -> schemas.AuditEvent:
+    return schemas.AuditEvent(
+        id=event.id, action=event.action, created_at=event.created_at,
+        user=_ref(event.user), municipality=_ref(event.municipality),
+        version_number=event.version_number, summary=event.summary,
+        details=event.details if isinstance(event.details, dict) else {},
+    )
 
 
 # --- endpoints ---------------------------------------------------------------------------------
@@ -447,21 +421,29 @@ def _audit_event(event: AuditEvent) -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 def openapi():
-    return OPENAPI_SPEC
+    return openapi_document(current_app)
 
 
 @bp.get("/me")
+@operation(operation_id="getMe", tag="people", summary="The token's owner and their roles.",
+           result=schemas.Me, result_description="You.", errors=("401",))
 def me():
     user = _user()
-    return {
-        "id": user.id, "name": user.name, "email": user.email, "title": user.title,
-        "municipality": _ref(user.municipality), "is_system_admin": user.is_system_admin,
-        "roles": [{"cooperation": _ref(role.cooperation), "role": role.role}
-                  for role in sorted(user.roles, key=lambda r: r.cooperation_id)],
-    }
+    return _json(schemas.Me(
+        id=user.id, name=user.name, email=user.email, title=user.title,
+        municipality=_ref(user.municipality), is_system_admin=user.is_system_admin,
+        roles=[schemas.RoleInCooperation(cooperation=_ref(role.cooperation), role=role.role)
+               for role in sorted(user.roles, key=lambda r: r.cooperation_id)],
+    ))
+
+
+LIST = "One page of items."
 
 
 @bp.get("/cooperations")
+@operation(operation_id="listCooperations", tag="cooperations",
+           summary="Cooperations you belong to.", query=schemas.Paging, result=schemas.CooperationPage,
+           result_description=LIST, errors=("401", "422"))
 def cooperations():
     user = _user()
     statement = select(Cooperation).order_by(Cooperation.name, Cooperation.id)
@@ -469,37 +451,42 @@ def cooperations():
         statement = statement.where(Cooperation.id.in_(
             select(CooperationRole.cooperation_id).where(CooperationRole.user_id == user.id)))
 
-    def serialize(cooperation: Cooperation) -> dict[str, Any]:
-        role = user.role_in(cooperation.id)
-        return {"id": cooperation.id, "name": cooperation.name,
-                "role": role.value if role else None,
-                "chair_municipality": _ref(cooperation.chair_municipality),
-                "municipalities": [_ref(m) for m in cooperation.municipalities]}
+    def serialize(cooperation: Cooperation) -> schemas.Cooperation:
+        return schemas.Cooperation(
+            id=cooperation.id, name=cooperation.name, role=user.role_in(cooperation.id),
+            chair_municipality=_ref(cooperation.chair_municipality),
+            municipalities=[_ref(m) for m in cooperation.municipalities])
 
-    return _page_of_query(statement, serialize)
+    return _json(_page_of_query(statement, serialize, schemas.CooperationPage))
 
 
 @bp.get(f"/cooperations/<{ID}:cooperation_id>/consultations")
+@operation(operation_id="listConsultations", tag="cooperations",
+           summary="The remisser of a cooperation, by deadline.", query=schemas.Paging,
+           result=schemas.ConsultationPage, result_description=LIST, errors=("401", "404", "422"))
 def consultations(cooperation_id: int):
     cooperation = _load_cooperation(cooperation_id)
     user = _user()
     statement = (select(Consultation).where(Consultation.cooperation_id == cooperation.id)
                  .order_by(Consultation.deadline, Consultation.id))
 
-    def serialize(consultation: Consultation) -> dict[str, Any]:
+    def serialize(consultation: Consultation) -> schemas.ConsultationWithResponses:
         responses = db.session.scalars(select(JointResponse).where(
             JointResponse.consultation_id == consultation.id).order_by(JointResponse.id))
-        return _consultation(consultation) | {"responses": [
-            {"id": r.id, "title": r.title, "stage": r.stage}
-            for r in responses if can(user, Action.VIEW, r)]}
+        return schemas.ConsultationWithResponses(**_consultation(consultation), responses=[
+            schemas.ResponseRef(id=r.id, title=r.title, stage=r.stage)
+            for r in responses if can(user, Action.VIEW, r)])
 
-    return _page_of_query(statement, serialize)
+    return _json(_page_of_query(statement, serialize, schemas.ConsultationPage))
 
 
 @bp.get("/responses")
+@operation(operation_id="listResponses", tag="responses",
+           summary="Joint responses in your cooperations, newest first.", query=schemas.ResponseQuery,
+           result=schemas.ResponsePage, result_description=LIST, errors=("401", "422"))
 def responses():
     user = _user()
-    stage = _query_choice("stage", [s.value for s in Stage])
+    query = _query(schemas.ResponseQuery)
     statement = (
         select(JointResponse)
         .options(selectinload(JointResponse.consultation), selectinload(JointResponse.cooperation))
@@ -507,67 +494,83 @@ def responses():
             select(CooperationRole.cooperation_id).where(CooperationRole.user_id == user.id)))
         .order_by(JointResponse.id.desc())
     )
-    if stage is not None:
-        statement = statement.where(JointResponse.stage == stage)
-    return _page_of_query(statement, _response_summary)
+    if query.stage is not None:
+        statement = statement.where(JointResponse.stage == query.stage)
+    return _json(_page_of_query(statement, _response_summary, schemas.ResponsePage, query))
 
 
 @bp.get(f"/responses/<{ID}:response_id>")
+@operation(operation_id="getResponse", tag="responses",
+           summary="A response: stage, deadline, participants, consensus and what is missing.",
+           result=schemas.ResponseDetail, result_description="The response.")
 def response_detail(response_id: int):
-    return _response_detail(_load_response(response_id))
+    return _json(_response_detail(_load_response(response_id)))
 
 
 @bp.get(f"/responses/<{ID}:response_id>/versions")
+@operation(operation_id="listVersions", tag="versions", summary="Published versions, oldest first.",
+           query=schemas.Paging, result=schemas.VersionPage, result_description=LIST,
+           errors=("401", "404", "422"))
 def versions(response_id: int):
     response = _load_response(response_id)
     statement = (select(Version).options(selectinload(Version.published_by))
                  .where(Version.response_id == response.id).order_by(Version.number))
-    return _page_of_query(statement, _version_summary)
+    return _json(_page_of_query(statement, _version_summary, schemas.VersionPage))
 
 
 @bp.get(f"/responses/<{ID}:response_id>/versions/<{ID}:number>")
+@operation(operation_id="getVersion", tag="versions",
+           summary="One published version with its sections.", result=schemas.VersionDetail,
+           result_description="The version.")
 def version_detail(response_id: int, number: int):
     response = _load_response(response_id)
     version = _version(response, number)
     sections = db.session.scalars(select(VersionSection).where(
         VersionSection.version_id == version.id).order_by(VersionSection.sort_order))
-    return _version_summary(version) | {"sections": [
-        {"section_id": s.section_id, "sort_order": s.sort_order, "heading": s.heading,
-         "body": s.body, "body_html": s.body_html} for s in sections]}
+    return _json(schemas.VersionDetail(**_version_fields(version), sections=[
+        schemas.VersionSection(section_id=vs.section_id, sort_order=vs.sort_order,
+                            heading=vs.heading, body=vs.body, body_html=vs.body_html)
+        for vs in sections]))
 
 
 @bp.get(f"/responses/<{ID}:response_id>/comments")
+@operation(operation_id="listComments", tag="comments",
+           summary="Comment threads with their replies, oldest first.", query=schemas.CommentQuery,
+           result=schemas.CommentPage, result_description=LIST, errors=("401", "404", "422"))
 def comments(response_id: int):
     response = _load_response(response_id)
-    municipality_id = _query_int("municipality_id", None, 1, MAX_ID)
-    state = _query_choice("state", ["open", "resolved"])
-    by_section = comment_service.comment_threads(response, municipality_id=municipality_id,
-                                                 state=state)
+    query = _query(schemas.CommentQuery)
+    by_section = comment_service.comment_threads(
+        response, municipality_id=query.municipality_id,
+        state=query.state.value if query.state is not None else None)
     threads = sorted((t for ts in by_section.values() for t in ts), key=lambda t: t.comment.id)
     numbers = _version_numbers(response)
-    return _page_of_list([_thread(t, numbers) for t in threads])
+    return _json(_page_of_list([_thread(t, numbers) for t in threads], schemas.CommentPage, query))
 
 
 @bp.post(f"/responses/<{ID}:response_id>/comments")
+@operation(operation_id="addComment", tag="comments",
+           summary="Comment on a section, or on a quoted passage of it.", body=schemas.NewComment,
+           result=schemas.CommentThread, result_description="Created.", errors=WRITE_ERRORS,
+           description="With `exact`, the passage must occur in the section's text as shown "
+                       "(the latest version, else the draft). `suggested_text` proposes a "
+                       "replacement for that passage.")
 def add_comment(response_id: int):
     response = _load_response(response_id, for_update=True)
     ensure(_user(), Action.COMMENT, response)
-    data = _json_object({"section_id", "body", "exact", "prefix", "suffix", "suggested_text"})
-    section_id = _integer(data, "section_id")
-    body = _string(data, "body", max_chars=MAX_COMMENT_CHARS)
-    exact = _string(data, "exact", max_chars=MAX_EXACT_CHARS, required=False)
-    prefix = _string(data, "prefix", max_chars=MAX_ANCHOR_CONTEXT_CHARS, required=False)
-    suffix = _string(data, "suffix", max_chars=MAX_ANCHOR_CONTEXT_CHARS, required=False)
-    suggested = _string(data, "suggested_text", max_chars=MAX_COMMENT_CHARS, required=False,
-                        nullable=True)
-    section: Section = get_section(response, section_id)
-    comment = comment_service.add_comment(response, _user(), section, body or "", exact or "",
-                                          prefix or "", suffix or "", suggested)
+    data = _body(schemas.NewComment)
+    section: Section = get_section(response, data.section_id)
+    comment = comment_service.add_comment(response, _user(), section, data.body, data.exact,
+                                          data.prefix, data.suffix, data.suggested_text)
     db.session.commit()
-    return _thread(comment_service.Thread(comment), _version_numbers(response)), 201
+    return _json(_thread(comment_service.Thread(comment), _version_numbers(response)), 201)
 
 
 @bp.get(f"/responses/<{ID}:response_id>/positions")
+@operation(operation_id="listPositions", tag="review",
+           summary="Positions: the current ones per version, and the whole history.",
+           query=schemas.Paging, result=schemas.PositionPage, result_description=LIST,
+           errors=("401", "404", "422"))
 def positions(response_id: int):
     response = _load_response(response_id)
     history = (select(Position).options(selectinload(Position.version),
@@ -576,24 +579,32 @@ def positions(response_id: int):
                .where(Position.response_id == response.id)
                .order_by(Position.created_at, Position.id))
     current = db.session.scalars(history.where(Position.is_current.is_(True))).all()
-    return {"current": [_position(p) for p in current]} | _page_of_query(history, _position)
+    return _json(_page_of_query(history, _position, schemas.PositionPage,
+                                current=[_position(p) for p in current]))
 
 
 @bp.post(f"/responses/<{ID}:response_id>/positions")
+@operation(operation_id="recordPosition", tag="review",
+           summary="Record your municipality's position on the latest version.",
+           body=schemas.NewPosition, result=schemas.Position, result_description="Created.",
+           errors=WRITE_ERRORS,
+           description="Officials of a participating municipality, during review or consensus. "
+                       "The position is always for your own municipality.")
 def record_position(response_id: int):
     response = _load_response(response_id, for_update=True)
     ensure(_user(), Action.RECORD_POSITION, response)
-    data = _json_object({"version_number", "decision", "note"})
-    version_number = _integer(data, "version_number")
-    decision = Decision(_choice(data, "decision", [d.value for d in Decision]))
-    note = _string(data, "note", max_chars=review.MAX_REASON_CHARS, required=False)
+    data = _body(schemas.NewPosition)
     # The position is always the token owner's municipality's: no field can name another.
-    position = review.record_position(response, _user(), version_number, decision, note or "")
+    position = review.record_position(response, _user(), data.version_number, data.decision,
+                                      data.note)
     db.session.commit()
-    return _position(position), 201
+    return _json(_position(position), 201)
 
 
 @bp.get(f"/responses/<{ID}:response_id>/signoffs")
+@operation(operation_id="listSignOffs", tag="review",
+           summary="Sign-offs, in the order they were made.", query=schemas.Paging,
+           result=schemas.SignOffPage, result_description=LIST, errors=("401", "404", "422"))
 def signoffs(response_id: int):
     response = _load_response(response_id)
     statement = (select(SignOff).options(selectinload(SignOff.version),
@@ -601,41 +612,48 @@ def signoffs(response_id: int):
                                          selectinload(SignOff.user))
                  .where(SignOff.response_id == response.id)
                  .order_by(SignOff.created_at, SignOff.id))
-    return _page_of_query(statement, _signoff)
+    return _json(_page_of_query(statement, _signoff, schemas.SignOffPage))
 
 
 @bp.post(f"/responses/<{ID}:response_id>/signoffs")
+@operation(operation_id="signOff", tag="review",
+           summary="Sign off the consensus version for your municipality.", body=schemas.NewSignOff,
+           result=schemas.SignOff, result_description="Created.", errors=WRITE_ERRORS,
+           description="Directors of a participating municipality, once consensus is reached. "
+                       "Records the municipality's decision.")
 def sign_off(response_id: int):
     response = _load_response(response_id, for_update=True)
     ensure(_user(), Action.SIGN_OFF, response)
-    data = _json_object({"version_number", "deciding_body", "decision_date", "signatory_name",
-                         "signatory_title", "minutes_paragraph"})
-    version_number = _integer(data, "version_number")
+    data = _body(schemas.NewSignOff)
     signoff_input = review.SignOffInput(
-        deciding_body=_choice(data, "deciding_body", [body.value for body in DecidingBody]),
-        decision_date=_date(data, "decision_date"),
-        signatory_name=_string(data, "signatory_name", max_chars=MAX_SIGNATORY_CHARS) or "",
-        signatory_title=_string(data, "signatory_title", max_chars=MAX_SIGNATORY_CHARS) or "",
-        minutes_paragraph=_string(data, "minutes_paragraph", max_chars=MAX_MINUTES_CHARS,
-                                  required=False) or "",
+        deciding_body=data.deciding_body.value, decision_date=data.decision_date,
+        signatory_name=data.signatory_name, signatory_title=data.signatory_title,
+        minutes_paragraph=data.minutes_paragraph,
     )
     # The sign-off is always for the token owner's own municipality.
-    signoff = review.sign_off(response, _user(), version_number, signoff_input)
+    signoff = review.sign_off(response, _user(), data.version_number, signoff_input)
     db.session.commit()
-    return _signoff(signoff), 201
+    return _json(_signoff(signoff), 201)
 
 
 @bp.get(f"/responses/<{ID}:response_id>/audit")
+@operation(operation_id="listAuditEvents", tag="audit", summary="The audit trail, oldest first.",
+           query=schemas.Paging, result=schemas.AuditPage, result_description=LIST,
+           errors=("401", "404", "422"))
 def audit(response_id: int):
     response = _load_response(response_id)
     statement = (select(AuditEvent).options(selectinload(AuditEvent.user),
                                             selectinload(AuditEvent.municipality))
                  .where(AuditEvent.response_id == response.id)
                  .order_by(AuditEvent.created_at, AuditEvent.id))
-    return _page_of_query(statement, _audit_event)
+    return _json(_page_of_query(statement, _audit_event, schemas.AuditPage))
 
 
 @bp.get(f"/responses/<{ID}:response_id>/export.docx")
+@operation(operation_id="exportDocx", tag="export",
+           summary="The Word document: the signed text, or the latest version as a draft.",
+           result=None, result_description="The .docx file.", media_type=DOCX_MIMETYPE,
+           errors=("401", "403", "404"))
 def export_docx(response_id: int):
     response = _load_response(response_id)
     user = _user()

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..csv_export import csv_download
-from ..extensions import db
+from ..extensions import cache, db
 from ..forms import (
     AnswerInvitationForm,
     CommentForm,
@@ -32,6 +31,7 @@ from ..models import (
     FocusArea,
     JointResponse,
     Participation,
+    local_today,
 )
 from ..permissions import Action, CooperationAction, can, ensure, ensure_in_cooperation
 from ..services import notifications, stages
@@ -126,20 +126,19 @@ def overview_context(response: JointResponse) -> dict:
 
 
 def response_page_context(response: JointResponse, *, municipality_filter: int | None = None,
-                          comment_state: str | None = None) -> dict:
-    """Everything the response page shows, in a fixed number of queries."""
+                          comment_state: str | None = None, with_document: bool = True) -> dict:
+    """Everything the response page shows, in a fixed number of queries.
+
+    Without the document (the text and its threads) when a cached rendering of it is used.
+    """
     context = overview_context(response)
     version = context["version"]
     mine = next((p for p in response.participations
                  if p.municipality_id == current_user.municipality_id), None)
     unpublished = (can(current_user, Action.PUBLISH_VERSION, response)
                    and has_unpublished_changes(response, version))
-    sections = reader_sections(response, version)
-    threads = comment_threads(response, municipality_id=municipality_filter, state=comment_state)
     context.update({
         "next_step": next_step(context["overview"], current_user, unpublished=unpublished),
-        "sections": sections, "threads": threads,
-        "passages": page_ranges(sections, threads),
         "mine": mine, "my_position": context["positions"].get(current_user.municipality_id),
         "position_form": PositionForm(version_number=version.number if version else ""),
         "sign_off_form": SignOffForm(version_number=version.number if version else "",
@@ -156,7 +155,45 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "csrf": generate_csrf(),
         "refused": None,
     })
+    if with_document:
+        sections = reader_sections(response, version)
+        threads = comment_threads(response, municipality_id=municipality_filter,
+                                  state=comment_state)
+        context.update(sections=sections, threads=threads,
+                       passages=page_ranges(sections, threads))
     return context
+
+
+# The CSRF token is per session: cached renderings carry this mark, replaced on the way out.
+_CSRF_MARK = "\x00csrf\x00"
+
+
+def _document_cache_key(response: JointResponse, context: dict) -> str | None:
+    """What the document column depends on; None when it must be rendered fresh."""
+    version = context["version"]
+    if version is None or response.last_event_id is None:
+        return None  # the draft before version 1 changes without events of its own
+    parts = (response.id, response.created_at.timestamp(), version.id, response.last_event_id,
+             str(get_locale()), context["may_comment"], context["may_decide"],
+             context["municipality_filter"], context["comment_state"])
+    return "document:" + ":".join(map(str, parts))
+
+
+def render_document(response: JointResponse, context: dict) -> Markup:
+    """The document column, from the cache when nothing it shows has changed since."""
+    key = _document_cache_key(response, context)
+    html = cache.get(key) if key else None
+    if html is None:
+        if "sections" not in context:
+            sections = reader_sections(response, context["version"])
+            threads = comment_threads(response, municipality_id=context["municipality_filter"],
+                                      state=context["comment_state"])
+            context.update(sections=sections, threads=threads,
+                           passages=page_ranges(sections, threads))
+        html = render_template("responses/_document.html", **{**context, "csrf": _CSRF_MARK})
+        if key:
+            cache.set(key, html)
+    return Markup(html.replace(_CSRF_MARK, context["csrf"]))
 
 
 def rerender_show(response_id: int, status: int, refused: RefusedSubmission | None = None,
@@ -179,11 +216,13 @@ def _invite_form(response: JointResponse) -> InviteForm:
 @bp.route("/responses/<int:response_id>")
 @login_required
 def show(response_id: int):
-    response = load_response(response_id)
+    response = load_response(response_id, with_last_event=True)
     state = request.args.get("comments")
-    return render_template("responses/show.html", **response_page_context(
+    context = response_page_context(
         response, municipality_filter=query_int("municipality", None),
-        comment_state=state if state in ("open", "resolved") else None))
+        comment_state=state if state in ("open", "resolved") else None, with_document=False)
+    return render_template("responses/show.html", **context,
+                           document_html=render_document(response, context))
 
 
 @bp.route("/responses/<int:response_id>/matrix")
@@ -216,7 +255,7 @@ def invite(response_id: int):
 def remind(response_id: int):
     response = load_response(response_id, for_update=True)
     ensure(current_user, Action.REMIND, response)
-    sent = notifications.remind_now(response, date.today())
+    sent = notifications.remind_now(response, local_today())
     commit()
     if sent:
         flash(ngettext("Påminnelsen är skickad till %(num)d person.",

@@ -8,9 +8,9 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import PositionForm, SignOffForm
-from ..ints import parse_int
+from ..ints import InvalidNumber, parse_int
 from ..models import Decision
-from ..permissions import Action, ensure, ensure_role
+from ..permissions import Action, ensure, ensure_role, ensure_stage, stage_allows
 from ..services import review as review_service
 from ..services.errors import DomainError
 from .common import RefusedSubmission, commit, load_response, refuse
@@ -30,8 +30,9 @@ def _rerender(response_id: int, status: int, refused: RefusedSubmission | None =
     return render_template("responses/show.html", **context), status
 
 
-def _version_number(raw: str | None) -> int:
-    return parse_int(raw or "", name="version_number")  # InvalidNumber: shown beside the form
+def _version_number(raw: str | None, minimum: int = 1) -> int:
+    # InvalidNumber: shown beside the form
+    return parse_int(raw or "", name="version_number", minimum=minimum)
 
 
 @bp.post("/position")
@@ -61,7 +62,16 @@ def sign_off(response_id: int):
     form = SignOffForm()
     try:
         ensure_role(current_user, Action.SIGN_OFF, response)
-        review_service.ensure_signing_open(response, _version_number(form.version_number.data))
+        if not stage_allows(Action.SIGN_OFF, response):
+            # Signing is closed: say why (a stale tab names the new version) whatever was sent.
+            try:
+                sent_number = _version_number(form.version_number.data)
+            except InvalidNumber:
+                sent_number = None
+            if sent_number is None:
+                ensure_stage(Action.SIGN_OFF, response)
+            else:
+                review_service.ensure_signing_open(response, sent_number)
         if not form.validate_on_submit():
             db.session.rollback()
             return _rerender(response_id, 400, sign_off_form=form)

@@ -668,3 +668,16 @@ def test_metadata_names_this_product_and_swedish_everywhere():
     assert "<Application>Yttrande</Application>" in app
     assert "Normal.dotm" not in app and "Microsoft" not in app and "<Pages>" not in app
     assert 'w:themeFontLang w:val="sv-SE"' in settings
+
+
+def test_many_comments_get_distinct_ids_their_own_dates_and_ranges():
+    """The review copy numbers comments itself (python-docx rescans every id per comment)."""
+    many = [comment(1, "Regionen växer", prefix="växer. ", suffix=" snabbt",
+                    author_name=f"Person {n}", created_at=datetime(2026, 11, 1 + n % 20, 9, tzinfo=UTC))
+            for n in range(60)]
+    document = open_docx(build_review_copy_docx(review_copy(many)))
+    ids = [c.comment_id for c in document.comments]
+    assert len(ids) == 60 and len(set(ids)) == 60
+    starts = [int(el.get(qn("w:id"))) for el in document.element.body.iter(qn("w:commentRangeStart"))]
+    assert sorted(starts) == sorted(ids)
+    assert {c.timestamp.day for c in document.comments} == {1 + n % 20 for n in range(60)}
