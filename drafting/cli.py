@@ -52,11 +52,12 @@ def init_app(app: Flask) -> None:
     @click.argument("cooperation")
     @click.argument("name")
     @click.option("--chair", is_flag=True, help="Make it the chair municipality.")
-    def add_municipality_command(cooperation: str, name: str, chair: bool) -> None:
+    @click.option("--formal-name", default="", help='Name in documents, e.g. "Lunds kommun".')
+    def add_municipality_command(cooperation: str, name: str, chair: bool, formal_name: str) -> None:
         """Add a member municipality to a cooperation (by name)."""
         coop = _find_cooperation(cooperation)
         try:
-            municipality = people.add_municipality(coop, None, name)
+            municipality = people.add_municipality(coop, None, name, formal_name)
             if chair:
                 people.set_chair(coop, None, municipality)
         except DomainError as error:
@@ -64,6 +65,24 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(error.message) from error
         db.session.commit()
         click.echo(f"{municipality.name} is a member of {coop.name}.")
+
+    @app.cli.command("set-formal-name")
+    @click.argument("cooperation")
+    @click.argument("name")
+    @click.argument("formal_name")
+    def set_formal_name_command(cooperation: str, name: str, formal_name: str) -> None:
+        """Set the name documents use for a member municipality ("Lunds kommun")."""
+        coop = _find_cooperation(cooperation)
+        municipality = next((m for m in coop.municipalities if m.name.lower() == name.lower()), None)
+        if municipality is None:
+            raise click.ClickException(f"{name} is not a member of {coop.name}.")
+        try:
+            people.set_formal_name(coop, None, municipality, formal_name)
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from error
+        db.session.commit()
+        click.echo(f"{municipality.name} is called {municipality.document_name} in documents.")
 
     @app.cli.command("create-user")
     @click.option("--email", required=True)

@@ -41,6 +41,8 @@ POST_ACTIONS: dict[str, Action | None] = {
     "drafting.resolve": Action.COMMENT,
     "drafting.decide_suggestion": Action.DECIDE_SUGGESTION,
     "export.import_docx": Action.EDIT_DRAFT,
+    "export.import_preview": Action.EDIT_DRAFT,
+    "export.set_our_reference": Action.EDIT_DRAFT,
     "responses.invite": Action.MANAGE_PARTICIPANTS,
     "responses.remind": Action.REMIND,
     "responses.answer_invitation": Action.ANSWER_INVITATION,
@@ -54,6 +56,7 @@ POST_ACTIONS: dict[str, Action | None] = {
 COOPERATION_POST_ACTIONS: dict[str, CooperationAction] = {
     "responses.new_response": CooperationAction.OPEN_RESPONSE,
     "admin.add_municipality": CooperationAction.ADMINISTER,
+    "admin.set_formal_name": CooperationAction.ADMINISTER,
     "admin.add_user": CooperationAction.ADMINISTER,
     "admin.edit_user": CooperationAction.ADMINISTER,
     "admin.deactivate_user": CooperationAction.ADMINISTER,
@@ -97,7 +100,8 @@ def world(app, db, demo):
     ids = {"response_id": demo.id, "section_id": section.id, "comment_id": comment.id, "number": 1,
            "cooperation_id": demo.cooperation_id, "token_id": 1,
            # Someone none of PEOPLE logs in as, so an administrator's deactivation spoils no login.
-           "user_id": official("Lomma").id, "token": "not-a-real-link"}
+           "user_id": official("Lomma").id, "token": "not-a-real-link",
+           "municipality_id": municipality("Lund").id}
     db.session.commit()
     return ids
 

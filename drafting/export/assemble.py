@@ -12,7 +12,13 @@ from ..models import Cooperation, JointResponse, Stage, Version, local_date, loc
 from ..services.drafting import reader_sections
 from ..services.queries import latest_version
 from ..services.signatures import signoffs_in_signing_order
-from .docx_builder import DocSection, FinalDocument, ReviewComment, ReviewCopy, Signatory
+from .docx_builder import (
+    DocSection,
+    FinalDocument,
+    ReviewComment,
+    ReviewCopy,
+    Signatory,
+)
 
 
 def is_final(response: JointResponse) -> bool:
@@ -25,7 +31,7 @@ def final_document(response: JointResponse, today: date | None = None) -> FinalD
     version = db.session.get(Version, response.consensus_version_id) if final else latest_version(response)
     sections = reader_sections(response, version)
     signatories = tuple(
-        Signatory(municipality=s.municipality.name, deciding_body=s.deciding_body,
+        Signatory(municipality=s.municipality.document_name, deciding_body=s.deciding_body,
                   decision_date=s.decision_date, signatory_name=s.signatory_name,
                   signatory_title=s.signatory_title, minutes_paragraph=s.minutes_paragraph)
         for s in signoffs_in_signing_order(response)
@@ -42,12 +48,20 @@ def final_document(response: JointResponse, today: date | None = None) -> FinalD
         reference_number=consultation.reference_number,
         consultation_title=consultation.title,
         title=response.title,
-        sections=tuple(DocSection(s.heading, s.body) for s in sections),
+        sections=tuple(DocSection(s.heading, s.body, s.body_html) for s in sections),
         signatories=signatories,
         author=cooperation.name,
         is_draft=not final,
         version_number=version.number if version else None,
+        our_reference=response.our_reference,
     )
+
+
+def email_subject(response: JointResponse) -> str:
+    """The subject of the e-mail that sends the answer: the remiss's diarienummer first, as the
+    Government Offices ask, then the answer's title and who answers."""
+    parts = (response.consultation.reference_number, response.title, response.cooperation.name)
+    return " – ".join(part.strip() for part in parts if part and part.strip())
 
 
 def cooperation_template(cooperation_id: int) -> bytes | None:
@@ -95,7 +109,7 @@ def review_copy(response: JointResponse, version: Version) -> ReviewCopy:
         consultation_title=consultation.title, reference_number=consultation.reference_number,
         deadline=consultation.deadline, version_number=version.number,
         published_at=version.published_at,
-        sections=tuple(DocSection(s.heading, s.body) for s in sections),
+        sections=tuple(DocSection(s.heading, s.body, s.body_html) for s in sections),
         comments=tuple(anchored), detached_comments=tuple(detached),
         changes_since_previous=changes,
     )

@@ -94,6 +94,8 @@ class ResponseForm(FlaskForm):
     url = URLField(_l("Länk till remissen"), validators=[Optional(), URL(message=_l("Ange en fullständig webbadress.")), Length(max=500)])
     focus_area = SelectField(_l("Fokusområde"), choices=[])
     title = StringField(_l("Yttrandets rubrik (lämna tomt för ”Yttrande över …”)"), validators=[Optional(), Length(max=500)])
+    our_reference = StringField(_l("Vår beteckning (kan anges senare)"),
+                                validators=[Optional(), Length(max=80)])
 
 
 class InviteForm(FlaskForm):
@@ -112,7 +114,8 @@ class ReasonForm(FlaskForm):
 
 
 class SectionForm(FlaskForm):
-    heading = StringField(_l("Rubrik"), validators=[DataRequired(REQUIRED), Length(max=MAX_HEADING_CHARS)])
+    # Required by the service except on the opening section (see services.drafting).
+    heading = StringField(_l("Rubrik"), validators=[Optional(), Length(max=MAX_HEADING_CHARS)])
     body = TextAreaField(_l("Text (Markdown)"), validators=[
         Length(max=MAX_BODY_CHARS, message=_l("Texten är för lång: högst %(max)d tecken.", max=MAX_BODY_CHARS)),
     ])
@@ -193,6 +196,12 @@ class SentForm(FlaskForm):
 
 class MunicipalityForm(FlaskForm):
     name = StringField(_l("Kommunens namn"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    formal_name = StringField(_l("Formellt namn i dokument (t.ex. ”Lunds kommun”, ”Malmö stad”)"),
+                              validators=[Optional(), Length(max=160)])
+
+
+class FormalNameForm(FlaskForm):
+    formal_name = StringField(_l("Formellt namn i dokument"), validators=[Optional(), Length(max=160)])
 
 
 class UserForm(FlaskForm):

@@ -23,7 +23,14 @@ class Role(StrEnum):
 
 class Municipality(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)  # short: "Lund", in the interface
+    # In documents: "Lunds kommun", "Malmö stad"; empty until an administrator sets it.
+    formal_name: Mapped[str] = mapped_column(String(160), default="", server_default="")
+
+    @property
+    def document_name(self) -> str:
+        """The name a document uses: the formal name, or the short name until one is set."""
+        return self.formal_name or self.name
 
     def __repr__(self) -> str:
         return f"<Municipality {self.name}>"

@@ -47,9 +47,11 @@ def create_cooperation(actor: User | None, name: str) -> Cooperation:
     return cooperation
 
 
-def add_municipality(cooperation: Cooperation, actor: User | None, name: str) -> Municipality:
+def add_municipality(cooperation: Cooperation, actor: User | None, name: str,
+                     formal_name: str = "") -> Municipality:
     """Add a member municipality, creating it if it is new to the system."""
     name = _clean_name(name, Municipality.__table__.c.name)
+    formal_name = _clean_name(formal_name, Municipality.__table__.c.formal_name)
     if not name:
         raise InvalidInput(_("Ange kommunens namn."))
     municipality = db.session.scalars(
@@ -60,11 +62,25 @@ def add_municipality(cooperation: Cooperation, actor: User | None, name: str) ->
         db.session.flush()
     if any(m.municipality_id == municipality.id for m in cooperation.memberships):
         raise InvalidInput(_("%(name)s är redan medlem.", name=municipality.name))
+    if formal_name:
+        municipality.formal_name = formal_name
     cooperation.memberships.append(Membership(municipality_id=municipality.id))
     db.session.flush()
     record_event("municipality_added", actor, cooperation_id=cooperation.id,
                  summary=_("%(name)s lades till som medlem.", name=municipality.name))
     return municipality
+
+
+def set_formal_name(cooperation: Cooperation, actor: User | None, municipality: Municipality,
+                    formal_name: str) -> None:
+    """Set the name documents use for a member ("Lunds kommun"); empty: the short name."""
+    if not any(m.municipality_id == municipality.id for m in cooperation.memberships):
+        raise InvalidInput(_("%(name)s är inte medlem i samarbetet.", name=municipality.name))
+    municipality.formal_name = _clean_name(formal_name, Municipality.__table__.c.formal_name)
+    db.session.flush()
+    record_event("municipality_renamed", actor, cooperation_id=cooperation.id,
+                 summary=_("%(name)s heter i dokument %(formal)s.", name=municipality.name,
+                           formal=municipality.document_name))
 
 
 def set_chair(cooperation: Cooperation, actor: User | None, municipality: Municipality) -> None:

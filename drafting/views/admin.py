@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..forms import EditUserForm, MunicipalityForm, UserForm, choices
+from ..forms import EditUserForm, FormalNameForm, MunicipalityForm, UserForm, choices
 from ..labels import ROLE_LABELS
-from ..models import Cooperation, Role, User
+from ..models import Cooperation, Municipality, Role, User
 from ..permissions import CooperationAction, ensure_in_cooperation
 from ..services import passwords, people
 from ..services.errors import DomainError
@@ -41,15 +41,36 @@ def _with_municipalities(form, cooperation: Cooperation):
 
 
 def _page(cooperation: Cooperation, municipality_form=None, user_form=None,
-          refused: RefusedSubmission | None = None, status: int = 200):
+          refused: RefusedSubmission | None = None, status: int = 200,
+          formal_forms: dict[int, FormalNameForm] | None = None):
     return render_template(
         "admin/cooperation.html", cooperation=cooperation,
         users=people.cooperation_users(cooperation), ROLE_LABELS=ROLE_LABELS,
         municipality_form=municipality_form or MunicipalityForm(prefix="m"),
         user_form=user_form or _with_municipalities(UserForm(), cooperation),
         refused=refused,
-        invitation_days=current_app.config["INVITATION_LINK_DAYS"],
+        invitation_days=current_app.config["INVITATION_LINK_DAYS"], Role=Role,
+        formal_forms={**{m.id: FormalNameForm(prefix=f"f{m.id}", formal_name=m.formal_name)
+                         for m in cooperation.municipalities}, **(formal_forms or {})},
     ), status
+
+
+@bp.post("/cooperations/<int:cooperation_id>/municipalities/<int:municipality_id>/formal-name")
+@login_required
+def set_formal_name(cooperation_id: int, municipality_id: int):
+    cooperation = _cooperation(cooperation_id)
+    municipality = db.session.get(Municipality, municipality_id) or abort(404)
+    form = FormalNameForm(prefix=f"f{municipality_id}")
+    if form.validate_on_submit():
+        try:
+            people.set_formal_name(cooperation, current_user, municipality, form.formal_name.data or "")
+            commit()
+            flash(_("Det formella namnet är sparat."), "success")
+            return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))
+        except DomainError as error:
+            db.session.rollback()
+            form.formal_name.errors.append(error.message)
+    return _page(_cooperation(cooperation_id), status=400, formal_forms={municipality_id: form})
 
 
 @bp.route("/cooperations/<int:cooperation_id>")
@@ -65,7 +86,8 @@ def add_municipality(cooperation_id: int):
     form = MunicipalityForm(prefix="m")
     if form.validate_on_submit():
         try:
-            people.add_municipality(cooperation, current_user, form.name.data)
+            people.add_municipality(cooperation, current_user, form.name.data,
+                                    form.formal_name.data or "")
             commit()
             flash(_("Kommunen är tillagd."), "success")
             return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))

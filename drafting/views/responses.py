@@ -102,6 +102,7 @@ def new_response(cooperation_id: int):
                     received_on=form.received_on.data, url=form.url.data or "",
                 ),
                 FocusArea(form.focus_area.data), form.title.data,
+                our_reference=form.our_reference.data or "",
             )
         except DomainError as error:
             refused = refuse(form, error, "deadline")
