@@ -1,14 +1,14 @@
 """Accounts: one-time password links (invitations, forgotten passwords), token expiry.
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0002"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
