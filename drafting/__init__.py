@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from .views import admin, api, drafting, export, reports, responses, review, tokens
+    from .views import admin, api, api_docs, drafting, export, reports, responses, review, tokens
     from .views import auth as auth_views
 
     for blueprint in (
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         export.bp,
         admin.bp,
         api.bp,
+        api_docs.bp,
         tokens.bp,
     ):
         app.register_blueprint(blueprint)

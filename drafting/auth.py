@@ -44,8 +44,11 @@ def configure_login(login_manager: LoginManager) -> None:
         # Roles and municipality come along: every page asks for them (one query, not three).
         user = db.session.get(User, int(user_id), options=[
             joinedload(User.roles), joinedload(User.municipality)])
-        # A logout or password change renews the nonce, so an old cookie stops working.
+        # A logout, password change or deactivation renews the nonce, so an old cookie stops
+        # working; a deactivated account is refused even if its nonce was left alone.
         if user is None or not secrets.compare_digest(user.session_nonce, nonce):
+            return None
+        if not user.is_active_account:
             return None
         return user
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Cooperation, Municipality, Role, local_today
-from .services import people
+from .services import passwords, people
 from .services.errors import DomainError
 
 
@@ -52,11 +52,12 @@ def init_app(app: Flask) -> None:
     @click.argument("cooperation")
     @click.argument("name")
     @click.option("--chair", is_flag=True, help="Make it the chair municipality.")
-    def add_municipality_command(cooperation: str, name: str, chair: bool) -> None:
+    @click.option("--formal-name", default="", help='Name in documents, e.g. "Lunds kommun".')
+    def add_municipality_command(cooperation: str, name: str, chair: bool, formal_name: str) -> None:
         """Add a member municipality to a cooperation (by name)."""
         coop = _find_cooperation(cooperation)
         try:
-            municipality = people.add_municipality(coop, None, name)
+            municipality = people.add_municipality(coop, None, name, formal_name)
             if chair:
                 people.set_chair(coop, None, municipality)
         except DomainError as error:
@@ -65,18 +66,45 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{municipality.name} is a member of {coop.name}.")
 
+    @app.cli.command("set-formal-name")
+    @click.argument("cooperation")
+    @click.argument("name")
+    @click.argument("formal_name")
+    def set_formal_name_command(cooperation: str, name: str, formal_name: str) -> None:
+        """Set the name documents use for a member municipality ("Lunds kommun")."""
+        coop = _find_cooperation(cooperation)
+        municipality = next((m for m in coop.municipalities if m.name.lower() == name.lower()), None)
+        if municipality is None:
+            raise click.ClickException(f"{name} is not a member of {coop.name}.")
+        try:
+            people.set_formal_name(coop, None, municipality, formal_name)
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from error
+        db.session.commit()
+        click.echo(f"{municipality.name} is called {municipality.document_name} in documents.")
+
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--name", required=True)
-    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--password", default=None,
+                  help="Asked for (hidden) unless given here or --invite is used.")
+    @click.option("--invite", is_flag=True,
+                  help="No password: print a one-time link (and e-mail it) where the person "
+                       "chooses their own.")
     @click.option("--cooperation", required=True, help="Cooperation name.")
     @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
     @click.option("--municipality", default=None, help="Municipality name (officials, directors).")
     @click.option("--title", default="")
     @click.option("--system-admin", is_flag=True, help="May administer every cooperation.")
-    def create_user_command(email: str, name: str, password: str, cooperation: str, role: str,
-                            municipality: str | None, title: str, system_admin: bool) -> None:
+    def create_user_command(email: str, name: str, password: str | None, invite: bool,
+                            cooperation: str, role: str, municipality: str | None, title: str,
+                            system_admin: bool) -> None:
         """Create a user with a role in a cooperation."""
+        if invite and password is not None:
+            raise click.UsageError("Use either --invite or --password, not both.")
+        if not invite and password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         coop = _find_cooperation(cooperation)
         municipality_id = None
         if municipality:
@@ -87,12 +115,15 @@ def init_app(app: Flask) -> None:
         try:
             user = people.create_user(email=email, name=name, password=password, cooperation=coop,
                                       role=Role(role), municipality_id=municipality_id, title=title)
+            user.is_system_admin = system_admin
+            link = passwords.send_invitation(user, coop, None) if invite else None
         except DomainError as error:
             db.session.rollback()
             raise click.ClickException(error.message) from error
-        user.is_system_admin = system_admin
         db.session.commit()
         click.echo(f"User {user.email} created as {role} in {coop.name}.")
+        if link:
+            click.echo(f"Invitation link (works once, until it expires): {link}")
 
     @app.cli.command("send-reminders")
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)

@@ -29,6 +29,11 @@ def _typed(value: str):
     return value
 
 
+def is_development(app: Flask) -> bool:
+    """Development or tests: a fixed secret key and links built on the request's host are fine."""
+    return app.config.get("DEVELOPMENT") in (True, "1", "true") or app.debug or app.testing
+
+
 def load_config(app: Flask, test_config: dict | None) -> None:
     """Fill app.config from defaults, instance/config.py, the environment and test_config."""
     instance = Path(app.instance_path)
@@ -57,6 +62,14 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         LOGIN_LIMIT_ACCOUNT_ADDRESS="5 per 15 minutes",
         LOGIN_LIMIT_ACCOUNT="20 per hour",
         LOGIN_LIMIT_ADDRESS="300 per hour",
+        # The address people reach the service at, e.g. https://yttrande.example.se: links in
+        # e-mail are built on it. Required outside development, where the request's own Host
+        # header would otherwise decide where a password link points.
+        EXTERNAL_BASE_URL=None,
+        INVITATION_LINK_DAYS=7,
+        PASSWORD_RESET_LINK_HOURS=2,
+        PASSWORD_LINK_LIMIT_ACCOUNT="3 per hour",
+        PASSWORD_LINK_LIMIT_ADDRESS="30 per hour",
     )
     app.config.from_pyfile(str(instance / "config.py"), silent=True)
     if "DATABASE_URL" in os.environ:
@@ -79,7 +92,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
                                                **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     if not app.config.get("SECRET_KEY"):
-        if app.config.get("DEVELOPMENT") in (True, "1", "true") or app.debug or app.testing:
+        if is_development(app):
             app.config["SECRET_KEY"] = DEV_SECRET
         else:
             raise RuntimeError(

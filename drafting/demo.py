@@ -54,6 +54,16 @@ def email_for(municipality: str, role: str) -> str:
     return f"{role}.{slug}@example.se"
 
 
+# Names in documents: most are "<name>s kommun"; a few keep the name as it is; Malmö is a "stad".
+_FORMAL_EXCEPTIONS = {"Malmö": "Malmö stad", "Kävlinge": "Kävlinge kommun", "Lomma": "Lomma kommun",
+                      "Svedala": "Svedala kommun", "Vellinge": "Vellinge kommun"}
+
+
+def formal_name(name: str) -> str:
+    """The demo municipality's formal name ("Lunds kommun")."""
+    return _FORMAL_EXCEPTIONS.get(name, f"{name}s kommun")
+
+
 def seed_demo(today: date | None = None) -> bool:
     """Create the demo data once; returns False when it is already there."""
     if db.session.scalar(select(Cooperation.id).where(Cooperation.name == COOPERATION_NAME)):
@@ -65,7 +75,7 @@ def seed_demo(today: date | None = None) -> bool:
     db.session.flush()
     by_name: dict[str, Municipality] = {}
     for name in MUNICIPALITIES:
-        by_name[name] = people.add_municipality(cooperation, None, name)
+        by_name[name] = people.add_municipality(cooperation, None, name, formal_name(name))
     cooperation.chair_municipality_id = by_name[CHAIR].id
     coordinator = people.create_user(
         email="koordinator@example.se", name="Karin Koordinator", password=DEMO_PASSWORD,

@@ -14,6 +14,7 @@ MAX_ID = 2**31 - 1
 MAX_HEADING_CHARS = 300  # one section heading
 MAX_BODY_CHARS = 200_000  # one section's Markdown
 MAX_COMMENT_CHARS = 20_000  # one comment, reply or suggested text
+MAX_PASSWORD_LENGTH = 200  # a password (the shortest allowed is auth.MIN_PASSWORD_LENGTH)
 
 # A draft of a remissvar has a handful of sections; this bounds every page and export of it.
 MAX_SECTIONS_PER_DRAFT = 150

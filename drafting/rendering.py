@@ -2,7 +2,8 @@
 
 Markdown is rendered once, when a text is saved, and the caller stores the resulting HTML.
 
-Safe: Python-Markdown ("tables", "sane_lists", "fenced_code") output is sanitized with nh3:
+Safe: Python-Markdown ("tables", "sane_lists", "fenced_code", "footnotes") output is sanitized
+with nh3:
 an allowlist of tags, only a[href, title] and td/th[align] attributes, http/https/mailto
 links with rel="noopener noreferrer nofollow", no images (replaced by their alt text), no
 styles or event handlers.  Raw HTML tags from the allowlist (e.g. <sup>) pass on to nh3;
@@ -41,6 +42,7 @@ generous last resort for a single step that is slow in itself.
 
 from __future__ import annotations
 
+import hashlib
 import html as html_lib
 import re
 import time
@@ -55,9 +57,12 @@ import nh3
 from lxml import etree
 from lxml import html as lxml_html
 from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from .limits import MAX_BODY_CHARS, MAX_COMMENT_CHARS
+
+MARKDOWN_EXTENSIONS = ("tables", "sane_lists", "fenced_code", "footnotes")
 
 MAX_NESTING_DEPTH = 20
 MAX_RUN = 500
@@ -84,10 +89,14 @@ ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "noopener noreferrer nofollow"
 
 _ALIGN_VALUES = {"left", "center", "right"}
+FOOTNOTE_CLASSES = {"div": {"footnote"}, "a": {"footnote-ref", "footnote-backref"}}
 _NH3_OPTIONS: dict[str, Any] = {
-    "tags": set(ALLOWED_TAGS),
-    # rel is set by nh3 itself (link_rel), so it must not be an allowed attribute.
-    "attributes": {"a": {"href", "title"}},
+    "tags": set(ALLOWED_TAGS) | {"div"},
+    # rel is set by nh3 itself (link_rel), so it must not be an allowed attribute.  Footnote
+    # references and notes link to each other by id (see _FootnoteIds).
+    "attributes": {"a": {"href", "title"}, "sup": {"id"}, "li": {"id"}, "ol": {"start"}},
+    "allowed_classes": FOOTNOTE_CLASSES,
+    "attribute_filter": lambda tag, name, value: _keep_attribute(tag, name, value),
     "tag_attribute_values": {"td": {"align": _ALIGN_VALUES}, "th": {"align": _ALIGN_VALUES}},
     "url_schemes": set(ALLOWED_URL_SCHEMES),
     "link_rel": LINK_REL,
@@ -138,6 +147,21 @@ _BLOCK_TAGS = frozenset(
         "table", "thead", "tbody", "tr", "th", "td", "hr", "div",
     }
 )  # fmt: skip
+
+
+_FOOTNOTE_ID_RE = re.compile(r"^fn(?:ref\d*)?-[0-9a-f]{8}-[\w-]+$")
+
+
+def _keep_attribute(tag: str, name: str, value: str) -> str | None:
+    """Only footnote ids and classes (raw HTML could otherwise name any element on the page),
+    and list start numbers that are numbers."""
+    if name == "id" and not _FOOTNOTE_ID_RE.match(value):
+        return None
+    if name == "class" and value not in FOOTNOTE_CLASSES.get(tag, ()):
+        return None
+    if name == "start" and not (value.isdigit() and len(value) <= 9):
+        return None  # a list's first number ("7. sju" starts at 7)
+    return value
 
 
 class MarkdownRejected(ValueError):
@@ -260,6 +284,9 @@ def plain_text(html: str) -> PlainText:
     root = lxml_html.fragment_fromstring(html, create_parent="div", parser=parser)
     # Comments and processing instructions have no visible text, but their tails do.
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    # A footnote's way back to its reference ("↩") is navigation, not text.
+    for backlink in root.xpath("//a[@class='footnote-backref']"):
+        backlink.text = ""
     blocks: list[str] = []
     buffer: list[str] = []
     collapsed: list[tuple[int, int]] = []
@@ -521,6 +548,39 @@ class _ImagesToAltText(Treeprocessor):
             parent[:] = kept
 
 
+class _FootnoteIds(Treeprocessor):
+    """Footnote ids unique on a page that shows many texts: "fn:1" becomes "fn-<hash>-1"."""
+
+    _ID_RE = re.compile(r"^(#?)(fn|fnref\d*):(.+)$")
+
+    def __init__(self, md: markdown.Markdown, source: list[str]) -> None:
+        super().__init__(md)
+        self._source = source
+
+    def run(self, root: ET.Element) -> None:
+        """Rewrite ids and in-page links in place."""
+        digest = hashlib.blake2s("\n".join(self._source).encode(), digest_size=4).hexdigest()
+        for element in root.iter():
+            for attribute in ("id", "href"):
+                value = element.get(attribute)
+                match = self._ID_RE.match(value) if value else None
+                if match:
+                    element.set(attribute, f"{match[1]}{match[2]}-{digest}-{match[3]}")
+
+
+class _SourceLines(Preprocessor):
+    """Keep the text's lines (for _FootnoteIds) without changing them."""
+
+    def __init__(self, md: markdown.Markdown, sink: list[str]) -> None:
+        super().__init__(md)
+        self._sink = sink
+
+    def run(self, lines: list[str]) -> list[str]:
+        """Return the lines unchanged."""
+        self._sink[:] = lines
+        return lines
+
+
 def _guard(func: Callable[..., Any], deadline: float, steps: list[int]) -> Callable[..., Any]:
     """Wrap a processor method so that it raises once the render's work budget is spent."""
 
@@ -536,10 +596,18 @@ def _guard(func: Callable[..., Any], deadline: float, steps: list[int]) -> Calla
 def _build_markdown(deadline: float) -> markdown.Markdown:
     """Build a fresh (not thread-safe, so per-call) Markdown instance with time guards."""
     md = markdown.Markdown(
-        extensions=["tables", "sane_lists", "fenced_code"],
-        extension_configs={"tables": {"use_align_attribute": True}},
+        extensions=list(MARKDOWN_EXTENSIONS),
+        extension_configs={
+            "tables": {"use_align_attribute": True},
+            "footnotes": {"BACKLINK_TITLE": "Tillbaka till fotnot %d i texten"},
+        },
         output_format="html",
     )
+    # A table of only a header row stays one row (Python-Markdown adds an empty body row).
+    md.parser.blockprocessors["table"]._build_empty_row = lambda parent, align: None  # type: ignore[attr-defined]
+    source: list[str] = []
+    md.preprocessors.register(_SourceLines(md, source), "source_lines", 100)
+    md.treeprocessors.register(_FootnoteIds(md, source), "footnote_ids", 5)
     # The HTML block pre-processor runs html.parser over the whole text and is quadratic
     # on inputs like "<a " * N; raw HTML is still recognised inline and then sanitized.
     md.preprocessors.deregister("html_block")

@@ -127,14 +127,42 @@ def _password_buckets(email: str) -> list[tuple[RateLimitItem, str]]:
     ]
 
 
+def _used_up(buckets: list[tuple[RateLimitItem, str]]) -> bool:
+    return limiter.enabled and not all(limiter.limiter.test(item, key) for item, key in buckets)
+
+
+def _count(buckets: list[tuple[RateLimitItem, str]]) -> None:
+    if limiter.enabled:
+        for item, key in buckets:
+            limiter.limiter.hit(item, key)
+
+
 def ensure_password_attempts_left(email: str) -> None:
     """429 once a bucket of this account or address is used up: then even the right password waits."""
-    if limiter.enabled and not all(limiter.limiter.test(item, key)
-                                   for item, key in _password_buckets(email)):
+    if _used_up(_password_buckets(email)):
         raise TooManyRequests()
 
 
 def count_wrong_password(email: str) -> None:
-    if limiter.enabled:
-        for item, key in _password_buckets(email):
-            limiter.limiter.hit(item, key)
+    _count(_password_buckets(email))
+
+
+def _link_buckets(email: str) -> list[tuple[RateLimitItem, str]]:
+    """Requests for a password link, per account and per address: counted alike whether or
+    not the account exists, so the limit tells nothing either."""
+    account, address = email.strip().lower()[:255], get_remote_address()
+    config = current_app.config
+    return [
+        (parse(config["PASSWORD_LINK_LIMIT_ACCOUNT"]), f"pwlink:acct:{account}"),
+        (parse(config["PASSWORD_LINK_LIMIT_ADDRESS"]), f"pwlink:addr:{address}"),
+    ]
+
+
+def ensure_link_requests_left(email: str) -> None:
+    """429 once this account's or address's requests for a password link are used up."""
+    if _used_up(_link_buckets(email)):
+        raise TooManyRequests()
+
+
+def count_link_request(email: str) -> None:
+    _count(_link_buckets(email))

@@ -1,5 +1,6 @@
 // Progressive enhancement: select a passage in a section to comment on exactly that passage.
-// Without JavaScript the same form comments on the whole section.
+// Without JavaScript (or without a mouse) the form's own fields do the same: choose a block
+// of the section, or type the passage out; the server turns either into the same quote.
 //
 // The server finds passages (drafting/services/anchoring.py); this script never searches.
 // Both sides speak of page positions: UTF-16 code units of a section body's text, not
@@ -43,23 +44,36 @@
     };
   }
 
+  var SELECTION_FIELDS = ["exact", "prefix", "suffix", "start", "end"];
+
   function attach(body) {
     var form = document.getElementById(body.getAttribute("data-comment-target"));
     if (!form) { return; }
     var preview = form.querySelector(".quote-preview");
+    var block = form.querySelector("select[name=passage_block]");
+    var typed = form.querySelector("input[name=replaced_text]");
+    function setSelection(quote) {
+      SELECTION_FIELDS.forEach(function (name) {
+        var input = form.querySelector("input[name=" + name + "]");
+        if (input) { input.value = quote ? String(quote[name]) : ""; }
+      });
+      if (preview) { preview.textContent = quote ? "Markerat: ”" + quote.exact + "”" : ""; }
+    }
     function capture() {
       var quote = selectionIn(body);
       if (!quote) { return; }
-      ["exact", "prefix", "suffix", "start", "end"].forEach(function (name) {
-        var input = form.querySelector("input[name=" + name + "]");
-        if (input) { input.value = String(quote[name]); }
-      });
-      if (preview) { preview.textContent = "Markerat: ”" + quote.exact + "”"; }
+      setSelection(quote);
+      // The selection shows in the form's own fields, which the reader may still change.
+      if (typed) { typed.value = quote.exact; }
+      if (block) { block.value = ""; }
       var details = form.closest("details");
       if (details) { details.open = true; }
     }
     body.addEventListener("mouseup", capture);
     body.addEventListener("keyup", capture);
+    // Choosing or typing in the form replaces an earlier selection.
+    if (block) { block.addEventListener("change", function () { setSelection(null); }); }
+    if (typed) { typed.addEventListener("input", function () { setSelection(null); }); }
   }
 
   // The text-node pieces covering page positions [start, end) of body.

@@ -56,3 +56,46 @@ def test_create_cooperation_refuses_clearly_and_creates_nothing(app, db):
     db.session.expire_all()
     assert db.session.scalars(select(Cooperation.name)).all() == ["Skåne Nordost"]
     assert db.session.scalar(select(func.count(Municipality.id))) == 0
+
+
+def test_create_user_invite_prints_a_link_the_first_admin_sets_a_password_with(app, db):
+    import re
+
+    from tests.test_accounts import authenticate
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["create-cooperation", "Skåne Nordost"]).exit_code == 0
+    result = runner.invoke(args=["create-user", "--email", "forsta@example.se", "--name", "Första",
+                                 "--cooperation", "Skåne Nordost", "--role", "admin", "--invite"])
+    assert result.exit_code == 0, result.output
+    # No password was asked for; the link is printed (and mailed).
+    assert "Password" not in result.output
+    secret = re.search(r"http://127\.0\.0\.1:5000/set-password/(\S+)", result.output).group(1)
+    assert authenticate("forsta@example.se", "") is None
+    client = app.test_client()
+    done = client.post(f"/set-password/{secret}", data={"new_password": "forsta-losenordet",
+                                                         "confirm": "forsta-losenordet"})
+    assert done.status_code == 302
+    assert client.post("/login", data={"email": "forsta@example.se",
+                                       "password": "forsta-losenordet"}).status_code == 302
+
+
+def test_create_user_with_a_password_still_works_and_refuses_both_ways_at_once(app, db):
+    from tests.test_accounts import authenticate
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["create-cooperation", "Skåne Nordost"]).exit_code == 0
+    given = runner.invoke(args=["create-user", "--email", "k@example.se", "--name", "K",
+                                "--cooperation", "Skåne Nordost", "--role", "coordinator",
+                                "--password", "ett-bra-losenord"])
+    assert given.exit_code == 0, given.output
+    prompted = runner.invoke(args=["create-user", "--email", "p@example.se", "--name", "P",
+                                   "--cooperation", "Skåne Nordost", "--role", "coordinator"],
+                             input="ett-annat-losenord\nett-annat-losenord\n")
+    assert prompted.exit_code == 0, prompted.output
+    assert authenticate("k@example.se", "ett-bra-losenord") is not None
+    assert authenticate("p@example.se", "ett-annat-losenord") is not None
+    both = runner.invoke(args=["create-user", "--email", "b@example.se", "--name", "B",
+                               "--cooperation", "Skåne Nordost", "--role", "coordinator",
+                               "--password", "ett-bra-losenord", "--invite"])
+    assert both.exit_code != 0 and "either --invite or --password" in both.output

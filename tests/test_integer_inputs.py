@@ -30,10 +30,12 @@ TEXT_PARAMETERS = {
     "next", "layout", "comments", "state", "direction", "resolved", "accept", "preview", "save",
     "remove", "email", "password", "current_password", "new_password", "confirm", "name",
     "heading", "body", "exact", "prefix", "suffix", "suggested_text", "is_suggestion", "reply",
+    "replaced_text", "text_id",
     "decision", "note", "reason", "answer", "change_note", "deciding_body", "decision_date",
     "minutes_paragraph", "signatory_name", "signatory_title", "sent_on", "sender",
     "reference_number", "consultation_title", "received_on", "deadline", "url", "focus_area",
     "title", "role", "locale", "document", "template", "csrf_token", "stage", "probe",
+    "our_reference", "formal_name", "payload", "mode", "apply", "action",
 }
 # Makes each form valid apart from its integer, so the integer is what the view must refuse.
 VALID_FIELDS = {

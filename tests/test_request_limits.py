@@ -3,7 +3,9 @@ transaction open while a Word file is parsed or Markdown rendered."""
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import threading
 import zipfile
 
@@ -60,6 +62,12 @@ def upload(client, response_id: int, data: bytes):
                        content_type="multipart/form-data")
 
 
+def confirmation(preview_page: str) -> dict:
+    """The form data that confirms the import shown on a preview page."""
+    fields = dict(re.findall(r'name="(payload|expected_revision)" value="([^"]*)"', preview_page))
+    return {**{k: html.unescape(v) for k, v in fields.items()}, "mode": "append", "action": "import"}
+
+
 @pytest.fixture
 def coordinator_client(app, db, demo):
     client = app.test_client()
@@ -90,7 +98,7 @@ def test_oversized_import_is_refused_before_the_document_is_parsed(db, demo, coo
     def must_not_parse(_data):
         raise AssertionError("the whole document was parsed before its size was checked")
 
-    monkeypatch.setattr(docx_import, "open_docx", must_not_parse)
+    monkeypatch.setattr(docx_import.mammoth, "convert_to_html", must_not_parse)
     before = counts(db)
     response = upload(coordinator_client, demo.id, data)
     assert response.status_code == 400
@@ -101,7 +109,11 @@ def test_oversized_import_is_refused_before_the_document_is_parsed(db, demo, coo
 def test_import_just_within_the_limits_is_read(db, demo, coordinator_client):
     body = [heading("Bakgrund")] + [paragraph("Ett stycke.") for _ in range(MAX_IMPORT_PARAGRAPHS - 1)]
     sections_before, _ = counts(db)
-    response = upload(coordinator_client, demo.id, docx_with_paragraphs(body))
+    preview = upload(coordinator_client, demo.id, docx_with_paragraphs(body))
+    assert preview.status_code == 200
+    assert counts(db)[0] == sections_before  # the preview saves nothing
+    response = coordinator_client.post(f"/responses/{demo.id}/export/import/preview",
+                                       data=confirmation(preview.get_data(as_text=True)))
     assert response.status_code == 302
     assert counts(db)[0] == sections_before + 1
 
@@ -144,13 +156,16 @@ def write_at_once(response_id: int) -> None:
         raw.invalidate()  # its settings differ from the pool's: never hand it out again
 
 
-def prepared_request(kind: str, response_id: int) -> tuple[str, dict]:
+def prepared_request(kind: str, response_id: int, client) -> tuple[str, dict]:
     """URL and keyword arguments of a request that parses: read here, in the test's thread."""
+    body = [heading("Sammanfattning"), paragraph("Kommunerna tillstyrker förslaget.")]
     if kind == "import":
-        body = [heading("Sammanfattning"), paragraph("Kommunerna tillstyrker förslaget.")]
         return f"/responses/{response_id}/export/import", {
             "data": {"document": (io.BytesIO(docx_with_paragraphs(body)), "remissvar.docx")},
             "content_type": "multipart/form-data"}
+    if kind == "import-confirm":
+        preview = upload(client, response_id, docx_with_paragraphs(body)).get_data(as_text=True)
+        return f"/responses/{response_id}/export/import/preview", {"data": confirmation(preview)}
     if kind == "add":
         return f"/responses/{response_id}/sections", {
             "data": {"new-heading": "Nytt avsnitt", "new-body": "Text."}}
@@ -161,8 +176,8 @@ def prepared_request(kind: str, response_id: int) -> tuple[str, dict]:
 
 
 @pytest.mark.parametrize("request_kind, module, function", [
-    ("import", docx_import, "import_sections"),  # Word parsing
-    ("import", drafting, "render_markdown"),  # Markdown of the imported sections
+    ("import", docx_import, "parse_docx"),  # Word parsing (the preview)
+    ("import-confirm", drafting, "render_markdown"),  # Markdown of the imported sections
     ("save", drafting, "render_markdown"),
     ("add", drafting, "render_markdown"),
 ])
@@ -178,7 +193,7 @@ def test_no_transaction_is_held_while_parsing(db, demo, coordinator_client, monk
         return real(*args, **kwargs)
 
     monkeypatch.setattr(module, function, paused)
-    url, kwargs = prepared_request(request_kind, demo.id)
+    url, kwargs = prepared_request(request_kind, demo.id, coordinator_client)
     response_id = demo.id
     db.session.commit()
     result: dict = {}
@@ -198,4 +213,4 @@ def test_no_transaction_is_held_while_parsing(db, demo, coordinator_client, monk
         resume.set()
         thread.join(timeout=120)
     assert "error" not in result, result.get("error")
-    assert result["response"].status_code == 302
+    assert result["response"].status_code == (200 if request_kind == "import" else 302)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from ..extensions import db
@@ -11,7 +12,13 @@ from ..models import Cooperation, JointResponse, Stage, Version, local_date, loc
 from ..services.drafting import reader_sections
 from ..services.queries import latest_version
 from ..services.signatures import signoffs_in_signing_order
-from .docx_builder import DocSection, FinalDocument, ReviewComment, ReviewCopy, Signatory
+from .docx_builder import (
+    DocSection,
+    FinalDocument,
+    ReviewComment,
+    ReviewCopy,
+    Signatory,
+)
 
 
 def is_final(response: JointResponse) -> bool:
@@ -24,7 +31,7 @@ def final_document(response: JointResponse, today: date | None = None) -> FinalD
     version = db.session.get(Version, response.consensus_version_id) if final else latest_version(response)
     sections = reader_sections(response, version)
     signatories = tuple(
-        Signatory(municipality=s.municipality.name, deciding_body=s.deciding_body,
+        Signatory(municipality=s.municipality.document_name, deciding_body=s.deciding_body,
                   decision_date=s.decision_date, signatory_name=s.signatory_name,
                   signatory_title=s.signatory_title, minutes_paragraph=s.minutes_paragraph)
         for s in signoffs_in_signing_order(response)
@@ -41,12 +48,20 @@ def final_document(response: JointResponse, today: date | None = None) -> FinalD
         reference_number=consultation.reference_number,
         consultation_title=consultation.title,
         title=response.title,
-        sections=tuple(DocSection(s.heading, s.body) for s in sections),
+        sections=tuple(DocSection(s.heading, s.body, s.body_html) for s in sections),
         signatories=signatories,
         author=cooperation.name,
         is_draft=not final,
         version_number=version.number if version else None,
+        our_reference=response.our_reference,
     )
+
+
+def email_subject(response: JointResponse) -> str:
+    """The subject of the e-mail that sends the answer: the remiss's diarienummer first, as the
+    Government Offices ask, then the answer's title and who answers."""
+    parts = (response.consultation.reference_number, response.title, response.cooperation.name)
+    return " – ".join(part.strip() for part in parts if part and part.strip())
 
 
 def cooperation_template(cooperation_id: int) -> bytes | None:
@@ -57,7 +72,7 @@ def review_copy(response: JointResponse, version: Version) -> ReviewCopy:
     """A version with its open comments (as Word comments) and what changed since the previous one."""
     from ..models import AnchorState
     from ..services.comments import comment_threads
-    from ..services.textdiff import SectionInput, diff_sections, summarize_changes
+    from ..services.versiondiff import SectionInput, diff_sections, summarize_changes
 
     sections = reader_sections(response, version)
     index_of = {s.section_id: i for i, s in enumerate(sections)}
@@ -84,16 +99,17 @@ def review_copy(response: JointResponse, version: Version) -> ReviewCopy:
     if version.number > 1:
         previous = db.session.scalars(select(Version).where(
             Version.response_id == response.id, Version.number == version.number - 1)).one()
-        old = [SectionInput(s.section_id, s.heading, s.body) for s in reader_sections(response, previous)]
-        new = [SectionInput(s.section_id, s.heading, s.body) for s in sections]
-        changes = tuple(summarize_changes(diff_sections(old, new)))
+        old = [SectionInput(s.section_id, s.heading, s.body_html) for s in reader_sections(response, previous)]
+        new = [SectionInput(s.section_id, s.heading, s.body_html) for s in sections]
+        with force_locale("sv"):  # the document is Swedish, whatever language the page is in
+            changes = tuple(summarize_changes(diff_sections(old, new)))
     consultation = response.consultation
     return ReviewCopy(
         cooperation_name=response.cooperation.name, title=response.title,
         consultation_title=consultation.title, reference_number=consultation.reference_number,
         deadline=consultation.deadline, version_number=version.number,
         published_at=version.published_at,
-        sections=tuple(DocSection(s.heading, s.body) for s in sections),
+        sections=tuple(DocSection(s.heading, s.body, s.body_html) for s in sections),
         comments=tuple(anchored), detached_comments=tuple(detached),
         changes_since_previous=changes,
     )

@@ -37,6 +37,7 @@ from .markdown_to_docx import (
     clean_text,
     mark_direction,
     w,
+    xml_text,
 )
 from .remote_content import Scrubbed, UnreadablePackage, strip_remote_content
 
@@ -76,6 +77,7 @@ class Signatory:
 class DocSection:
     heading: str
     markdown: str
+    html: str = ""  # the sanitized HTML the page shows; rendered from markdown when empty
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class FinalDocument:
     author: str
     is_draft: bool = False
     version_number: int | None = None
+    our_reference: str = ""  # the cooperation's own diarienummer ("Vår beteckning")
+    document_type: str = "YTTRANDE"
 
 
 @dataclass(frozen=True)
@@ -443,9 +447,33 @@ def _save(document: DocxDocument) -> bytes:
     if sect_pr is not None:
         body.append(sect_pr)  # everything was appended after it; it must be last
     _mark_story_directions(document)
+    _application_properties(document)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+APPLICATION = "Yttrande"
+_APP_XML = (
+    "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    f"<Application>{APPLICATION}</Application><DocSecurity>0</DocSecurity>"
+    "<LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+    "<HyperlinksChanged>false</HyperlinksChanged></Properties>"
+)
+
+
+def _application_properties(document: DocxDocument) -> None:
+    """This product made the file: no "Normal.dotm", no Word version, no stale page counts;
+    and the theme's language is Swedish like the text's."""
+    package = document.part.package
+    for rel in package.rels.values():
+        if rel.reltype == RT.EXTENDED_PROPERTIES and not rel.is_external:
+            rel.target_part._blob = _APP_XML.encode("utf-8")
+    settings = document.settings.element
+    lang = settings.find(w("themeFontLang"))
+    if lang is not None:
+        lang.set(W_VAL, LANGUAGE)
 
 
 _STORY_CONTENT_TYPES = frozenset({CT.WML_HEADER, CT.WML_FOOTER, CT.WML_COMMENTS})
@@ -524,6 +552,22 @@ def _table(
 # Final document
 
 
+def _section_body(writer: DocxWriter, body: Any, section: DocSection) -> list[Any]:
+    """A section's text as the page shows it (its stored HTML), headings one level down."""
+    if section.html.strip():
+        return writer.html(body, section.html, heading_offset=1)
+    return writer.markdown(body, section.markdown, heading_offset=1)
+
+
+def document_heading(title: str, reference_number: str) -> str:
+    """The heading of the answer with the remiss's diarienummer, as remissvar guidance asks:
+    "Yttrande över Starkare kommuner (SOU 2020:8), Fi2020/00647/K"."""
+    title, reference = clean_text(title).strip(), clean_text(reference_number).strip()
+    if not reference or reference in title:
+        return title
+    return f"{title}, {reference}"
+
+
 def draft_marking(version_number: int | None) -> str:
     """The text that marks an undecided draft, e.g. "UTKAST – version 3 – ej beslutat"."""
     if version_number is None:
@@ -532,53 +576,46 @@ def draft_marking(version_number: int | None) -> str:
 
 
 def build_final_docx(doc: FinalDocument, template: bytes | None = None) -> bytes:
-    """The remissvar as .docx bytes: letterhead, addressing, title, body, signature block."""
+    """The remissvar as .docx bytes: the official-letter head, addressing, heading with the
+    diarienummer, body, and a signature block that stays on one page with the text before it."""
     document, is_default = _base_document(template)
     marking = draft_marking(doc.version_number) if doc.is_draft else None
-    letterhead = [doc.cooperation_name, *doc.letterhead_lines]
-    in_header = _decorate_pages(document, is_default, letterhead, marking)
     writer = DocxWriter(document)
     body = document.element.body
+    _official_head(document, writer, doc, is_default, marking)
 
-    if marking:
-        p = writer.paragraph(body, marking, flags=BOLD)
-        for r in p.iter(W_R):
-            run = Run(r, document)
-            run.font.color.rgb = DRAFT_COLOR
-            run.font.size = Pt(14)
-    if not in_header:
-        for i, line in enumerate(letterhead):
-            if clean_text(line).strip():
-                writer.paragraph(body, line, flags=BOLD if i == 0 else 0, space_after=0)
+    if clean_text(doc.recipient).strip():
+        writer.paragraph(body, doc.recipient, space_after=0)
         writer.paragraph(body, "")
-    lines = [
-        ("Datum", doc.document_date.isoformat()),
-        ("Er beteckning", doc.reference_number),
-        ("Till", doc.recipient),
-    ]
     if clean_text(doc.consultation_title).strip() and doc.consultation_title not in doc.title:
-        lines.append(("Remiss", doc.consultation_title))
-    _info_lines(writer, body, lines)
-    title = f"UTKAST – {doc.title}" if doc.is_draft else doc.title
+        _info_lines(writer, body, [("Remiss", doc.consultation_title)])
+    heading = document_heading(doc.title, doc.reference_number)
+    title = f"UTKAST – {heading}" if doc.is_draft else heading
     writer.paragraph(body, title, style="Title")
 
+    last_body: list[Any] = []
     for section in doc.sections:
         if clean_text(section.heading).strip():
-            writer.paragraph(body, section.heading, style="Heading 1")
-        writer.markdown(body, section.markdown, heading_offset=1)
+            last_body = [writer.paragraph(body, section.heading, style="Heading 1")]
+        last_body = _section_body(writer, body, section) or last_body
 
-    writer.paragraph(body, "Underskrifter", style="Heading 1")
+    signature = [writer.paragraph(body, "Underskrifter", style="Heading 1")]
     if doc.signatories:
         rows = []
         for s in doc.signatories:
             decision = [s.deciding_body, s.decision_date.isoformat()]
             if clean_text(s.minutes_paragraph).strip():
                 decision.append(s.minutes_paragraph)
-            signature = [SIGNATURE_LINE, [(s.signatory_name, BOLD, None)], s.signatory_title]
-            rows.append([[[(s.municipality, BOLD, None)]], decision, signature])
-        _table(writer, body, ["Kommun", "Beslut", "Underskrift"], rows, (0.28, 0.36, 0.36))
+            signed = [SIGNATURE_LINE, [(s.signatory_name, BOLD, None)], s.signatory_title]
+            rows.append([[[(s.municipality, BOLD, None)]], decision, signed])
+        signature.append(
+            _table(writer, body, ["Kommun", "Beslut", "Underskrift"], rows, (0.28, 0.36, 0.36))
+        )
     else:
-        writer.paragraph(body, "Inga underskrifter är registrerade ännu.")
+        signature.append(writer.paragraph(body, "Inga underskrifter är registrerade ännu."))
+    # Never split, never alone: the text's last paragraph, the heading and every row but the
+    # last keep with what follows.
+    _keep_with_next(_last_paragraphs(last_body) + signature)
 
     _core_properties(
         document,
@@ -590,6 +627,193 @@ def build_final_docx(doc: FinalDocument, template: bytes | None = None) -> bytes
         comments=marking or "",
     )
     return _save(document)
+
+
+HEAD_SPACE_AFTER = 480  # twips (24 pt) between the head and the body
+
+
+def head_lines(doc: FinalDocument) -> list[tuple[str, str]]:
+    """The head's (label, value) lines: date, our reference, their reference."""
+    lines = [
+        ("Datum", doc.document_date.isoformat()),
+        ("Vår beteckning", doc.our_reference),
+        ("Er beteckning", doc.reference_number),
+    ]
+    return [(label, clean_text(value).strip()) for label, value in lines if clean_text(value).strip()]
+
+
+def _field_xml(instruction: str, rpr: str) -> str:
+    """A complex field (PAGE, NUMPAGES) that Word and LibreOffice update when they lay out."""
+    return (
+        f'<w:r>{rpr}<w:fldChar w:fldCharType="begin"/></w:r>'
+        f'<w:r>{rpr}<w:instrText xml:space="preserve"> {instruction} </w:instrText></w:r>'
+        f'<w:r>{rpr}<w:fldChar w:fldCharType="separate"/></w:r>'
+        f"<w:r>{rpr}<w:t>1</w:t></w:r>"
+        f'<w:r>{rpr}<w:fldChar w:fldCharType="end"/></w:r>'
+    )
+
+
+def _page_of_pages_xml(size: int) -> str:
+    """ "1 (3)": this page and the number of pages, right-aligned."""
+    rpr = f'<w:rPr><w:sz w:val="{size}"/></w:rPr>'
+    return (
+        '<w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="right"/></w:pPr>'
+        f"{_field_xml('PAGE', rpr)}<w:r>{rpr}<w:t xml:space=\"preserve\"> (</w:t></w:r>"
+        f"{_field_xml('NUMPAGES', rpr)}<w:r>{rpr}<w:t>)</w:t></w:r></w:p>"
+    )
+
+
+def _head_table_xml(cells: list[tuple[float, list[str]]]) -> str:
+    """A borderless full-width table of the head; each cell a list of w:p strings."""
+    widths = [int(TABLE_WIDTH * share) for share, _ in cells]
+    borders = "".join(
+        f'<w:{side} w:val="nil"/>' for side in ("top", "left", "bottom", "right", "insideH", "insideV")
+    )
+    out = [
+        '<w:tbl><w:tblPr><w:tblW w:w="5000" w:type="pct"/>'
+        f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+        '<w:tblCellMar><w:left w:w="0" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar>'
+        '<w:tblLook w:val="0000"/></w:tblPr><w:tblGrid>'
+        + "".join(f'<w:gridCol w:w="{width}"/>' for width in widths)
+        + '</w:tblGrid><w:tr><w:trPr><w:cantSplit/></w:trPr>'
+    ]
+    for width, (_, paragraphs) in zip(widths, cells, strict=True):
+        content = "".join(paragraphs) or "<w:p/>"
+        out.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>{content}</w:tc>')
+    out.append("</w:tr></w:tbl>")
+    return "".join(out)
+
+
+def _official_head(
+    document: DocxDocument, writer: DocxWriter, doc: FinalDocument, is_default: bool,
+    marking: str | None,
+) -> None:
+    """The Swedish official-letter head: on the first page the letterhead, document type, date,
+    our and their reference and "1 (3)"; on later pages a short head.  A template with a page
+    header of its own keeps it, and the head opens the body instead."""
+
+    def para(text: str, size: int, *, bold: bool = False) -> str:
+        return _sized(writer.paragraph_xml([(text, BOLD if bold else 0, None)], space_after=0), size)
+
+    letterhead = [
+        para(line, 28 if i == 0 else 18, bold=i == 0)
+        for i, line in enumerate([doc.cooperation_name, *doc.letterhead_lines])
+        if clean_text(line).strip()
+    ]
+    facts = [para(doc.document_type, 24, bold=True)] + [
+        para(f"{label}: {value}", 18) for label, value in head_lines(doc)
+    ]
+    first_head = _head_table_xml([(0.5, letterhead), (0.35, facts), (0.15, [_page_of_pages_xml(18)])])
+    room = f'<w:p><w:pPr><w:spacing w:after="{HEAD_SPACE_AFTER}"/></w:pPr></w:p>'
+    marking_xml = []
+    if marking:
+        marking_xml = [
+            f'<w:p><w:pPr><w:spacing w:after="120"/></w:pPr><w:r><w:rPr><w:b/><w:bCs/>'
+            f'<w:color w:val="{DRAFT_COLOR}"/><w:sz w:val="24"/></w:rPr>'
+            f"<w:t>{xml_text(marking)}</w:t></w:r></w:p>"
+        ]
+    section = document.sections[-1]
+    header = section.header
+    own_header = not is_default and not header.is_linked_to_previous and _has_content(header)
+    if own_header:
+        _add_marking(document, section, marking)
+        if clean_text(doc.cooperation_name) in "".join(header._element.itertext()):
+            letterhead = []  # the template's header already names the cooperation
+        first_head = _head_table_xml(
+            [(0.5, letterhead), (0.35, facts), (0.15, [_page_of_pages_xml(18)])]
+        )
+        writer.append_xml(document.element.body, [*marking_xml, first_head, room])
+        footer = section.footer
+        if not footer._element.xpath(".//w:instrText[contains(., 'PAGE')] | .//w:fldSimple"):
+            _page_number_paragraph(footer, first=not _has_content(footer))  # later pages too
+        return
+    else:
+        section.different_first_page_header_footer = True
+        first = section.first_page_header
+        first.is_linked_to_previous = False
+        _replace_story(writer, first._element, [*marking_xml, first_head, room])
+        short = [
+            para(" – ".join(x for x in (doc.cooperation_name, doc.document_type,
+                                        doc.document_date.isoformat(), doc.reference_number)
+                            if clean_text(x).strip()), 18)
+        ]
+        later = _head_table_xml([(0.85, short), (0.15, [_page_of_pages_xml(18)])])
+        header.is_linked_to_previous = False
+        _replace_story(writer, header._element, [*marking_xml, later, room])
+    footer = section.footer
+    if is_default or footer.is_linked_to_previous or not _has_content(footer):
+        footer.is_linked_to_previous = False  # the page number is in the head
+        _replace_story(writer, footer._element, ["<w:p/>"])
+    if section.different_first_page_header_footer:
+        first_footer = section.first_page_footer
+        if first_footer.is_linked_to_previous or not _has_content(first_footer):
+            first_footer.is_linked_to_previous = False
+            _replace_story(writer, first_footer._element, ["<w:p/>"])
+
+
+def _sized(xml: str, size: int) -> str:
+    """Set the font size of every run of a paragraph built by DocxWriter.paragraph_xml."""
+    sz = f'<w:sz w:val="{size}"/><w:szCs w:val="{size}"/>'
+    xml = xml.replace("<w:r><w:t", f"<w:r><w:rPr>{sz}</w:rPr><w:t")
+    # In schema order: after bold (the only formatting used here), before the direction mark.
+    return re.sub(r"<w:rPr>((?:<w:b/><w:bCs/>)?)(?!<w:sz )", lambda m: f"<w:rPr>{m[1]}{sz}", xml)
+
+
+def _replace_story(writer: DocxWriter, element: Any, pieces: list[str]) -> None:
+    """Replace the content of a header or footer."""
+    for child in list(element):
+        element.remove(child)
+    writer.append_xml(element, pieces)
+
+
+def _add_marking(document: DocxDocument, section: Any, marking: str | None) -> None:
+    """The draft marking above a template's own header content."""
+    if not marking:
+        return
+    headers = [section.header]
+    if section.different_first_page_header_footer:
+        headers.append(section.first_page_header)
+    if document.settings.odd_and_even_pages_header_footer:
+        headers.append(section.even_page_header)
+    for story in headers:
+        story.is_linked_to_previous = False
+        paragraph = story.add_paragraph()
+        paragraph.paragraph_format.space_after = Pt(6)
+        run = paragraph.add_run(marking)
+        run.font.bold = True
+        run.font.color.rgb = DRAFT_COLOR
+        if len(story.paragraphs) > 1:
+            story._element.insert(0, paragraph._p)
+
+
+def _last_paragraphs(elements: list[Any]) -> list[Any]:
+    """The paragraph(s) that end a run of body elements: the last w:p, or a table's last row."""
+    if not elements:
+        return []
+    last = elements[-1]
+    if last.tag == w("tbl"):
+        rows = last.findall(w("tr"))
+        return rows[-1:] if rows else []
+    return [last] if last.tag == W_P else []
+
+
+def _keep_with_next(elements: list[Any]) -> None:
+    """Keep each paragraph (in tables: every row but the last) with the next, unsplit."""
+    for index, element in enumerate(elements):
+        last = index == len(elements) - 1
+        if element.tag == w("tbl"):
+            rows = element.findall(w("tr"))
+            targets = [p for row in (rows if not last else rows[:-1]) for p in row.iter(W_P)]
+            lines = [p for p in element.iter(W_P)]
+        elif element.tag == w("tr"):
+            targets = lines = list(element.iter(W_P))
+        else:
+            targets = [] if last else [element]
+            lines = [element]
+        for p in targets:
+            p.get_or_add_pPr().get_or_add_keepNext()
+        for p in lines:
+            p.get_or_add_pPr().get_or_add_keepLines()
 
 
 # --------------------------------------------------------------------------------------------
@@ -629,7 +853,7 @@ def build_review_copy_docx(copy: ReviewCopy, template: bytes | None = None) -> b
         heading = None
         if clean_text(section.heading).strip():
             heading = writer.paragraph(body, section.heading, style="Heading 1")
-        new = writer.markdown(body, section.markdown, heading_offset=1)
+        new = _section_body(writer, body, section)
         rendered.append(_RenderedSection(heading, [p for el in new for p in el.iter(W_P)]))
 
     unanchored: list[ReviewComment] = []

@@ -1,11 +1,15 @@
-"""Render Markdown into a python-docx document.
+"""Write the sanitized HTML that the page shows into a python-docx document.
 
-Python-Markdown (with linear-time link parsing) builds its element tree, which is copied into a
-small Node tree and walked to produce WordprocessingML. The XML of a whole block of content is
-built as strings, parsed once and appended at the end of its parent: python-docx's
-``add_paragraph`` searches for the body's ``w:sectPr`` on every call (quadratic on big
-documents) and creating elements one by one is several times slower. Whoever writes into a body
-moves its ``w:sectPr`` back to the end afterwards.
+There is one Markdown pipeline: drafting.rendering renders (and bounds, and sanitizes) a text
+once when it is saved, the page shows that HTML, and the Word document is built from the same
+HTML, so what officials approved on screen is what the document says.  Footnotes of the page
+("footnotes" extension) become Word footnotes.
+
+The HTML is parsed into a small Node tree and walked to produce WordprocessingML. The XML of a
+whole block of content is built as strings, parsed once and appended at the end of its parent:
+python-docx's ``add_paragraph`` searches for the body's ``w:sectPr`` on every call (quadratic on
+big documents) and creating elements one by one is several times slower. Whoever writes into a
+body moves its ``w:sectPr`` back to the end afterwards.
 """
 
 from __future__ import annotations
@@ -13,23 +17,22 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from html import unescape as html_unescape
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import markdown
 from docx.enum.style import WD_STYLE_TYPE
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part, XmlPart
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from docx.parts.numbering import NumberingPart
 from docx.shared import Pt
 from lxml import etree
-from markdown.inlinepatterns import LinkInlineProcessor
-from markdown.treeprocessors import InlineProcessor
-from markdown.util import AMP_SUBSTITUTE, ETX, HTML_PLACEHOLDER_RE, STX
+
+from ..rendering import MarkdownRejected, render_markdown
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -44,7 +47,6 @@ def w(tag: str) -> str:
 W_P, W_R, W_T, W_PPR, W_RPR = w("p"), w("r"), w("t"), w("pPr"), w("rPr")
 W_VAL = w("val")
 
-MARKDOWN_EXTENSIONS = ("tables", "sane_lists", "fenced_code")
 MONO_FONT = "Courier New"
 HYPERLINK_COLOR = "0563C1"
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -61,7 +63,7 @@ MAX_PARAGRAPH_CHARS = 20_000
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _TAB_OR_BREAK = re.compile(r"([\t\n])")
 
-BOLD, ITALIC, CODE, STRIKE, UNDERLINE, SUPER, SUB = 1, 2, 4, 8, 16, 32, 64
+BOLD, ITALIC, CODE, STRIKE, UNDERLINE, SUPER, SUB, FOOTNOTE = 1, 2, 4, 8, 16, 32, 64, 128
 
 _INLINE_FLAGS = {
     "strong": BOLD,
@@ -150,126 +152,6 @@ def clean_text(text: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Python-Markdown, hardened and sped up
-
-
-def _bracket_pairs(data: str, opener: str, closer: str) -> dict[int, int]:
-    """Map each opener position to its matching closer (one linear pass with a stack)."""
-    pairs: dict[int, int] = {}
-    stack: list[int] = []
-    for m in re.finditer(re.escape(opener) + "|" + re.escape(closer), data):
-        if m.group() == opener:
-            stack.append(m.start())
-        elif stack:
-            pairs[stack.pop()] = m.start()
-    return pairs
-
-
-def _harden_link_processors(md: markdown.Markdown) -> None:
-    """Make link parsing linear on unbalanced brackets/parentheses.
-
-    Python-Markdown scans to the end of the paragraph for every unmatched "[" or "(", so input
-    like "[[[[" * 1000 or "[a](" * 10000 takes seconds to minutes. These wrappers return the
-    same results as the originals but look the matching bracket up in a table built once per
-    text instead of scanning.
-    """
-    for proc in md.inlinePatterns:
-        if isinstance(proc, LinkInlineProcessor):
-            _wrap_get_text(proc)
-            _wrap_get_link(proc)
-
-
-def _wrap_get_text(proc: LinkInlineProcessor) -> None:
-    original = proc.getText
-    cache: list[Any] = [None, None]
-
-    def get_text(data: str, index: int) -> tuple[str, int, bool]:
-        if index < 1 or data[index - 1] != "[":
-            return original(data, index)
-        close = data.find("]", index)
-        if close == -1:  # nothing can close it: the original would scan to the end and fail
-            return data[index:], len(data), False
-        if data.count("[", index, close) == 0:
-            return data[index:close], close + 1, True
-        if cache[0] is not data:
-            cache[0], cache[1] = data, _bracket_pairs(data, "[", "]")
-        end = cache[1].get(index - 1)
-        if end is None:
-            return data[index:], len(data), False
-        return data[index:end], end + 1, True
-
-    proc.getText = get_text  # type: ignore[method-assign]
-
-
-def _wrap_get_link(proc: LinkInlineProcessor) -> None:
-    original = proc.getLink
-    cache: list[Any] = [None, None]
-
-    def get_link(data: str, index: int) -> tuple[str, str | None, int, bool]:
-        m = proc.RE_LINK.match(data, pos=index)
-        if not m or m.group(1):
-            return original(data, index)
-        # Quotes switch the original into title parsing: only the quote-free case is shortcut.
-        close = data.find(")", index)
-        if close == -1:
-            if data.find('"', index) == -1 and data.find("'", index) == -1:
-                return "", None, index, False
-            return original(data, index)
-        if data.count("(", index + 1, close) > 0:
-            if cache[0] is not data:
-                cache[0], cache[1] = data, _bracket_pairs(data, "(", ")")
-            end = cache[1].get(index)
-            if end is None:
-                if data.find('"', index) == -1 and data.find("'", index) == -1:
-                    return "", None, index, False
-                return original(data, index)
-            close = end
-        if data.find('"', index, close) != -1 or data.find("'", index, close) != -1:
-            return original(data, index)
-        href = proc.unescape(data[m.end() : close]).strip()
-        return href, None, close + 1, True
-
-    proc.getLink = get_link  # type: ignore[method-assign]
-
-
-# Every built-in inline pattern needs one of these; text without them cannot change.
-_INLINE_SYNTAX = re.compile("[`\\\\\\[<&*_\x02]|  \n")
-
-
-class _QuickInlineProcessor(InlineProcessor):
-    """The standard inline treeprocessor, skipping text that holds no inline syntax at all.
-
-    Most prose has no markup, and Python-Markdown otherwise runs each of its ~16 patterns over
-    every text node; this roughly halves Markdown time on plain text.
-    """
-
-    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
-        if patternIndex == 0 and not _INLINE_SYNTAX.search(data):
-            return data
-        return super()._InlineProcessor__handleInline(data, patternIndex)  # type: ignore[misc]
-
-
-def _install_quick_inline(md: markdown.Markdown) -> None:
-    # Only when every pattern is a built-in one whose trigger characters are known.
-    builtin = all(type(p).__module__ == "markdown.inlinepatterns" for p in md.inlinePatterns)
-    current = md.treeprocessors["inline"] if "inline" in md.treeprocessors else None
-    if (
-        builtin
-        and type(current) is InlineProcessor
-        and hasattr(InlineProcessor, "_InlineProcessor__handleInline")
-    ):
-        md.treeprocessors.register(_QuickInlineProcessor(md), "inline", 20)
-
-
-def new_markdown() -> markdown.Markdown:
-    """A Python-Markdown instance with the export's extensions and linear link parsing."""
-    md = markdown.Markdown(extensions=list(MARKDOWN_EXTENSIONS))
-    _harden_link_processors(md)
-    _install_quick_inline(md)
-    return md
-
-
-# --------------------------------------------------------------------------------------------
 # HTML -> small tree (stdlib parser: it never restructures or drops text the way libxml2's
 # HTML parser does with stray </body>, <plaintext> and the like)
 
@@ -292,7 +174,7 @@ class _TreeBuilder(HTMLParser):
         self.stack = [self.root]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs})
+        node = Node(tag, {k: clean_text(v or "") for k, v in attrs})
         self.stack[-1].children.append(node)
         if tag not in _VOID:
             self.stack.append(node)
@@ -309,7 +191,7 @@ class _TreeBuilder(HTMLParser):
                 return
 
     def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
+        self.stack[-1].children.append(clean_text(data))
 
     def unknown_decl(self, data: str) -> None:
         if data.startswith("CDATA["):
@@ -337,98 +219,6 @@ def node_text(node: Node | str) -> str:
         else:
             stack.extend(reversed(item.children))
     return "".join(out)
-
-
-_ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-f]+|[0-9a-z]+);", re.IGNORECASE)
-
-
-def markdown_to_tree(md: markdown.Markdown, text: str) -> Node:
-    """Render Markdown to a Node tree; falls back to plain paragraphs if rendering fails."""
-    text = clean_text(text)
-    if not text.strip():
-        return Node("root")
-    try:
-        md.reset()
-        try:
-            return _tree_from_etree(md, _markdown_etree(md, text))
-        except AttributeError:  # Python-Markdown internals changed: take the HTML route
-            md.reset()
-            return parse_html(md.convert(text))
-    except Exception:  # e.g. RecursionError on absurd nesting: the text must still export
-        root = Node("root")
-        for block in re.split(r"\n\s*\n", text):
-            para = Node("p")
-            para.children.append(block)
-            root.children.append(para)
-        return root
-
-
-def _markdown_etree(md: markdown.Markdown, text: str) -> Any:
-    """Markdown.convert() minus serialising: the element tree before the postprocessors."""
-    md.lines = text.split("\n")
-    for prep in md.preprocessors:
-        md.lines = prep.run(md.lines)
-    root = md.parser.parseDocument(md.lines).getroot()
-    for treeprocessor in md.treeprocessors:
-        new_root = treeprocessor.run(root)
-        if new_root is not None:
-            root = new_root
-    return root
-
-
-def _tree_from_etree(md: markdown.Markdown, root: Any) -> Node:
-    """Copy Markdown's ElementTree into Nodes, restoring stashed HTML and entities.
-
-    This does in the tree what the serializer and postprocessors do in text: raw HTML and
-    fenced code come back from the stash (parsed), "&name;" entities are decoded.
-    """
-    out = Node("root")
-    _fill(root, out, md.htmlStash.rawHtmlBlocks)
-    return out
-
-
-def _fill(element: Any, node: Node, stash: list[Any]) -> None:
-    todo: list[tuple[Any, Node]] = [(element, node)]  # iterative: the tree may be deep
-    while todo:
-        element, node = todo.pop()
-        _etree_text(element.text, node, stash)
-        for child in element:
-            if isinstance(child.tag, str):
-                attrs = {k: _decode(v) for k, v in child.attrib.items() if v is not None}
-                child_node = Node(child.tag, attrs)
-                node.children.append(child_node)
-                todo.append((child, child_node))
-            _etree_text(child.tail, node, stash)
-
-
-def _etree_text(text: str | None, node: Node, stash: list[Any]) -> None:
-    if not text:
-        return
-    if STX not in text:
-        node.children.append(_decode(text))
-        return
-    for i, piece in enumerate(HTML_PLACEHOLDER_RE.split(text)):
-        if i % 2 == 0:
-            if piece:
-                node.children.append(_decode(piece))
-            continue
-        key = int(piece)
-        raw = stash[key] if key < len(stash) else ""
-        if isinstance(raw, str):
-            node.children.extend(parse_html(raw).children)
-        elif isinstance(getattr(raw, "tag", None), str):  # an element stashed by an extension
-            child = Node(raw.tag, {k: _decode(v) for k, v in raw.attrib.items() if v})
-            node.children.append(child)
-            _fill(raw, child, stash)
-
-
-def _decode(text: str) -> str:
-    """Entities as the serialised HTML would show them; STX/ETX markers cannot survive."""
-    if STX in text:
-        text = text.replace(AMP_SUBSTITUTE, "&").replace(STX, "").replace(ETX, "")
-    if "&" in text:
-        text = _ENTITY.sub(lambda m: html_unescape(m.group()), text)
-    return clean_text(text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,6 +256,32 @@ class StyleMap:
             if style_id:
                 return style_id
         return None
+
+    def footnote_text(self) -> str:
+        """Id of the "footnote text" paragraph style, created (9 pt) if missing."""
+        style_id = self.paragraph("footnote text")
+        if style_id:
+            return style_id
+        styles = self._doc_part.styles
+        style = styles.add_style("Footnote Text", WD_STYLE_TYPE.PARAGRAPH)
+        try:
+            style.base_style = styles["Normal"]
+        except KeyError:
+            pass
+        style.font.size = Pt(9)
+        style.paragraph_format.space_after = Pt(0)
+        self._ids[("footnote text", 1)] = style.style_id
+        return style.style_id
+
+    def footnote_reference(self) -> str:
+        """Id of the "footnote reference" character style, created (superscript) if missing."""
+        style_id = self.character("footnote reference")
+        if style_id:
+            return style_id
+        style = self._doc_part.styles.add_style("Footnote Reference", WD_STYLE_TYPE.CHARACTER)
+        style.font.superscript = True
+        self._ids[("footnote reference", 2)] = style.style_id
+        return style.style_id
 
     def heading(self, level: int) -> str:
         """Id of "Heading N" (or "Title" for 0), creating a plain one if the template lacks it."""
@@ -571,6 +387,112 @@ class Numbering:
         if self._ordered_abstract is None:
             self._ordered_abstract = self._add_abstract(ordered=True)
         return self._add_num(self._ordered_abstract, level, start)
+
+
+# --------------------------------------------------------------------------------------------
+# Footnotes: the page's <div class="footnote"> notes become Word footnotes
+
+_SEPARATOR_NOTES = "".join(
+    f'<w:footnote w:type="{kind}" w:id="{number}"><w:p><w:pPr><w:spacing w:after="0"'
+    f' w:line="240" w:lineRule="auto"/></w:pPr><w:r><w:{kind}/></w:r></w:p></w:footnote>'
+    for kind, number in (("separator", -1), ("continuationSeparator", 0))
+)
+
+
+def _take_footnotes(tree: Node) -> dict[str, Node]:
+    """Remove the footnotes block from a rendered tree: note id -> its list item."""
+    notes: dict[str, Node] = {}
+    for child in list(tree.children):
+        if isinstance(child, Node) and child.tag == "div" and child.attrs.get("class") == "footnote":
+            tree.children.remove(child)
+            for ol in child.children:
+                if isinstance(ol, Node) and ol.tag == "ol":
+                    for li in ol.children:
+                        if isinstance(li, Node) and li.tag == "li" and li.attrs.get("id"):
+                            _drop_backlinks(li)
+                            notes[li.attrs["id"]] = li
+    return notes
+
+
+def _drop_backlinks(node: Node) -> None:
+    """The "↩" link back to the reference (and the no-break space before it) is not text."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        kept: list[Node | str] = []
+        for child in current.children:
+            if isinstance(child, Node) and child.attrs.get("class") == "footnote-backref":
+                if kept and isinstance(kept[-1], str):
+                    kept[-1] = kept[-1].rstrip("\xa0 ")
+                continue
+            kept.append(child)
+            if isinstance(child, Node):
+                stack.append(child)
+        current.children = kept
+
+
+def _footnote_target(node: Node) -> str | None:
+    """The note id a footnote reference (<sup><a class="footnote-ref" href="#id">) points to."""
+    if node.tag != "sup":
+        return None
+    for child in node.children:
+        if isinstance(child, Node) and child.tag == "a" and child.attrs.get("class") == "footnote-ref":
+            return child.attrs.get("href", "").lstrip("#") or None
+    return None
+
+
+class Footnotes:
+    """The document's footnotes part (created with Word's two separator notes if missing)."""
+
+    def __init__(self, doc_part: Any, styles: StyleMap) -> None:
+        try:
+            part = doc_part.part_related_by(RT.FOOTNOTES)
+        except KeyError:
+            element = parse_xml(f"<w:footnotes {_NS_DECLS}>{_SEPARATOR_NOTES}</w:footnotes>")
+            part = XmlPart(
+                PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, element, doc_part.package
+            )
+            doc_part.relate_to(part, RT.FOOTNOTES)
+        self.part: Part = part
+        if isinstance(part, XmlPart):
+            self.element = part.element
+        else:  # python-docx keeps parts it does not model as bytes
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+            self.element = etree.fromstring(part.blob, parser)
+        ids = [int(x) for x in self.element.xpath("./w:footnote/@w:id", namespaces={"w": W_NS})
+               if x.lstrip("-").isdigit()]  # fmt: skip
+        self._next = max([0, *ids]) + 1
+        self.text_style = styles.footnote_text()
+        self.reference_style = styles.footnote_reference()
+
+    def reference_rpr(self) -> str:
+        """Run properties of a footnote mark: the reference style, or plain superscript."""
+        if self.reference_style:
+            return f'<w:rPr><w:rStyle w:val="{xml_attr(self.reference_style)}"/></w:rPr>'
+        return '<w:rPr><w:vertAlign w:val="superscript"/></w:rPr>'
+
+    def add(self, pieces: list[str]) -> int:
+        """Add a footnote made of block XML strings; returns its id."""
+        number = self._next
+        self._next += 1
+        content = "".join(pieces) or "<w:p/>"
+        note = parse_xml(f'<w:footnote {_NS_DECLS} w:id="{number}">{content}</w:footnote>')
+        first = note.find(W_P)
+        if first is not None:
+            mark = parse_xml(
+                f"<w:r {_NS_DECLS}>{self.reference_rpr()}<w:footnoteRef/></w:r>"
+            )
+            space = parse_xml(f'<w:r {_NS_DECLS}><w:t xml:space="preserve"> </w:t></w:r>')
+            ppr = first.find(W_PPR)
+            at = 0 if ppr is None else 1
+            first.insert(at, mark)
+            first.insert(at + 1, space)
+        self.element.append(note)
+        if not isinstance(self.part, XmlPart):
+            self.part._blob = etree.tostring(  # type: ignore[attr-defined]
+                self.element, xml_declaration=True, encoding="UTF-8", standalone=True
+            )
+        return number
 
 
 # --------------------------------------------------------------------------------------------
@@ -712,7 +634,9 @@ class _Item:
 
 
 class _Ctx:
-    __slots__ = ("out", "part", "item", "level", "quote", "flags", "align", "offset", "tables")
+    __slots__ = (
+        "out", "part", "item", "level", "quote", "flags", "align", "offset", "tables", "footnote"
+    )  # fmt: skip
 
     def __init__(self, out: list[str], part: Any, offset: int) -> None:
         self.out = out  # XML strings of the blocks written so far
@@ -724,6 +648,7 @@ class _Ctx:
         self.align: str | None = None
         self.offset = offset
         self.tables = 0  # table nesting depth
+        self.footnote = False  # writing the text of a footnote
 
     def derive(self, **changes: Any) -> _Ctx:
         new = _Ctx.__new__(_Ctx)
@@ -757,7 +682,8 @@ class DocxWriter:
         self.doc_part = document.part
         self.styles = StyleMap(self.doc_part)
         self._numbering: Numbering | None = None
-        self._md: markdown.Markdown | None = None
+        self._footnotes: Footnotes | None = None
+        self._notes: dict[str, Node] = {}  # footnote id on the page -> its list item
         self._rels: dict[tuple[int, str], str] = {}
         self._rpr: dict[tuple[int, bool, bool], str] = {}
         self._hyperlink_style = self.styles.character("Hyperlink")
@@ -774,13 +700,44 @@ class DocxWriter:
     def markdown(
         self, parent: Any, text: str, *, heading_offset: int = 1, part: Any = None
     ) -> list[Any]:
-        """Append rendered Markdown to the oxml element `parent`; returns the new elements."""
-        if self._md is None:
-            self._md = new_markdown()
-        tree = markdown_to_tree(self._md, text)
+        """Append Markdown to the oxml element `parent`, rendered as the page renders it."""
+        try:
+            html = render_markdown(text or "")
+        except MarkdownRejected:  # never stored (refused at save), but the text must export
+            html = "".join(
+                f"<p>{xml_text(block)}</p>" for block in re.split(r"\n\s*\n", text) if block.strip()
+            )
+        return self.html(parent, html, heading_offset=heading_offset, part=part)
+
+    def html(
+        self, parent: Any, html: str, *, heading_offset: int = 1, part: Any = None
+    ) -> list[Any]:
+        """Append sanitized HTML (as drafting.rendering makes it) to `parent`; returns the new
+        elements.  Its footnotes become Word footnotes."""
+        tree = parse_html(html or "")
+        self._notes = _take_footnotes(tree)
         out: list[str] = []
         self.blocks(tree, _Ctx(out, part or self.doc_part, heading_offset), 0)
         return self.append_xml(parent, out)
+
+    @property
+    def footnotes(self) -> Footnotes:
+        """The document's footnotes part, created on first use."""
+        if self._footnotes is None:
+            self._footnotes = Footnotes(self.doc_part, self.styles)
+        return self._footnotes
+
+    def _footnote(self, note_id: str, ctx: _Ctx, depth: int) -> int | None:
+        """Write the page's footnote `note_id` into the footnotes part; its Word id."""
+        node = self._notes.pop(note_id, None)
+        if node is None:
+            return None
+        notes = self.footnotes
+        out: list[str] = []
+        note_ctx = ctx.derive(out=out, part=notes.part, item=None, level=-1, quote=0, flags=0,
+                              align=None, tables=0, footnote=True)
+        self.blocks(node, note_ctx, depth + 1)
+        return notes.add(out)
 
     @staticmethod
     def append_xml(parent: Any, pieces: list[str]) -> list[Any]:
@@ -863,6 +820,11 @@ class DocxWriter:
                     rid = xml_attr(self._relationship(link, part))
                     out.append(f'<w:hyperlink r:id="{rid}" w:history="1">')
                 current_link = link
+            if flags & FOOTNOTE:
+                out.append(
+                    f'<w:r>{self.footnotes.reference_rpr()}<w:footnoteReference w:id="{_text}"/></w:r>'
+                )
+                continue
             for text, rtl_piece in by_direction:
                 self._runs(out, text, self._rpr_xml(flags, link is not None, rtl_piece))
         if current_link is not None:
@@ -1110,6 +1072,10 @@ class DocxWriter:
                 if alt:
                     self._text(alt, out, flags, link, pre)
                 return
+            note = _footnote_target(node)
+            if note is not None:
+                out.append((note, flags | FOOTNOTE, None))
+                return
             flags |= _INLINE_FLAGS.get(tag, 0)
             if tag == "a" and link is None:
                 link = safe_url(node.attrs.get("href", ""))
@@ -1169,10 +1135,27 @@ class DocxWriter:
             style_id = self.styles.paragraph("Quote")
             if style_id is None or ctx.quote > 1:
                 indent = LIST_INDENT * ctx.quote
+        if style_id is None and ctx.footnote:
+            style_id = self.styles.footnote_text()
+        if any(f & FOOTNOTE for _, f, _ in segments):
+            segments = self._resolve_footnotes(segments, ctx)
         merged = list(_merge(segments))
         rtl = is_rtl("".join(text for text, _, _ in merged))
         ppr = _ppr(style_id, num, indent, ctx.align, "", bidi=rtl)
         ctx.out.append(f"<w:p>{ppr}{self.runs_xml(merged, ctx.part, rtl=rtl)}</w:p>")
+
+    def _resolve_footnotes(self, segments: list[Segment], ctx: _Ctx) -> list[Segment]:
+        """Footnote segments carry the page's note id: write each note, keep its Word id."""
+        out: list[Segment] = []
+        for text, flags, link in segments:
+            if flags & FOOTNOTE:
+                number = None if ctx.footnote else self._footnote(text, ctx, 0)
+                if number is None:  # a note the page does not hold: its mark stays as text
+                    out.append((text.rsplit("-", 1)[-1], (flags & ~FOOTNOTE) | SUPER, link))
+                    continue
+                text = str(number)
+            out.append((text, flags, link))
+        return out
 
     def _list_style(self, ordered: bool, level: int) -> str | None:
         base = "List Number" if ordered else "List Bullet"
@@ -1273,7 +1256,7 @@ def _merge(segments: list[Segment]) -> Iterator[Segment]:
     for text, flags, link in segments:
         if not text:
             continue
-        if (flags, link) != key:
+        if (flags, link) != key or flags & FOOTNOTE:
             if buf and key is not None:
                 yield "".join(buf), key[0], key[1]
             buf, key = [], (flags, link)

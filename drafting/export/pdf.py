@@ -17,6 +17,7 @@ Read from the environment, so that every worker agrees:
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -33,6 +34,17 @@ SOFFICE_ENV = "DRAFTING_SOFFICE"
 PARALLEL_ENV = "DRAFTING_PDF_PARALLEL"
 LOCK_DIR_ENV = "DRAFTING_PDF_LOCK_DIR"
 ATTEMPTS = 2  # the first run and one retry with a fresh profile
+# For sending and archiving: PDF/A-2b, tagged with the structure PDF/UA asks for (headings,
+# lists, tables, reading order, document title shown, language); fonts are embedded. LibreOffice
+# takes the title and language from the .docx (core properties, default language sv-SE).
+PDF_EXPORT_OPTIONS = {
+    "SelectPdfVersion": {"type": "long", "value": "2"},  # PDF/A-2b
+    "UseTaggedPDF": {"type": "boolean", "value": "true"},
+    "PDFUACompliance": {"type": "boolean", "value": "true"},
+    "ExportBookmarks": {"type": "boolean", "value": "true"},
+    "ExportNotes": {"type": "boolean", "value": "false"},
+}
+PDF_FILTER = "pdf:writer_pdf_Export:" + json.dumps(PDF_EXPORT_OPTIONS, separators=(",", ":"))
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +186,7 @@ def _convert_once(soffice: str, data: bytes, timeout: float) -> bytes:
             "--nologo",
             f"-env:UserInstallation={profile}",
             "--convert-to",
-            "pdf:writer_pdf_Export",
+            PDF_FILTER,
             "--outdir",
             str(work),
             str(source),

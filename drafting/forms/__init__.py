@@ -21,11 +21,13 @@ from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Option
 
 from ..auth import MIN_PASSWORD_LENGTH
 from ..ints import form_id
+from ..labels import ROLE_LABELS, label_choices
 from ..limits import (
     MAX_BODY_CHARS,
     MAX_COMMENT_CHARS,
     MAX_HEADING_CHARS,
     MAX_MINUTES_CHARS,
+    MAX_PASSWORD_LENGTH,
     MAX_SIGNATORY_CHARS,
 )
 from ..models.deciding_bodies import DecidingBody
@@ -40,20 +42,43 @@ def choices(pairs) -> list[SelectChoice]:
 
 class LoginForm(FlaskForm):
     email = StringField(_l("E-postadress"), validators=[DataRequired(REQUIRED), Length(max=255)])
-    password = PasswordField(_l("Lösenord"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    password = PasswordField(_l("Lösenord"), validators=[DataRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH)])
     next = HiddenField()
+
+
+def _new_password() -> PasswordField:
+    # The rule of services/passwords.check_new_password, said where it is typed.
+    return PasswordField(_l("Nytt lösenord"), validators=[
+        DataRequired(REQUIRED),
+        Length(min=MIN_PASSWORD_LENGTH,
+               message=_l("Lösenordet måste ha minst %(min)d tecken.", min=MIN_PASSWORD_LENGTH)),
+        Length(max=MAX_PASSWORD_LENGTH,
+               message=_l("Lösenordet är för långt: högst %(max)d tecken.", max=MAX_PASSWORD_LENGTH)),
+    ])
+
+
+def _confirm_new_password() -> PasswordField:
+    return PasswordField(_l("Upprepa det nya lösenordet"), validators=[
+        DataRequired(REQUIRED), EqualTo("new_password", message=_l("Lösenorden stämmer inte överens.")),
+    ])
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Nuvarande lösenord"), validators=[DataRequired(REQUIRED)])
-    new_password = PasswordField(_l("Nytt lösenord"), validators=[
-        DataRequired(REQUIRED),
-        Length(min=MIN_PASSWORD_LENGTH, max=200,
-               message=_l("Lösenordet måste ha minst %(min)d tecken.", min=MIN_PASSWORD_LENGTH)),
-    ])
-    confirm = PasswordField(_l("Upprepa det nya lösenordet"), validators=[
-        DataRequired(REQUIRED), EqualTo("new_password", message=_l("Lösenorden stämmer inte överens.")),
-    ])
+    new_password = _new_password()
+    confirm = _confirm_new_password()
+
+
+class SetPasswordForm(FlaskForm):
+    """Choosing one's own password through a link from an e-mail."""
+
+    new_password = _new_password()
+    confirm = _confirm_new_password()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField(_l("E-postadress"), validators=[
+        DataRequired(REQUIRED), Email(message=_l("Ange en giltig e-postadress.")), Length(max=255)])
 
 
 class LanguageForm(FlaskForm):
@@ -69,6 +94,8 @@ class ResponseForm(FlaskForm):
     url = URLField(_l("Länk till remissen"), validators=[Optional(), URL(message=_l("Ange en fullständig webbadress.")), Length(max=500)])
     focus_area = SelectField(_l("Fokusområde"), choices=[])
     title = StringField(_l("Yttrandets rubrik (lämna tomt för ”Yttrande över …”)"), validators=[Optional(), Length(max=500)])
+    our_reference = StringField(_l("Vår beteckning (kan anges senare)"),
+                                validators=[Optional(), Length(max=80)])
 
 
 class InviteForm(FlaskForm):
@@ -87,7 +114,8 @@ class ReasonForm(FlaskForm):
 
 
 class SectionForm(FlaskForm):
-    heading = StringField(_l("Rubrik"), validators=[DataRequired(REQUIRED), Length(max=MAX_HEADING_CHARS)])
+    # Required by the service except on the opening section (see services.drafting).
+    heading = StringField(_l("Rubrik"), validators=[Optional(), Length(max=MAX_HEADING_CHARS)])
     body = TextAreaField(_l("Text (Markdown)"), validators=[
         Length(max=MAX_BODY_CHARS, message=_l("Texten är för lång: högst %(max)d tecken.", max=MAX_BODY_CHARS)),
     ])
@@ -117,8 +145,17 @@ class CommentForm(FlaskForm):
     # Where the passage was selected on the page (anchoring.page_range), set by static/app.js.
     start = HiddenField()
     end = HiddenField()
-    suggested_text = TextAreaField(_l("Föreslagen ny text (valfritt)"), validators=[Length(max=MAX_COMMENT_CHARS)])
-    is_suggestion = BooleanField(_l("Föreslå ny text för det markerade stycket"))
+    # Without a selection (no JavaScript, keyboard only): a block of the section (its number,
+    # from 1) and/or the words typed out; text_id names the text the blocks were counted in.
+    passage_block = SelectField(_l("Stycke"), choices=[], validate_choice=False)
+    replaced_text = StringField(_l("Text som ska ersättas eller kommenteras"), validators=[
+        Length(max=MAX_COMMENT_CHARS, message=_l("Texten är för lång: högst %(max)d tecken.", max=MAX_COMMENT_CHARS)),
+    ])
+    text_id = HiddenField()
+    suggested_text = TextAreaField(_l("Föreslagen ny text"), validators=[
+        Length(max=MAX_COMMENT_CHARS, message=_l("Förslaget är för långt: högst %(max)d tecken.", max=MAX_COMMENT_CHARS)),
+    ])
+    is_suggestion = BooleanField(_l("Föreslå ny text i stället för den valda texten"))
 
 
 class ReplyForm(FlaskForm):
@@ -159,20 +196,26 @@ class SentForm(FlaskForm):
 
 class MunicipalityForm(FlaskForm):
     name = StringField(_l("Kommunens namn"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    formal_name = StringField(_l("Formellt namn i dokument (t.ex. ”Lunds kommun”, ”Malmö stad”)"),
+                              validators=[Optional(), Length(max=160)])
+
+
+class FormalNameForm(FlaskForm):
+    formal_name = StringField(_l("Formellt namn i dokument"), validators=[Optional(), Length(max=160)])
 
 
 class UserForm(FlaskForm):
+    """A new account: no password, the person chooses it through the invitation e-mail."""
+
     name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=160)])
     email = StringField(_l("E-postadress"), validators=[DataRequired(REQUIRED), Email(message=_l("Ange en giltig e-postadress.")), Length(max=255)])
     title = StringField(_l("Titel"), validators=[Optional(), Length(max=160)])
-    role = SelectField(_l("Roll"), choices=choices([
-        ("official", _l("Tjänsteman")), ("director", _l("Kommundirektör")),
-        ("coordinator", _l("Koordinator")), ("admin", _l("Administratör")),
-    ]))
+    role = SelectField(_l("Roll"), choices=choices(label_choices(ROLE_LABELS)))
     municipality_id = SelectField(_l("Kommun"), coerce=form_id, choices=[])
-    password = PasswordField(_l("Tillfälligt lösenord"), validators=[
-        DataRequired(REQUIRED), Length(min=MIN_PASSWORD_LENGTH, max=200,
-                                       message=_l("Lösenordet måste ha minst %(min)d tecken.", min=MIN_PASSWORD_LENGTH)),
-    ])
 
 
+class EditUserForm(FlaskForm):
+    name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=160)])
+    title = StringField(_l("Titel"), validators=[Optional(), Length(max=160)])
+    role = SelectField(_l("Roll"), choices=choices(label_choices(ROLE_LABELS)))
+    municipality_id = SelectField(_l("Kommun"), coerce=form_id, choices=[])

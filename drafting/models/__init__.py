@@ -14,7 +14,17 @@ from .drafting import (
     Version,
     VersionSection,
 )
-from .people import ApiToken, Cooperation, CooperationRole, Membership, Municipality, Role, User
+from .people import (
+    ApiToken,
+    Cooperation,
+    CooperationRole,
+    Membership,
+    Municipality,
+    PasswordLink,
+    PasswordLinkPurpose,
+    Role,
+    User,
+)
 from .responses import (
     Consultation,
     FocusArea,
@@ -37,7 +47,8 @@ JointResponse.last_event_id = column_property(
 __all__ = [
     "AnchorState", "ApiToken", "AuditEvent", "Comment", "Consultation", "Cooperation",
     "CooperationRole", "Decision", "FocusArea", "JointResponse", "Membership", "Municipality",
-    "Notification", "Participation", "ParticipationStatus", "Position", "Role", "Section",
+    "Notification", "Participation", "ParticipationStatus", "PasswordLink", "PasswordLinkPurpose",
+    "Position", "Role", "Section",
     "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",
     "VersionSection", "local_date", "local_today", "utcnow",
 ]

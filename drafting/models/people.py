@@ -23,7 +23,14 @@ class Role(StrEnum):
 
 class Municipality(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)  # short: "Lund", in the interface
+    # In documents: "Lunds kommun", "Malmö stad"; empty until an administrator sets it.
+    formal_name: Mapped[str] = mapped_column(String(160), default="", server_default="")
+
+    @property
+    def document_name(self) -> str:
+        """The name a document uses: the formal name, or the short name until one is set."""
+        return self.formal_name or self.name
 
     def __repr__(self) -> str:
         return f"<Municipality {self.name}>"
@@ -75,6 +82,8 @@ class User(UserMixin, db.Model):
     session_nonce: Mapped[str] = mapped_column(String(64), default="")
     preferred_locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None until the person has chosen a password themselves (an invited account).
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     municipality: Mapped[Municipality | None] = relationship()
     roles: Mapped[list[CooperationRole]] = relationship(
@@ -133,5 +142,32 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None: valid until revoked.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class PasswordLinkPurpose(StrEnum):
+    INVITATION = "invitation"
+    RESET = "reset"
+
+
+class PasswordLink(db.Model):
+    """A one-time link, sent by e-mail, where a person chooses their own password.
+
+    Only the SHA-256 hash of the link's secret is stored. A link works once, until it expires,
+    and only while it is the newest link of its user.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who had it sent: an administrator for an invitation, nobody for a forgotten password.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -112,6 +112,8 @@ class JointResponse(db.Model):
     cooperation_id: Mapped[int] = mapped_column(ForeignKey("cooperation.id"), index=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
     title: Mapped[str] = mapped_column(String(500))
+    # The cooperation's own diarienummer for the matter ("Vår beteckning"), printed in the head.
+    our_reference: Mapped[str] = mapped_column(String(80), default="", server_default="")
     focus_area: Mapped[str] = mapped_column(String(20), default=FocusArea.OTHER.value)
     # Stored as its value in a VARCHAR(20), as before; read back as the Stage enum.
     stage: Mapped[Stage] = mapped_column(

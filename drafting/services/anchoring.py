@@ -12,6 +12,10 @@ Python string indices into it.  The page and the Markdown source are mapped to a
 here: ``page_range`` and ``quote_from_page_range`` for the browser (see
 rendering.PlainText), ``source_range`` for the Markdown.
 
+Without a selection (no JavaScript, keyboard only) a reader chooses a block of the text
+(``block_spans``, ``quote_from_block``) or types the passage out (``quote_from_typed``);
+either becomes a quote here, just as a selection does.
+
 The quote.  ``exact`` (the selected text) with up to CONTEXT_CHARS characters of ``prefix``
 before it and ``suffix`` after it, taken from that text when the comment was made.
 
@@ -37,6 +41,7 @@ The rule (differences in whitespace never count):
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from bisect import bisect_left
@@ -127,6 +132,63 @@ def quote_from_exact(
         return None
     # The quote is taken from our own text, so it matches it exactly from now on.
     return quote_from_selection(text, found.start, found.end)
+
+
+def block_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each block of a section's text (a paragraph, heading, item or cell).
+
+    What a reader without a mouse chooses from instead of selecting: one line of the text.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for line in text.split("\n") if text else ():
+        spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
+
+
+def text_id(text: str) -> str:
+    """A short fingerprint of a text, so that a block chosen on a page showing another text is noticed."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def quote_from_block(text: str, index: int) -> TextQuote | None:
+    """The quote for the whole of block index (block_spans), or None if there is no such block."""
+    spans = block_spans(text)
+    if not 0 <= index < len(spans):
+        return None
+    start, end = spans[index]
+    start, end = trimmed(text, Anchor(start, end, True))
+    return quote_from_selection(text, start, end) if start < end else None
+
+
+def quote_from_typed(
+    text: str, typed: str, within: tuple[int, int] | None = None
+) -> tuple[TextQuote | None, int]:
+    """A passage typed out rather than selected: the quote of its first occurrence, and how many.
+
+    Found whitespace-insensitively in text, or only in text[within] (a block_spans span);
+    whole words count before parts of words ("kommun" is not in "kommunerna" when the word
+    itself stands elsewhere).  The caller decides what none or several occurrences mean.
+    """
+    lo, hi = within if within is not None else (0, len(text))
+    needle = _collapse(typed.strip())
+    if not needle or not 0 <= lo <= hi <= len(text):
+        return None, 0
+    norm = _normalize(text[lo:hi])
+    found = _occurrences(norm.text, needle)
+    haystack = norm.text
+
+    def whole(position: int) -> bool:
+        end = position + len(needle)
+        return not (needle[0].isalnum() and position and haystack[position - 1].isalnum()) and not (
+            needle[-1].isalnum() and end < len(haystack) and haystack[end].isalnum())
+
+    found = [p for p in found if whole(p)] or found
+    if not found:
+        return None, 0
+    start, end = _original_span(norm, found[0], found[0] + len(needle), needle)
+    return quote_from_selection(text, lo + start, lo + end), len(found)
 
 
 def quote_from_page_range(page: PlainText, start: int, end: int, exact: str) -> TextQuote | None:

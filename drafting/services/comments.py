@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from ..models import (
     Section,
     SuggestionState,
     User,
+    Version,
     utcnow,
 )
 from ..permissions import Action, ensure
@@ -47,18 +50,59 @@ def _render_comment(body: str) -> str:
         raise InvalidInput(error.message) from error
 
 
+@dataclass(frozen=True)
+class PassageChoice:
+    """A passage chosen without selecting it: a block of the section, the words typed, or both.
+
+    text_id is the fingerprint (anchoring.text_id) of the text the block was chosen in.
+    """
+
+    block: int | None = None
+    typed: str = ""
+    text_id: str = ""
+
+
+@dataclass(frozen=True)
+class PassageChoices:
+    """A section's blocks as offered to choose from: how each begins, and which text they are of."""
+
+    text_id: str
+    starts: tuple[str, ...]
+
+
+PASSAGE_START_CHARS = 60
+
+
+def passage_choices(html: str) -> PassageChoices:
+    """The blocks of a section's text as a reader without a mouse chooses among them."""
+    text = anchoring.section_text(html)
+    starts = []
+    for start, end in anchoring.block_spans(text):
+        block = text[start:end]
+        if len(block) > PASSAGE_START_CHARS:
+            cut = block[:PASSAGE_START_CHARS]
+            block = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,.;:") + " …"
+        starts.append(block)
+    return PassageChoices(anchoring.text_id(text), tuple(starts))
+
+
 def add_comment(response: JointResponse, user: User, section: Section, body: str,
                 exact: str = "", prefix: str = "", suffix: str = "",
                 suggested_text: str | None = None,
-                page_selection: tuple[int, int] | None = None) -> Comment:
-    """Comment on a section, or on a quoted passage of it; optionally suggest replacement text.
+                page_selection: tuple[int, int] | None = None,
+                choice: PassageChoice | None = None) -> Comment:
+    """Comment on a section, or on a passage of it; optionally suggest replacement text.
 
     The passage is the selected string ``exact``; the browser also sends where it selected it
     (``page_selection``, page positions as in anchoring.page_range), which decides between
     repeated occurrences.  Clients without it send context (``prefix``/``suffix``) instead.
+    Without a selection, ``choice`` names the passage: a block, or words typed out (within
+    the block, if one is chosen too); typed words that differ from the selection win.
     """
     body = strip_control_chars(body).strip()
     exact, prefix, suffix = map(strip_control_chars, (exact, prefix, suffix))
+    choice = choice or PassageChoice()
+    typed = strip_control_chars(choice.typed).strip()
     if suggested_text is not None:
         suggested_text = strip_control_chars(suggested_text)
     ensure(user, Action.COMMENT, response)
@@ -68,25 +112,23 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
     state = AnchorState.SECTION
     exact = exact.strip()
     version = latest_version(response)
-    if exact:
-        # The passage was selected in what the reader saw: the latest version, else the draft.
+    if exact or typed or choice.block is not None:
+        # The passage was chosen in what the reader saw: the latest version, else the draft.
         shown = next((s for s in reader_sections(response, version) if s.section_id == section.id), None)
         shown_html = shown.body_html if shown else section.body_html
-        quote = None
-        if page_selection is not None:
-            quote = anchoring.quote_from_page_range(anchoring.page_text(shown_html), *page_selection, exact)
-        if quote is None:  # no position, or one from a page showing another text
-            quote = anchoring.quote_from_exact(anchoring.section_text(shown_html), exact, prefix, suffix)
-        if quote is None:
-            raise InvalidInput(_("Det markerade stycket finns inte i avsnittets nuvarande text. "
-                                 "Ladda om sidan och markera igen."))
+        if exact and (not typed or typed.split() == exact.split()):
+            quote = _selected_quote(shown_html, exact, prefix, suffix, page_selection)
+        else:
+            quote = _chosen_quote(anchoring.section_text(shown_html), choice.block, typed,
+                                  choice.text_id)
         exact, prefix, suffix = quote.exact, quote.prefix, quote.suffix
         state = AnchorState.ANCHORED
     if suggested_text is not None:
         if not exact:
-            raise InvalidInput(_("Markera det stycke som förslaget ska ersätta."))
+            raise InvalidInput(_("Välj det stycke som förslaget gäller, eller skriv texten som "
+                                 "ska ersättas."), field="passage_block")
         if len(suggested_text) > MAX_COMMENT_CHARS:
-            raise InvalidInput(_("Förslaget är för långt."))
+            raise InvalidInput(_("Förslaget är för långt."), field="suggested_text")
     duplicate = _recent_duplicate(response, user, section, body,
                                   anchoring.TextQuote(exact, prefix, suffix), suggested_text)
     if duplicate is not None:
@@ -109,6 +151,54 @@ def add_comment(response: JointResponse, user: User, section: Section, body: str
                  details={"comment_id": comment.id, "section_id": section.id})
     notifications.comment_added(response, user, suggested_text is not None, section.heading)
     return comment
+
+
+def _selected_quote(shown_html: str, exact: str, prefix: str, suffix: str,
+                    page_selection: tuple[int, int] | None) -> anchoring.TextQuote:
+    """The quote of a passage selected on the page."""
+    quote = None
+    if page_selection is not None:
+        quote = anchoring.quote_from_page_range(anchoring.page_text(shown_html), *page_selection, exact)
+    if quote is None:  # no position, or one from a page showing another text
+        quote = anchoring.quote_from_exact(anchoring.section_text(shown_html), exact, prefix, suffix)
+    if quote is None:
+        raise InvalidInput(_("Det markerade stycket finns inte i avsnittets nuvarande text. "
+                             "Ladda om sidan och markera igen."))
+    return quote
+
+
+def _chosen_quote(text: str, block: int | None, typed: str, text_id: str) -> anchoring.TextQuote:
+    """The quote of a passage chosen without a selection: a block, or words typed out."""
+    span = None
+    if block is not None:
+        spans = anchoring.block_spans(text)
+        if not 0 <= block < len(spans):
+            raise InvalidInput(_("Stycket finns inte i avsnittets nuvarande text. Välj stycket "
+                                 "igen i listan."), field="passage_block")
+        if text_id != anchoring.text_id(text):
+            # Blocks are counted in the text the page showed; this one has changed since.
+            raise InvalidInput(_("Avsnittets text har ändrats sedan sidan visades. Välj stycket "
+                                 "igen i listan."), field="passage_block")
+        span = spans[block]
+        if not typed:
+            quote = anchoring.quote_from_block(text, block)
+            if quote is not None:
+                return quote
+    quote, count = anchoring.quote_from_typed(text, typed, span)
+    shown = typed if len(typed) <= 80 else typed[:79] + "…"
+    if quote is None:
+        raise InvalidInput(
+            _("”%(text)s” står inte i det valda stycket. Skriv texten exakt som den står, eller "
+              "välj bara stycket.", text=shown) if span else
+            _("”%(text)s” står inte i avsnittet. Skriv texten exakt som den står, eller välj ett "
+              "stycke i listan.", text=shown), field="replaced_text")
+    if count > 1:
+        raise InvalidInput(
+            _("”%(text)s” står %(count)d gånger i stycket. Skriv en längre del av texten, så att "
+              "den bara står på ett ställe.", text=shown, count=count) if span else
+            _("”%(text)s” står %(count)d gånger i avsnittet. Välj också stycket i listan, eller "
+              "skriv en längre del av texten.", text=shown, count=count), field="replaced_text")
+    return quote
 
 
 DUPLICATE_WINDOW = timedelta(minutes=2)
@@ -205,25 +295,35 @@ def _quote(comment: Comment | CommentView) -> anchoring.TextQuote:
     return anchoring.TextQuote(comment.anchor_exact, comment.anchor_prefix, comment.anchor_suffix)
 
 
-def page_ranges(sections: Iterable[DisplaySection],
-                threads: dict[int | None, list[Thread]]) -> dict[int, tuple[int, int]]:
-    """Where each anchored comment's passage stands in the sections shown, by comment id.
+class Passage(NamedTuple):
+    """Where a comment's passage stands in the text shown: page positions for static/app.js."""
 
-    Page positions (anchoring.page_range) for static/app.js to mark; an anchored comment
-    missing here is not in the text shown.
+    start: int
+    end: int
+    exact: bool  # False: found approximately (the passage was edited after the comment)
+
+
+def page_ranges(sections: Iterable[DisplaySection],
+                threads: dict[int | None, list[Thread]]) -> dict[int, Passage]:
+    """Where each comment on a passage finds it in the sections shown, by comment id.
+
+    A comment on a passage that is missing here is outdated: its quote is not in the text
+    shown.  Those detached when the version was published (services/drafting.py re-anchors
+    every open comment then, against this same text) are not searched for again: the
+    approximate search is the costly part, and it would fail again.
     """
-    ranges: dict[int, tuple[int, int]] = {}
+    ranges: dict[int, Passage] = {}
     for section in sections:
-        anchored = [t.comment for t in threads.get(section.section_id, ())
-                    if t.comment.anchor_state == AnchorState.ANCHORED.value]
-        if not anchored:
+        quoted = [t.comment for t in threads.get(section.section_id, ())
+                  if t.comment.anchor_state == AnchorState.ANCHORED.value]
+        if not quoted:
             continue
         page = anchoring.page_text(section.body_html)
-        for comment in anchored:
+        for comment in quoted:
             found = anchoring.locate(page.text, _quote(comment))
             where = anchoring.page_range(page, found) if found else None
             if where is not None:
-                ranges[comment.id] = where
+                ranges[comment.id] = Passage(where[0], where[1], found.exact_match)
     return ranges
 
 
@@ -253,9 +353,11 @@ def comment_threads(response: JointResponse, *, municipality_id: int | None = No
     """
     rows = db.session.execute(
         select(Comment.__table__, User.name.label("author_name"),
-               Municipality.name.label("municipality_name"))
+               Municipality.name.label("municipality_name"),
+               Version.number.label("version_number"))  # the version it was made on
         .join(User, User.id == Comment.author_id)
         .outerjoin(Municipality, Municipality.id == Comment.municipality_id)
+        .outerjoin(Version, Version.id == Comment.version_id)
         .where(Comment.response_id == response.id)
         .order_by(Comment.created_at, Comment.id)
     ).all()

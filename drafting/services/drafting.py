@@ -52,9 +52,8 @@ def _render(body: str) -> str:
 
 
 def _clean_heading(heading: str) -> str:
-    heading = " ".join(heading.split())
-    if not heading:
-        raise InvalidInput(_("Avsnittet behöver en rubrik."))
+    """One line; may be empty only on the opening section (see _ensure_heading)."""
+    heading = " ".join((heading or "").split())
     if len(heading) > MAX_HEADING_CHARS:
         raise InvalidInput(_("Rubriken är för lång: högst %(max)d tecken.", max=MAX_HEADING_CHARS))
     return heading
@@ -82,7 +81,7 @@ def prepare_text(heading: str, body: str) -> SectionText:
 
 def prepare_texts(sections: Sequence[tuple[str, str]]) -> list[SectionText]:
     """prepare_text for many (heading, body) pairs, refusing more than any draft may hold."""
-    _ensure_room(0, len(sections))
+    ensure_room(0, len(sections))
     prepared = []
     for heading, body in sections:
         try:
@@ -93,7 +92,16 @@ def prepare_texts(sections: Sequence[tuple[str, str]]) -> list[SectionText]:
     return prepared
 
 
-def _ensure_room(existing: int, adding: int) -> None:
+def _ensure_heading(text: SectionText, position: int) -> None:
+    """Every section has a heading, except the draft's first: a letter may open with a short
+    paragraph before its first heading."""
+    if not text.heading and position > 0:
+        raise InvalidInput(_("Avsnittet behöver en rubrik. Bara det första avsnittet kan vara "
+                             "utan rubrik."), field="heading")
+
+
+def ensure_room(existing: int, adding: int) -> None:
+    """Refuse a draft of more sections than MAX_SECTIONS_PER_DRAFT."""
     if existing + adding > MAX_SECTIONS_PER_DRAFT:
         raise InvalidInput(_("Ett utkast kan ha högst %(max)d avsnitt, och det här skulle få %(count)d. "
                              "Slå ihop avsnitt eller ta bort några först.",
@@ -121,7 +129,9 @@ def add_sections(response: JointResponse, user: User, texts: Sequence[SectionTex
     ensure(user, Action.EDIT_DRAFT, response)
     existing = db.session.scalar(select(func.count()).select_from(Section).where(
         Section.response_id == response.id, Section.is_removed.is_(False)))
-    _ensure_room(existing or 0, len(texts))
+    ensure_room(existing or 0, len(texts))
+    for position, text in enumerate(texts, start=existing or 0):
+        _ensure_heading(text, position)
     last = db.session.scalar(
         select(func.max(Section.sort_order)).where(Section.response_id == response.id)
     ) or 0
@@ -132,7 +142,8 @@ def add_sections(response: JointResponse, user: User, texts: Sequence[SectionTex
     for section, text in zip(sections, texts, strict=True):
         _new_revision(section, user, text)
         record_event("section_added", user, response=response,
-                     summary=_("Lade till avsnittet ”%(heading)s”.", heading=text.heading),
+                     summary=_("Lade till avsnittet ”%(heading)s”.",
+                               heading=text.heading or _("utan rubrik")),
                      details={"section_id": section.id})
     response.revision += 1
     return sections
@@ -153,6 +164,7 @@ def save_text(section: Section, user: User, text: SectionText, base_revision: in
     ensure(user, Action.EDIT_DRAFT, response)
     if section.is_removed:
         raise NotFound(_("Avsnittet har tagits bort."))
+    _ensure_heading(text, 0 if working_sections(response)[:1] == [section] else 1)
     current = section.current_revision
     if current is not None and current.number != base_revision:
         raise EditConflict(
@@ -212,7 +224,7 @@ def restore_section(section: Section, user: User, expected_revision: int) -> Non
         return
     existing = db.session.scalar(select(func.count()).select_from(Section).where(
         Section.response_id == response.id, Section.is_removed.is_(False)))
-    _ensure_room(existing or 0, 1)
+    ensure_room(existing or 0, 1)
     last = db.session.scalar(select(func.max(Section.sort_order)).where(
         Section.response_id == response.id, Section.is_removed.is_(False)))
     section.is_removed = False

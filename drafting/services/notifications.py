@@ -25,6 +25,7 @@ from ..models import (
     Version,
 )
 from . import consensus
+from .errors import DomainError
 from .signatures import missing_signatures
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ def notify(users: Iterable[User], response: JointResponse | None, kind: str, mes
     """Create one notification per user; with a dedupe prefix each user gets it only once."""
     created = 0
     for user in users:
+        if not user.is_active_account:  # a deactivated account hears nothing more
+            continue
         key = f"{dedupe_prefix}:{user.id}" if dedupe_prefix else None
         if key and db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
             continue
@@ -227,3 +230,36 @@ def deliver_pending_email() -> int:
         if smtp is not None:
             smtp.quit()
     return len(pending)
+
+
+class MailNotSent(DomainError):
+    """The mail server could not be reached or refused the message."""
+
+    status = 503
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """Send one e-mail now: through SMTP if configured, else to the log.
+
+    The one door for mail that cannot wait for a job (invitations, password links), so that
+    delivery can move elsewhere (a queue) without its callers changing.
+    """
+    server_name = current_app.config.get("MAIL_SERVER")
+    if not server_name:
+        # A warning, not info: without SMTP nobody receives it, and in development the log
+        # is where the link is read.
+        log.warning("e-mail (no MAIL_SERVER configured) to %s: %s\n%s", to, subject, body)
+        return
+    mail = EmailMessage()
+    mail["From"] = current_app.config["MAIL_SENDER"]
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail.set_content(body)
+    try:
+        with smtplib.SMTP(server_name, int(current_app.config.get("MAIL_PORT", 25)),
+                          timeout=30) as smtp:
+            smtp.send_message(mail)
+    except OSError as error:  # refused connections and SMTPException alike
+        log.exception("e-mail to %s could not be sent", to)
+        raise MailNotSent(_("E-postmeddelandet kunde inte skickas just nu. Inget sparades; "
+                            "försök igen om en stund.")) from error

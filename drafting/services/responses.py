@@ -38,7 +38,8 @@ class ConsultationInput:
 
 
 def open_response(cooperation: Cooperation, user: User, consultation: ConsultationInput,
-                  focus_area: FocusArea, title: str | None = None) -> JointResponse:
+                  focus_area: FocusArea, title: str | None = None,
+                  our_reference: str = "") -> JointResponse:
     """Open a joint response to a remiss; the coordinator then invites members."""
     ensure_in_cooperation(user, CooperationAction.OPEN_RESPONSE, cooperation)
     if consultation.received_on and consultation.deadline < consultation.received_on:
@@ -61,7 +62,7 @@ def open_response(cooperation: Cooperation, user: User, consultation: Consultati
         cooperation_id=cooperation.id, consultation=remiss,
         title=(title or "").strip() or _("Yttrande över %(title)s", title=remiss.title),
         focus_area=focus_area.value, stage=Stage.DRAFT, created_by_id=user.id,
-        created_at=utcnow(), revision=0,
+        created_at=utcnow(), revision=0, our_reference=_one_line(our_reference),
     )
     db.session.add(response)
     db.session.flush()
@@ -69,6 +70,39 @@ def open_response(cooperation: Cooperation, user: User, consultation: Consultati
                  summary=_("Öppnade yttrandet ”%(title)s” (%(ref)s).",
                            title=response.title, ref=remiss.reference_number))
     return response
+
+
+def _one_line(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def set_document_fields(response: JointResponse, user: User, *, our_reference: str | None = None,
+                        sender: str | None = None, reference_number: str | None = None,
+                        consultation_title: str | None = None) -> None:
+    """Set what the document's head says: our reference, and the remiss's sender, number, title.
+
+    Empty values are ignored; nothing changes once the response is signed (the document is final).
+    """
+    ensure(user, Action.EDIT_DRAFT, response)
+    changes = []
+    remiss = response.consultation
+    for value, owner, attribute, limit in (
+        (our_reference, response, "our_reference", 80),
+        (sender, remiss, "sender", 200),
+        (reference_number, remiss, "reference_number", 80),
+        (consultation_title, remiss, "title", 400),
+    ):
+        value = _one_line(value or "")
+        if not value or value == getattr(owner, attribute):
+            continue
+        if len(value) > limit:
+            raise InvalidInput(_("Texten är för lång: högst %(max)d tecken.", max=limit))
+        setattr(owner, attribute, value)
+        changes.append(value)
+    if changes:
+        db.session.flush()
+        record_event("document_fields_changed", user, response=response,
+                     summary=_("Ändrade dokumentets uppgifter: %(values)s.", values=", ".join(changes)))
 
 
 def invite(response: JointResponse, user: User, municipality_ids: list[int]) -> list[Participation]:

@@ -1,4 +1,14 @@
-"""Word-by-word and section-level diffs between two versions of a response."""
+"""Word-by-word diffs of plain text, with bounded work.
+
+What counts as a word: a run of letters and digits, where digits joined by a decimal comma,
+point, colon, slash or hyphen stay one word ("0,8", "2020:8", "I2024/01234", "3,5-4"), and
+so do digit groups separated by thousands spaces ("1 200", "750 000").  A changed figure
+then reads as one replaced word ("0,8" → "1,1"), never as digits shuffled around.
+Whitespace runs and other characters are tokens of their own.
+
+The diff of a version's rendered text (blocks, tables, lists) is built on this in
+services/versiondiff.py.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +16,18 @@ import difflib
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 OpKind = Literal["equal", "insert", "delete"]
-ChangeKind = Literal["unchanged", "changed", "added", "removed", "moved", "moved_and_changed"]
 
-_TOKEN_RE = re.compile(r"\w+|\s+|[^\w\s]")
-_WORD_RE = re.compile(r"\w+")
+# Thousands groups first: "1 200" (also with no-break or thin spaces), then words with their
+# joined digits, then whitespace runs, then any other single character.
+_NUMBER = r"\d{1,3}(?:[ \u00a0\u202f]\d{3}(?!\d))+(?:,\d+)?"
+_WORD = r"\w+(?:(?<=\d)[,.:/\-\u2013](?=\d)\w+)*"
+_TOKEN_RE = re.compile(rf"{_NUMBER}(?!\w)|{_WORD}|\s+|[^\w\s]")
+_HAS_WORD_RE = re.compile(r"\w")
 # Coarser units for aligning large texts: lines, then sentences, then words.
 _UNIT_RES = (
     re.compile(r"[^\n]*(?:\n+|$)"),
@@ -30,7 +43,6 @@ MAX_TOKEN_PRODUCT = 1_000_000
 MAX_TOTAL_TOKEN_WORK = 1_500_000  # inner-loop steps of all token matchers in one diff
 _SMALL_UNIT_PRODUCT = 10_000  # unit gaps this small are aligned with SequenceMatcher
 _MAX_PATIENCE_DEPTH = 12
-_HEADING_LABEL_MAX = 80
 
 
 @dataclass(frozen=True)
@@ -41,43 +53,29 @@ class DiffOp:
     text: str
 
 
-@dataclass(frozen=True)
-class SectionInput:
-    """A section of one version, as input to diff_sections."""
-
-    key: int  # stable section identity across versions (section id)
-    heading: str
-    body: str
-
-
-@dataclass(frozen=True)
-class SectionChange:
-    """How one section changed between two versions."""
-
-    kind: ChangeKind
-    key: int
-    old_heading: str | None
-    new_heading: str | None
-    old_index: int | None
-    new_index: int | None
-    heading_ops: list[DiffOp]
-    body_ops: list[DiffOp]
-
-
 # --- word diff ----------------------------------------------------------------------------
 
 
 def tokenize(text: str) -> list[str]:
-    """Split text into words, whitespace runs and single punctuation characters."""
+    """Split text into words (numbers kept whole), whitespace runs and single other characters."""
     return _TOKEN_RE.findall(text)
 
 
-def diff_words(old: str, new: str) -> list[DiffOp]:
-    """Diff two texts word by word; equal+delete ops rebuild old, equal+insert ops rebuild new."""
+def new_budget() -> list[int]:
+    """A work budget for diff_words, to share between all the diffs of one comparison."""
+    return [MAX_TOTAL_TOKEN_WORK]
+
+
+def diff_words(old: str, new: str, budget: list[int] | None = None) -> list[DiffOp]:
+    """Diff two texts word by word; equal+delete ops rebuild old, equal+insert ops rebuild new.
+
+    budget (from new_budget) is spent by the matching and may be shared by many calls: once
+    it is gone, what differs between two texts is shown as replaced (bounded work).
+    """
     if old == new:
         return [DiffOp("equal", old)] if old else []
     raw: list[tuple[OpKind, str]] = []
-    _diff_tokens(tokenize(old), tokenize(new), raw, 0, [MAX_TOTAL_TOKEN_WORK])
+    _diff_tokens(tokenize(old), tokenize(new), raw, 0, new_budget() if budget is None else budget)
     return _cleanup(raw)
 
 
@@ -164,7 +162,7 @@ def _diff_units(
     """Align large texts on units of one level and word-diff the units that differ."""
     units_a = [unit for unit in _UNIT_RES[level].findall(old) if unit]
     units_b = [unit for unit in _UNIT_RES[level].findall(new) if unit]
-    for tag, i1, i2, j1, j2 in _unit_opcodes(units_a, units_b):
+    for tag, i1, i2, j1, j2 in align(units_a, units_b):
         if tag == "equal":
             out.append(("equal", "".join(units_a[i1:i2])))
         elif i1 == i2 or j1 == j2:
@@ -176,8 +174,12 @@ def _diff_units(
             _diff_tokens(a, b, out, level + 1, budget)
 
 
-def _unit_opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
-    """Opcodes aligning unit lists by patience diff (units unique to both sides anchor)."""
+def align(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[str, int, int, int, int]]:
+    """Opcodes ("equal"/"replace", i1, i2, j1, j2) aligning two sequences by patience diff.
+
+    Units unique to both sides anchor the alignment; small gaps are aligned exactly.  Used
+    for lines and sentences here, and for the blocks and table rows of versiondiff.
+    """
     matches: list[tuple[int, int]] = []
     stack = [(0, len(a), 0, len(b), 0)]
     while stack:
@@ -222,14 +224,14 @@ def _unit_opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, 
 
 
 def _unique_anchors(
-    a: list[str], b: list[str], alo: int, ahi: int, blo: int, bhi: int
+    a: Sequence[Hashable], b: Sequence[Hashable], alo: int, ahi: int, blo: int, bhi: int
 ) -> list[tuple[int, int]]:
     """Units occurring once on each side, longest run in the same order on both."""
     count_a = Counter(a[alo:ahi])
     count_b = Counter(b[blo:bhi])
     where_b = {b[j]: j for j in range(blo, bhi) if count_b[b[j]] == 1}
     pairs = [(i, where_b[a[i]]) for i in range(alo, ahi) if count_a[a[i]] == 1 and a[i] in where_b]
-    chosen = _lis_positions([j for _, j in pairs])
+    chosen = longest_increasing([j for _, j in pairs])
     return [pair for n, pair in enumerate(pairs) if n in chosen]
 
 
@@ -295,81 +297,26 @@ def count_words(ops: Iterable[DiffOp]) -> tuple[int, int]:
     inserted = deleted = 0
     for op in ops:
         if op.kind == "insert":
-            inserted += len(_WORD_RE.findall(op.text))
+            inserted += word_count(op.text)
         elif op.kind == "delete":
-            deleted += len(_WORD_RE.findall(op.text))
+            deleted += word_count(op.text)
     return inserted, deleted
 
 
-# --- section diff -------------------------------------------------------------------------
+def word_count(text: str) -> int:
+    """Words in text, as tokenize counts them ("1 200" is one)."""
+    return sum(1 for token in tokenize(text) if _HAS_WORD_RE.search(token))
 
 
-def diff_sections(old: Sequence[SectionInput], new: Sequence[SectionInput]) -> list[SectionChange]:
-    """Compare two versions section by section (matched by key), in new-document order."""
-    old_pos = _positions(old)
-    new_pos = _positions(new)
-    kept_new = [j for j, section in enumerate(new) if section.key in old_pos]
-    # Sections outside a longest increasing run of old positions are the ones that moved:
-    # moving one section then marks only that section.
-    in_order = _lis_positions([old_pos[new[j].key] for j in kept_new])
-    moved = {new[j].key for n, j in enumerate(kept_new) if n not in in_order}
-
-    entries: list[SectionChange] = []
-    for j, section in enumerate(new):
-        i = old_pos.get(section.key)
-        if i is None:
-            entries.append(
-                SectionChange("added", section.key, None, section.heading, None, j,
-                              _single("insert", section.heading), _single("insert", section.body))
-            )  # fmt: skip
-            continue
-        before = old[i]
-        changed = (before.heading, before.body) != (section.heading, section.body)
-        if section.key in moved:
-            kind: ChangeKind = "moved_and_changed" if changed else "moved"
-        else:
-            kind = "changed" if changed else "unchanged"
-        entries.append(
-            SectionChange(kind, section.key, before.heading, section.heading, i, j,
-                          diff_words(before.heading, section.heading),
-                          diff_words(before.body, section.body))
-        )  # fmt: skip
-
-    # A removed section is shown right after the nearest earlier old section still present.
-    removed_after: dict[int | None, list[SectionChange]] = {}
-    last_kept: int | None = None
-    for i, section in enumerate(old):
-        if section.key in new_pos:
-            last_kept = section.key
-            continue
-        removed_after.setdefault(last_kept, []).append(
-            SectionChange("removed", section.key, section.heading, None, i, None,
-                          _single("delete", section.heading), _single("delete", section.body))
-        )  # fmt: skip
-    result = list(removed_after.get(None, []))
-    for entry in entries:
-        result.append(entry)
-        if entry.kind != "added":
-            result.extend(removed_after.get(entry.key, []))
-    return result
+def words(text: str) -> frozenset[str]:
+    """The distinct words of text, for telling how alike two texts are."""
+    return frozenset(token for token in tokenize(text) if _HAS_WORD_RE.search(token))
 
 
-def _positions(sections: Sequence[SectionInput]) -> dict[int, int]:
-    """Map each key to its index; keys must be unique within a version."""
-    positions: dict[int, int] = {}
-    for index, section in enumerate(sections):
-        if section.key in positions:
-            raise ValueError(f"duplicate section key {section.key!r}")
-        positions[section.key] = index
-    return positions
+# --- helpers ------------------------------------------------------------------------------
 
 
-def _single(kind: OpKind, text: str) -> list[DiffOp]:
-    """Ops for a text that is wholly inserted or deleted."""
-    return [DiffOp(kind, text)] if text else []
-
-
-def _lis_positions(values: Sequence[int]) -> set[int]:
+def longest_increasing(values: Sequence[int]) -> set[int]:
     """Positions of one longest strictly increasing subsequence of distinct values."""
     tail_values: list[int] = []
     tail_positions: list[int] = []
@@ -389,63 +336,3 @@ def _lis_positions(values: Sequence[int]) -> set[int]:
         result.add(position)
         position = previous[position]
     return result
-
-
-# --- summary ------------------------------------------------------------------------------
-
-
-def summarize_changes(changes: list[SectionChange]) -> list[str]:
-    """Short Swedish lines describing every section that is not unchanged."""
-    lines: list[str] = []
-    for change in changes:
-        if change.kind == "added":
-            lines.append(f"Nytt avsnitt {_label(change.new_heading, change.new_index)}")
-        elif change.kind == "removed":
-            lines.append(
-                f"Avsnittet {_label(change.old_heading, change.old_index)} har tagits bort"
-            )
-        elif change.kind == "moved":
-            lines.append(f"Avsnittet {_label(change.new_heading, change.new_index)} har flyttats")
-        elif change.kind in ("changed", "moved_and_changed"):
-            lines.append(_describe_edit(change))
-    return lines
-
-
-def _describe_edit(change: SectionChange) -> str:
-    """One line for a changed (and possibly moved) section."""
-    new_label = _label(change.new_heading, change.new_index)
-    heading_changed = change.old_heading != change.new_heading
-    body_changed = any(op.kind != "equal" for op in change.body_ops)
-    verb = "har flyttats och ändrats" if change.kind == "moved_and_changed" else "har ändrats"
-    if heading_changed and not body_changed:
-        old_label = _label(change.old_heading, change.old_index)
-        moved = " och flyttats" if change.kind == "moved_and_changed" else ""
-        return f"Avsnittet {old_label} har bytt rubrik till {new_label}{moved}"
-    name = new_label
-    if heading_changed:
-        name += f" (tidigare {_label(change.old_heading, change.old_index)})"
-    return f"Avsnitt {name} {verb} ({_word_counts(change.body_ops)})"
-
-
-def _word_counts(ops: list[DiffOp]) -> str:
-    """'12 ord tillagda, 3 borttagna' and its variants."""
-    inserted, deleted = count_words(ops)
-    added = f"{inserted} ord {'tillagt' if inserted == 1 else 'tillagda'}"
-    removed_word = "borttaget" if deleted == 1 else "borttagna"
-    if inserted and deleted:
-        return f"{added}, {deleted} {removed_word}"
-    if inserted:
-        return added
-    if deleted:
-        return f"{deleted} ord {removed_word}"
-    return "endast skiljetecken eller blanksteg"
-
-
-def _label(heading: str | None, index: int | None) -> str:
-    """A quoted, shortened heading, or the position when the heading is empty."""
-    text = " ".join((heading or "").split())
-    if not text:
-        return f"nr {index + 1} (utan rubrik)" if index is not None else "(utan rubrik)"
-    if len(text) > _HEADING_LABEL_MAX:
-        text = text[: _HEADING_LABEL_MAX - 1].rstrip() + "…"
-    return f"”{text}”"

@@ -1,19 +1,26 @@
-"""Administration of a cooperation: municipalities and users."""
+"""Administration of a cooperation: municipalities, the Word template and user accounts.
+
+Every view asks for the permission to administer the cooperation first (403 otherwise), and only
+then loads the user or reads the form. An administrator never chooses a password: a new account
+gets an invitation e-mail with a one-time link.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..extensions import db
-from ..forms import MunicipalityForm, UserForm, choices
-from ..models import Cooperation, CooperationRole, Role, User
+from ..forms import EditUserForm, FormalNameForm, MunicipalityForm, UserForm, choices
+from ..labels import ROLE_LABELS
+from ..models import Cooperation, Municipality, Role, User
 from ..permissions import CooperationAction, ensure_in_cooperation
-from ..services import people
+from ..services import passwords, people
 from ..services.errors import DomainError
-from .common import commit
+from .common import RefusedSubmission, commit, refuse
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -26,24 +33,44 @@ def _cooperation(cooperation_id: int) -> Cooperation:
     return cooperation
 
 
-def _user_form(cooperation: Cooperation, formdata=None) -> UserForm:
-    form = UserForm(formdata=formdata) if formdata is not None else UserForm()
+def _with_municipalities(form, cooperation: Cooperation):
     form.municipality_id.choices = choices(
         [(0, _("Ingen (koordinator/administratör)"))]
         + [(m.id, m.name) for m in cooperation.municipalities])
     return form
 
 
-def _page(cooperation: Cooperation, municipality_form=None, user_form=None, status: int = 200):
-    users = list(db.session.scalars(
-        select(User).join(CooperationRole, CooperationRole.user_id == User.id)
-        .where(CooperationRole.cooperation_id == cooperation.id).order_by(User.name)
-    ))
+def _page(cooperation: Cooperation, municipality_form=None, user_form=None,
+          refused: RefusedSubmission | None = None, status: int = 200,
+          formal_forms: dict[int, FormalNameForm] | None = None):
     return render_template(
-        "admin/cooperation.html", cooperation=cooperation, users=users,
+        "admin/cooperation.html", cooperation=cooperation,
+        users=people.cooperation_users(cooperation), ROLE_LABELS=ROLE_LABELS,
         municipality_form=municipality_form or MunicipalityForm(prefix="m"),
-        user_form=user_form or _user_form(cooperation), Role=Role,
+        user_form=user_form or _with_municipalities(UserForm(), cooperation),
+        refused=refused,
+        invitation_days=current_app.config["INVITATION_LINK_DAYS"], Role=Role,
+        formal_forms={**{m.id: FormalNameForm(prefix=f"f{m.id}", formal_name=m.formal_name)
+                         for m in cooperation.municipalities}, **(formal_forms or {})},
     ), status
+
+
+@bp.post("/cooperations/<int:cooperation_id>/municipalities/<int:municipality_id>/formal-name")
+@login_required
+def set_formal_name(cooperation_id: int, municipality_id: int):
+    cooperation = _cooperation(cooperation_id)
+    municipality = db.session.get(Municipality, municipality_id) or abort(404)
+    form = FormalNameForm(prefix=f"f{municipality_id}")
+    if form.validate_on_submit():
+        try:
+            people.set_formal_name(cooperation, current_user, municipality, form.formal_name.data or "")
+            commit()
+            flash(_("Det formella namnet är sparat."), "success")
+            return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))
+        except DomainError as error:
+            db.session.rollback()
+            form.formal_name.errors.append(error.message)
+    return _page(_cooperation(cooperation_id), status=400, formal_forms={municipality_id: form})
 
 
 @bp.route("/cooperations/<int:cooperation_id>")
@@ -59,7 +86,8 @@ def add_municipality(cooperation_id: int):
     form = MunicipalityForm(prefix="m")
     if form.validate_on_submit():
         try:
-            people.add_municipality(cooperation, current_user, form.name.data)
+            people.add_municipality(cooperation, current_user, form.name.data,
+                                    form.formal_name.data or "")
             commit()
             flash(_("Kommunen är tillagd."), "success")
             return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))
@@ -73,21 +101,110 @@ def add_municipality(cooperation_id: int):
 @login_required
 def add_user(cooperation_id: int):
     cooperation = _cooperation(cooperation_id)
-    form = _user_form(cooperation)
-    if form.validate_on_submit():
-        try:
-            people.create_user(
-                email=form.email.data, name=form.name.data, password=form.password.data,
-                title=form.title.data or "", cooperation=cooperation, role=Role(form.role.data),
-                municipality_id=form.municipality_id.data or None, actor=current_user,
-            )
-            commit()
-            flash(_("Användaren är skapad."), "success")
-            return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))
-        except DomainError as error:
-            db.session.rollback()
-            form.email.errors.append(error.message)
-    return _page(_cooperation(cooperation_id), user_form=form, status=400)
+    form = _with_municipalities(UserForm(), cooperation)
+    if not form.validate_on_submit():
+        return _page(cooperation, user_form=form, status=400)
+    actor = current_user._get_current_object()
+    try:
+        user = people.create_user(
+            email=form.email.data, name=form.name.data, title=form.title.data or "",
+            cooperation=cooperation, role=Role(form.role.data),
+            municipality_id=form.municipality_id.data or None, actor=actor,
+        )
+        passwords.send_invitation(user, cooperation, actor)
+    except DomainError as error:
+        # Nothing half-made: no account without its invitation, no invitation without the account.
+        db.session.rollback()
+        refused = refuse(form, error, "email")
+        return _page(_cooperation(cooperation_id), user_form=form, refused=refused,
+                     status=error.status)
+    commit()
+    flash(_("%(name)s har fått ett konto och en inbjudan till %(email)s. Med länken i "
+            "meddelandet väljer hen sitt lösenord.", name=user.name, email=user.email), "success")
+    return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))
+
+
+def _user_page(cooperation: Cooperation, user: User, form: EditUserForm | None = None,
+               refused: RefusedSubmission | None = None, status: int = 200):
+    if form is None:
+        form = EditUserForm(formdata=None, obj=user, role=user.role_in(cooperation.id).value,
+                            municipality_id=user.municipality_id or 0)
+    return render_template(
+        "admin/user.html", cooperation=cooperation, user=user, ROLE_LABELS=ROLE_LABELS,
+        form=_with_municipalities(form, cooperation), refused=refused,
+        invitation_days=current_app.config["INVITATION_LINK_DAYS"],
+    ), status
+
+
+def _load(cooperation_id: int, user_id: int) -> tuple[Cooperation, User]:
+    cooperation = _cooperation(cooperation_id)  # the permission first, then the user
+    return cooperation, people.cooperation_user(cooperation, user_id)
+
+
+def _back_to_user(cooperation: Cooperation, user: User):
+    return redirect(url_for("admin.edit_user", cooperation_id=cooperation.id, user_id=user.id))
+
+
+@bp.route("/cooperations/<int:cooperation_id>/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def edit_user(cooperation_id: int, user_id: int):
+    cooperation, user = _load(cooperation_id, user_id)
+    if request.method == "GET":
+        return _user_page(cooperation, user)
+    form = _with_municipalities(EditUserForm(), cooperation)
+    if not form.validate_on_submit():
+        return _user_page(cooperation, user, form, status=400)
+    try:
+        changes = people.update_user(
+            current_user._get_current_object(), cooperation, user, name=form.name.data,
+            title=form.title.data or "", role=Role(form.role.data),
+            municipality_id=form.municipality_id.data or None)
+    except DomainError as error:
+        db.session.rollback()
+        refused = refuse(form, error, "name")
+        cooperation, user = _load(cooperation_id, user_id)
+        return _user_page(cooperation, user, form, refused=refused, status=error.status)
+    commit()
+    flash(_("Uppgifterna är sparade.") if changes else _("Inget ändrades."), "success")
+    return _back_to_user(cooperation, user)
+
+
+def _account_action(cooperation_id: int, user_id: int,
+                    action: Callable[[User, Cooperation, User], object], done: Callable[[User], str]):
+    cooperation, user = _load(cooperation_id, user_id)
+    try:
+        action(current_user._get_current_object(), cooperation, user)
+    except DomainError as error:
+        db.session.rollback()
+        cooperation, user = _load(cooperation_id, user_id)
+        return _user_page(cooperation, user, refused=RefusedSubmission(error.message, ()),
+                          status=error.status)
+    commit()
+    flash(done(user), "success")
+    return _back_to_user(cooperation, user)
+
+
+@bp.post("/cooperations/<int:cooperation_id>/users/<int:user_id>/deactivate")
+@login_required
+def deactivate_user(cooperation_id: int, user_id: int):
+    return _account_action(cooperation_id, user_id, people.deactivate_user,
+                           lambda user: _("Kontot för %(name)s är inaktiverat. Alla dess "
+                                          "inloggningar har avslutats.", name=user.name))
+
+
+@bp.post("/cooperations/<int:cooperation_id>/users/<int:user_id>/reactivate")
+@login_required
+def reactivate_user(cooperation_id: int, user_id: int):
+    return _account_action(cooperation_id, user_id, people.reactivate_user,
+                           lambda user: _("Kontot för %(name)s är aktivt igen.", name=user.name))
+
+
+@bp.post("/cooperations/<int:cooperation_id>/users/<int:user_id>/invitation")
+@login_required
+def resend_invitation(cooperation_id: int, user_id: int):
+    return _account_action(cooperation_id, user_id, people.resend_invitation,
+                           lambda user: _("En ny inbjudan är skickad till %(name)s. Den "
+                                          "tidigare länken gäller inte längre.", name=user.name))
 
 
 @bp.post("/cooperations/<int:cooperation_id>/template")

@@ -47,7 +47,7 @@ from ..services.drafting import get_section
 from ..services.errors import DomainError, NotFound
 from ..services.overview import overview
 from ..services.queries import get_response
-from ..services.tokens import authenticate_token
+from ..services.tokens import TokenExpired, authenticate_token
 from ..templating import STAGE_LABELS, days_left
 from .api_spec import WRITE_ERRORS, openapi_document, operation
 from .export import DOCX_MIMETYPE, _download, _final
@@ -103,7 +103,12 @@ def authenticate():
     if request.endpoint == "api.openapi":
         return None
     scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
-    user = authenticate_token(token.strip()) if scheme.lower() == "bearer" else None
+    try:
+        user = authenticate_token(token.strip()) if scheme.lower() == "bearer" else None
+    except TokenExpired as error:
+        return _error(401, "Unauthorized", error.message, {
+            "WWW-Authenticate": 'Bearer realm="yttrande", error="invalid_token", '
+                                'error_description="The token has expired"'})
     if user is None:
         return _error(401, "Unauthorized",
                       _("Ange en giltig API-nyckel i huvudet Authorization: Bearer <nyckel>."),

@@ -16,13 +16,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import authenticate, renew_session_nonce, verify_password_limited
-from ..forms import ChangePasswordForm, LanguageForm, LoginForm
-from ..security import start_authenticated_session
+from ..extensions import db
+from ..forms import ChangePasswordForm, ForgotPasswordForm, LanguageForm, LoginForm, SetPasswordForm
+from ..security import count_link_request, ensure_link_requests_left, start_authenticated_session
+from ..services import passwords
 from ..services.audit import record_event
-from .common import commit, safe_next_url
+from ..services.errors import DomainError, InvalidInput
+from .common import commit, refuse, safe_next_url
 from .tokens import token_context
 
 bp = Blueprint("auth", __name__)
+
+# The link's secret is in the address: no cache keeps the page, no other site learns the address.
+LINK_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -45,6 +51,61 @@ def login():
         return redirect(safe_next_url(form.next.data) or url_for("responses.dashboard"))
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        ensure_link_requests_left(form.email.data)
+        try:
+            passwords.request_reset(form.email.data)
+        except DomainError as error:  # the service is not set up to send links: said to everyone
+            db.session.rollback()
+            return render_template("auth/forgot_password.html", form=form,
+                                   refused=refuse(form, error, "email")), error.status
+        commit()
+        count_link_request(form.email.data)
+        # The same answer whether or not the address has an account.
+        return render_template("auth/forgot_password_sent.html", email=form.email.data,
+                               hours=current_app.config["PASSWORD_RESET_LINK_HOURS"])
+    status = 400 if form.errors else 200
+    return render_template("auth/forgot_password.html", form=form, refused=None), status
+
+
+def _invalid_link(error: DomainError):
+    db.session.rollback()
+    return (render_template("auth/link_invalid.html", message=error.message), error.status,
+            LINK_PAGE_HEADERS)
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    # Opening the link changes nothing (mail scanners open links); only the form uses it up.
+    try:
+        link = passwords.find_link(token)
+    except DomainError as error:
+        return _invalid_link(error)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = passwords.use_link(token, form.new_password.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            refuse(form, error, "new_password")
+        except DomainError as error:  # used up by another tab a moment ago
+            return _invalid_link(error)
+        else:
+            commit()
+            if current_user.is_authenticated and current_user.id == user.id:
+                logout_user()  # this session ended with all the others
+                session.clear()
+            flash(_("Ditt lösenord är sparat. Logga in med din e-postadress och det nya "
+                    "lösenordet."), "success")
+            return redirect(url_for("auth.login"))
+    status = 400 if form.errors else 200
+    return (render_template("auth/set_password.html", form=form, link=link, token=token),
+            status, LINK_PAGE_HEADERS)
 
 
 @bp.post("/logout")

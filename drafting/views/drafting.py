@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..forms import (
@@ -23,8 +26,8 @@ from ..permissions import Action, ensure
 from ..rendering import MarkdownRejected, render_markdown
 from ..services import comments as comment_service
 from ..services import drafting as drafting_service
-from ..services.errors import ConfirmationNeeded, DomainError, EditConflict, NotFound
-from ..services.textdiff import SectionInput, diff_sections, summarize_changes
+from ..services.errors import ConfirmationNeeded, DomainError, EditConflict, InvalidInput, NotFound
+from ..services.versiondiff import SectionInput, diff_sections, summarize_changes
 from .common import commit, end_read, form_int, load_response, query_int, refuse
 from .responses import rerender_show
 
@@ -212,7 +215,8 @@ def publish(response_id: int):
 
 def _versions(response: JointResponse) -> list[Version]:
     return list(db.session.scalars(
-        select(Version).where(Version.response_id == response.id).order_by(Version.number.desc())
+        select(Version).options(joinedload(Version.published_by))
+        .where(Version.response_id == response.id).order_by(Version.number.desc())
     ))
 
 
@@ -252,14 +256,22 @@ def compare(response_id: int):
     old, new = _get_version(response, old_number), _get_version(response, new_number)
 
     def inputs(version: Version) -> list[SectionInput]:
-        return [SectionInput(s.section_id, s.heading, s.body)
+        return [SectionInput(s.section_id, s.heading, s.body_html)
                 for s in drafting_service.reader_sections(response, version)]
 
-    changes = diff_sections(inputs(old), inputs(new))
-    return render_template("drafting/compare.html", response=response, old=old, new=new,
-                           changes=changes, summary=summarize_changes(changes),
-                           versions=all_versions,
-                           layout=request.args.get("layout", "inline"))
+    before, after = inputs(old), inputs(new)
+    # The coordinator's note on each version published after the older one, up to the newer,
+    # read now: the transaction ends before the diff.
+    low, high = sorted((old.number, new.number))
+    notes = [SimpleNamespace(number=v.number, published_at=v.published_at,
+                             published_by=v.published_by.name, change_note=v.change_note)
+             for v in sorted(all_versions, key=lambda v: v.number) if low < v.number <= high]
+    end_read()  # diffing long texts needs no database
+    changes = diff_sections(before, after)
+    return render_template("drafting/compare.html", response=response, old_number=old_number,
+                           new_number=new_number, changes=changes,
+                           summary=summarize_changes(changes), notes=notes,
+                           layout="side" if request.args.get("layout") == "side" else "inline")
 
 
 def _page_selection(start: str | None, end: str | None) -> tuple[int, int] | None:
@@ -274,6 +286,17 @@ def _page_selection(start: str | None, end: str | None) -> tuple[int, int] | Non
             parse_int(end or "", name="end", minimum=0, maximum=limit))
 
 
+def _block_index(raw: str | None) -> int | None:
+    """The chosen block's index (the form counts from 1), None for the whole section."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_int(raw, name="passage_block", maximum=MAX_BODY_CHARS) - 1
+    except InvalidNumber as error:  # a tampered or garbled choice: said beside the list
+        raise InvalidInput(_("Välj ett stycke i listan."), field="passage_block") from error
+
+
 @bp.post("/sections/<int:section_id>/comments")
 @login_required
 def add_comment(response_id: int, section_id: int):
@@ -284,11 +307,17 @@ def add_comment(response_id: int, section_id: int):
         section = drafting_service.get_section(response, section_id)
         if not form.validate_on_submit():
             return rerender_show(response_id, 400, comment_form=form, failed_section_id=section_id)
-        suggested = form.suggested_text.data if form.is_suggestion.data else None
+        # Replacement text typed without ticking the box is a suggestion all the same; the box
+        # alone (no text) suggests deleting the passage.
+        suggesting = form.is_suggestion.data or bool((form.suggested_text.data or "").strip())
         comment = comment_service.add_comment(
             response, current_user, section, form.body.data, form.exact.data or "",
-            form.prefix.data or "", form.suffix.data or "", suggested,
-            page_selection=_page_selection(form.start.data, form.end.data))
+            form.prefix.data or "", form.suffix.data or "",
+            (form.suggested_text.data or "") if suggesting else None,
+            page_selection=_page_selection(form.start.data, form.end.data),
+            choice=comment_service.PassageChoice(_block_index(form.passage_block.data),
+                                                 form.replaced_text.data or "",
+                                                 form.text_id.data or ""))
     except DomainError as error:
         return rerender_show(response_id, error.status, refuse(form, error, "body"),
                              comment_form=form, failed_section_id=section_id)

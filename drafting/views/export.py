@@ -2,21 +2,49 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from ..export.assemble import cooperation_template, final_document, is_final, review_copy
+from ..export import docx_import
+from ..export.assemble import (
+    cooperation_template,
+    email_subject,
+    final_document,
+    is_final,
+    review_copy,
+)
 from ..export.docx_builder import build_final_docx, build_review_copy_docx
+from ..export.docx_import import DocxImportError, ImportPreview
 from ..export.filenames import content_disposition, export_filename
 from ..export.pdf import PdfConversionFailed, PdfUnavailable, docx_to_pdf, soffice_path
 from ..extensions import db
+from ..forms import PublishForm, SectionForm, StructureForm
+from ..ints import parse_int
 from ..models import JointResponse, Version
 from ..permissions import Action, ensure
 from ..services.audit import record_event
-from ..services.errors import DomainError, NotFound
-from .common import commit, end_read, load_response
+from ..services.drafting import (
+    add_sections,
+    ensure_room,
+    prepare_texts,
+    remove_section,
+    working_sections,
+)
+from ..services.errors import Conflict, DomainError, InvalidInput, NotFound
+from ..services.responses import set_document_fields
+from .common import commit, end_read, form_int, load_response
 
 bp = Blueprint("export", __name__, url_prefix="/responses/<int:response_id>/export")
 
@@ -38,11 +66,38 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
 @bp.route("/")
 @login_required
 def options(response_id: int):
-    response = load_response(response_id)
+    return _options_page(load_response(response_id))
+
+
+def _options_page(response: JointResponse, *, status: int = 200, typed_reference: str | None = None):
     versions = list(db.session.scalars(select(Version).where(Version.response_id == response.id)
                                        .order_by(Version.number.desc())))
     return render_template("export/options.html", response=response, versions=versions,
-                           final=is_final(response), pdf_available=soffice_path() is not None)
+                           final=is_final(response), pdf_available=soffice_path() is not None,
+                           email_subject=email_subject(response),
+                           our_reference=response.our_reference if typed_reference is None
+                           else typed_reference), status
+
+
+@bp.post("/our-reference")
+@login_required
+def set_our_reference(response_id: int):
+    """The cooperation's own diarienummer, printed in the document's head."""
+    response = load_response(response_id, for_update=True)
+    try:
+        ensure(current_user, Action.EDIT_DRAFT, response)  # permission before validation
+        value = request.form.get("our_reference", "")
+        if not value.strip():
+            raise InvalidInput(_("Ange en beteckning."), field="our_reference")
+        set_document_fields(response, current_user, our_reference=value)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")  # the typed text stays in the field
+        return _options_page(load_response(response_id), status=error.status,
+                             typed_reference=request.form.get("our_reference", ""))
+    commit()
+    flash(_("Beteckningen är sparad."), "success")
+    return redirect(url_for("export.options", response_id=response_id)), 303
 
 
 @bp.route("/final.docx")
@@ -94,10 +149,7 @@ def review_copy_docx(response_id: int, number: int):
     return _download(data, filename, DOCX_MIMETYPE)
 
 
-def _import_failed(response: JointResponse, message: str):
-    from ..forms import PublishForm, SectionForm, StructureForm
-    from ..services.drafting import working_sections
-
+def _import_failed(response: JointResponse, message: str, status: int = 400):
     flash(message, "error")
     return render_template(
         "drafting/draft.html", response=response, sections=working_sections(response),
@@ -105,15 +157,43 @@ def _import_failed(response: JointResponse, message: str):
         structure_form=StructureForm(expected_revision=response.revision),
         versions=list(db.session.scalars(select(Version).where(Version.response_id == response.id)
                                          .order_by(Version.number.desc()))),
-    ), 400
+    ), status
+
+
+def _payloads() -> URLSafeSerializer:
+    # Signed: what the coordinator previewed is exactly what is imported.
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="docx-import-preview")
+
+
+def _preview_page(response: JointResponse, preview: ImportPreview, filename: str, *,
+                  keep: frozenset[int], mode: str, apply: frozenset[str], expected_revision: int,
+                  status: int = 200):
+    payload = _payloads().dumps({"response": response.id, "file": filename, "preview": preview.to_data()})
+    return render_template(
+        "export/import_preview.html", response=response, preview=preview, filename=filename,
+        sections=preview.sections(keep), keep=keep, mode=mode, apply=apply, payload=payload,
+        existing=len(working_sections(response)), expected_revision=expected_revision,
+        remiss_fields=_remiss_fields(response, preview),
+    ), status
+
+
+def _remiss_fields(response: JointResponse, preview: ImportPreview) -> list[tuple[str, str, str, str]]:
+    """(name, label, recognised value, current value) of each field the letter can fill in."""
+    fields = preview.fields
+    remiss = response.consultation
+    candidates = [
+        ("reference_number", _("Remissens diarienummer (Er beteckning)"), fields.reference,
+         remiss.reference_number),
+        ("sender", _("Remissens avsändare (remittent)"), fields.recipient, remiss.sender),
+        ("our_reference", _("Vår beteckning"), fields.our_reference, response.our_reference),
+    ]
+    return [c for c in candidates if c[2] and c[2] != c[3]]
 
 
 @bp.post("/import")
 @login_required
 def import_docx(response_id: int):
-    from ..export.docx_import import DocxImportError, import_sections
-    from ..services.drafting import add_sections, prepare_texts, working_sections
-
+    """Read the Word file and show what the import would do; nothing is saved yet."""
     response = load_response(response_id)
     ensure(current_user, Action.EDIT_DRAFT, response)
     upload = request.files.get("document")
@@ -124,26 +204,88 @@ def import_docx(response_id: int):
     filename, data = upload.filename, upload.read()
     end_read()  # parsing and rendering take a while: no transaction (and no lock) meanwhile
     try:
-        # Section headings are Heading 1 and their Markdown '#' exports as Heading 2: round-trip.
-        sections = import_sections(data, subheading_level=1)
-        texts = prepare_texts([(heading or _("Utan rubrik"), body) for heading, body in sections])
+        preview = docx_import.parse_docx(data)
     except DocxImportError as error:
         return _import_failed(response, str(error))
+    if not preview.sections(frozenset(range(len(preview.blocks)))):
+        return _import_failed(response, _("Word-filen innehåller ingen text att läsa in."))
+    try:
+        ensure_room(0, len(preview.sections()))  # more sections than any draft may hold
     except DomainError as error:
         return _import_failed(response, error.message)
-    if not texts:
-        return _import_failed(response, _("Word-filen innehåller ingen text att läsa in."))
-    response = load_response(response_id, for_update=True)
-    had_sections = bool(working_sections(response))
+    mode = "append" if working_sections(response) else "replace"
+    apply = frozenset(name for name, *_rest in _remiss_fields(response, preview))
+    return _preview_page(response, preview, filename[-200:], keep=frozenset(), mode=mode,
+                         apply=apply, expected_revision=response.revision)
+
+
+@bp.post("/import/preview")
+@login_required
+def import_preview(response_id: int):
+    """Change the split level or what is kept (action=refresh), or import (action=import)."""
+    response = load_response(response_id)
+    ensure(current_user, Action.EDIT_DRAFT, response)
     try:
+        data = _payloads().loads(request.form.get("payload", ""))
+        if data["response"] != response.id:
+            raise ValueError("another response")
+        preview = ImportPreview.from_data(data["preview"])
+        filename = str(data["file"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return _import_failed(response, _("Förhandsvisningen kunde inte läsas. Läs in Word-filen igen."))
+    level = request.form.get("split_level", "")
+    if level:
+        preview = preview.with_split_level(parse_int(level, name="split_level", minimum=1, maximum=6))
+    keep = frozenset(parse_int(index, name="keep", minimum=0, maximum=len(preview.blocks))
+                     for index in request.form.getlist("keep"))
+    mode = "replace" if request.form.get("mode") == "replace" else "append"
+    apply = frozenset(request.form.getlist("apply"))
+    expected_revision = form_int("expected_revision")
+    if request.form.get("action") != "import":
+        return _preview_page(response, preview, filename, keep=keep, mode=mode, apply=apply,
+                             expected_revision=expected_revision)
+    sections = preview.sections(keep)
+    if not sections:
+        flash(_("Inga avsnitt blir kvar att läsa in. Behåll någon del eller välj en annan rubriknivå."),
+              "error")
+        return _preview_page(response, preview, filename, keep=keep, mode=mode, apply=apply,
+                             expected_revision=expected_revision, status=400)
+    # Only the draft's first section may be without a heading.
+    first_is_free = mode == "replace" or not working_sections(response)
+    end_read()  # rendering takes a while: no transaction (and no lock) meanwhile
+    try:
+        texts = prepare_texts([
+            (s.heading or ("" if first_is_free and i == 0 else _("Inledande stycke")), s.body)
+            for i, s in enumerate(sections)
+        ])
+    except DomainError as error:
+        flash(error.message, "error")
+        return _preview_page(load_response(response_id), preview, filename, keep=keep, mode=mode,
+                             apply=apply, expected_revision=expected_revision, status=error.status)
+    response = load_response(response_id, for_update=True)
+    try:
+        ensure(current_user, Action.EDIT_DRAFT, response)
+        if response.revision != expected_revision:
+            raise Conflict(_("Utkastet har ändrats sedan du läste in filen. Kontrollera förhandsvisningen "
+                             "och läs in igen."))
+        removed = 0
+        if mode == "replace":
+            for section in working_sections(response):
+                remove_section(section, current_user, response.revision)
+                removed += 1
+        fields = {name: value for name, _label, value, _current in _remiss_fields(response, preview)
+                  if name in apply}
+        set_document_fields(response, current_user, **fields)
         add_sections(response, current_user, texts)
     except DomainError as error:
         db.session.rollback()
-        return _import_failed(load_response(response_id), error.message)
+        flash(error.message, "error")
+        return _preview_page(load_response(response_id), preview, filename, keep=keep, mode=mode,
+                             apply=apply, expected_revision=load_response(response_id).revision,
+                             status=error.status)
     record_event("draft_imported", current_user, response=response,
-                 summary=_("Läste in %(n)d avsnitt från %(file)s.", n=len(texts), file=filename))
+                 summary=_("Läste in %(n)d avsnitt från %(file)s.", n=len(texts), file=filename),
+                 details={"replaced": removed, "kept_front_matter": sorted(keep)})
     commit()
-    if had_sections:
-        flash(_("Utkastet hade redan avsnitt; de inlästa avsnitten ligger sist."), "info")
     flash(_("%(n)d avsnitt lästes in från Word-filen.", n=len(texts)), "success")
     return redirect(url_for("drafting.draft", response_id=response.id))

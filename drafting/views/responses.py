@@ -36,7 +36,7 @@ from ..models import (
 from ..permissions import Action, CooperationAction, can, ensure, ensure_in_cooperation
 from ..services import notifications, stages
 from ..services import responses as response_service
-from ..services.comments import comment_threads, page_ranges
+from ..services.comments import comment_threads, page_ranges, passage_choices
 from ..services.drafting import has_unpublished_changes, reader_sections
 from ..services.errors import DomainError
 from ..services.next_steps import next_step
@@ -102,6 +102,7 @@ def new_response(cooperation_id: int):
                     received_on=form.received_on.data, url=form.url.data or "",
                 ),
                 FocusArea(form.focus_area.data), form.title.data,
+                our_reference=form.our_reference.data or "",
             )
         except DomainError as error:
             refused = refuse(form, error, "deadline")
@@ -136,6 +137,7 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
                  if p.municipality_id == current_user.municipality_id), None)
     unpublished = (can(current_user, Action.PUBLISH_VERSION, response)
                    and has_unpublished_changes(response, version))
+    may_comment = can(current_user, Action.COMMENT, response)
     context.update({
         "next_step": next_step(context["overview"], current_user, unpublished=unpublished),
         "mine": mine, "my_position": context["positions"].get(current_user.municipality_id),
@@ -149,18 +151,27 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "unpublished": unpublished,
         "municipality_filter": municipality_filter, "comment_state": comment_state,
         # Decided once per page, not once per comment.
-        "may_comment": can(current_user, Action.COMMENT, response),
+        "may_comment": may_comment,
         "may_decide": can(current_user, Action.DECIDE_SUGGESTION, response),
         "csrf": generate_csrf(),
         "refused": None,
     })
     if with_document:
-        sections = reader_sections(response, version)
-        threads = comment_threads(response, municipality_id=municipality_filter,
-                                  state=comment_state)
-        context.update(sections=sections, threads=threads,
-                       passages=page_ranges(sections, threads))
+        _add_document(response, context)
     return context
+
+
+def _add_document(response: JointResponse, context: dict) -> None:
+    """The text and its threads: what the (cached) document column shows."""
+    sections = reader_sections(response, context["version"])
+    threads = comment_threads(response, municipality_id=context["municipality_filter"],
+                              state=context["comment_state"])
+    context.update(
+        sections=sections, threads=threads, passages=page_ranges(sections, threads),
+        # The blocks of each section, to choose a passage from without a mouse.
+        passage_options={s.section_id: passage_choices(s.body_html) for s in sections}
+        if context["may_comment"] else {},
+    )
 
 
 # The CSRF token is per session: cached renderings carry this mark, replaced on the way out.
@@ -184,11 +195,7 @@ def render_document(response: JointResponse, context: dict) -> Markup:
     html = cache.get(key) if key else None
     if html is None:
         if "sections" not in context:
-            sections = reader_sections(response, context["version"])
-            threads = comment_threads(response, municipality_id=context["municipality_filter"],
-                                      state=context["comment_state"])
-            context.update(sections=sections, threads=threads,
-                           passages=page_ranges(sections, threads))
+            _add_document(response, context)
         html = render_template("responses/_document.html", **{**context, "csrf": _CSRF_MARK})
         if key:
             cache.set(key, html)

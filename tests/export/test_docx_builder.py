@@ -111,12 +111,10 @@ def test_final_document_layout_in_order():
     document = open_docx(build_final_docx(final_document()))
     rows = body_rows(document)
     texts = [text for _, text in rows]
-    assert texts[:3] == [
-        "Datum: 2026-11-23",
-        "Er beteckning: I2024/01234",
-        "Till: Infrastrukturdepartementet",
-    ]
-    assert ("Title", "Yttrande över Nationell plan för transportinfrastrukturen") in rows
+    # Addressed to the remitting body; date and references are in the head.
+    assert texts[:2] == ["Infrastrukturdepartementet", ""]
+    # The heading carries the ministry's diarienummer, as remissvar guidance asks.
+    assert rows[2] == ("Title", "Yttrande över Nationell plan för transportinfrastrukturen, I2024/01234")
     headings = [(style, text) for style, text in rows if style.startswith("Heading")]
     assert headings == [
         ("Heading 1", "Sammanfattning"),
@@ -137,30 +135,65 @@ def test_final_document_layout_in_order():
     assert "UTKAST" not in document.element.xml
 
 
-def test_page_is_a4_with_margins_and_numbered_footer():
+def head_cells(story) -> list[list[str]]:
+    """The texts of the head table's cells, paragraph by paragraph."""
+    table = story.tables[0]
+    return [[p.text for p in cell.paragraphs] for cell in table.rows[0].cells]
+
+
+def test_page_is_a4_with_margins_and_page_of_pages_in_the_head():
     document = open_docx(build_final_docx(final_document()))
     section = document.sections[0]
     assert round(section.page_width.cm, 1) == 21.0
     assert round(section.page_height.cm, 1) == 29.7
     assert round(section.left_margin.cm, 1) == round(section.right_margin.cm, 1) == 2.5
-    footer = section.footer
-    instructions = [el.text.strip() for el in footer._element.iter(qn("w:instrText"))]
-    assert instructions == ["PAGE", "NUMPAGES"]
-    assert footer.paragraphs[0].text.startswith("Sida ") and " av " in footer.paragraphs[0].text
-    kinds = [el.get(qn("w:fldCharType")) for el in footer._element.iter(qn("w:fldChar"))]
-    assert kinds == ["begin", "separate", "end"] * 2
+    for story in (section.first_page_header, section.header):
+        instructions = [el.text.strip() for el in story._element.iter(qn("w:instrText"))]
+        assert instructions == ["PAGE", "NUMPAGES"]
+        kinds = [el.get(qn("w:fldCharType")) for el in story._element.iter(qn("w:fldChar"))]
+        assert kinds == ["begin", "separate", "end"] * 2
+        assert head_cells(story)[-1] == ["1 (1)"]  # "1 (3)" once laid out
+    assert not list(section.footer._element.iter(qn("w:instrText")))
 
 
-def test_letterhead_in_header():
+def test_first_page_head_follows_the_official_letter_convention():
+    document = open_docx(build_final_docx(final_document(our_reference="MLR 2026/14")))
+    section = document.sections[0]
+    assert section.different_first_page_header_footer
+    letterhead, facts, _page = head_cells(section.first_page_header)
+    assert letterhead == ["MalmöLundregionen", "Box 123", "211 00 Malmö"]
+    assert facts == [
+        "YTTRANDE",
+        "Datum: 2026-11-23",
+        "Vår beteckning: MLR 2026/14",
+        "Er beteckning: I2024/01234",
+    ]
+    # Later pages: a short head, no letterhead.
+    (short, _page) = head_cells(section.header)
+    assert short == ["MalmöLundregionen – YTTRANDE – 2026-11-23 – I2024/01234"]
+    # Room between the head and the body.
+    last = section.first_page_header._element.findall(qn("w:p"))[-1]
+    assert int(last.find(f"{qn('w:pPr')}/{qn('w:spacing')}").get(qn("w:after"))) >= 240
+
+
+def test_signature_block_keeps_together_and_with_the_text_before_it():
     document = open_docx(build_final_docx(final_document()))
-    header = [p.text for p in document.sections[0].header.paragraphs]
-    assert header == ["MalmöLundregionen", "Box 123", "211 00 Malmö"]
-    assert document.sections[0].header.paragraphs[0].runs[0].bold
+    body = document.element.body
+    heading = next(p for p in document.paragraphs if p.text == "Underskrifter")
+    assert heading._p.pPr.keepNext is not None
+    before = heading._p.getprevious()  # the last paragraph of the text
+    assert before.pPr is not None and before.pPr.keepNext is not None
+    table = body.findall(qn("w:tbl"))[-1]
+    rows = table.findall(qn("w:tr"))
+    assert all(row.find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None for row in rows)
+    for row in rows[:-1]:
+        assert all(p.pPr is not None and p.pPr.keepNext is not None for p in row.iter(qn("w:p")))
+    assert all(p.pPr.keepNext is None for p in rows[-1].iter(qn("w:p")))
 
 
 def test_core_properties():
     props = open_docx(build_final_docx(final_document())).core_properties
-    assert props.title == "Yttrande över Nationell plan för transportinfrastrukturen"
+    assert props.title == "Yttrande över Nationell plan för transportinfrastrukturen, I2024/01234"
     assert props.author == "MalmöLundregionen"
     assert props.subject == "I2024/01234"
     assert props.language == "sv-SE"
@@ -198,15 +231,15 @@ def test_no_signatories_still_exports():
 def test_draft_is_marked_in_header_body_and_title():
     document = open_docx(build_final_docx(final_document(is_draft=True, version_number=3)))
     marking = "UTKAST – version 3 – ej beslutat"
-    header = [p.text for p in document.sections[0].header.paragraphs]
-    assert marking in header
-    first = document.paragraphs[0]
-    assert first.text == marking and all(run.bold for run in first.runs)
+    section = document.sections[0]
+    for story in (section.first_page_header, section.header):
+        first = story.paragraphs[0]
+        assert first.text == marking and all(run.bold for run in first.runs)
     title = next(p.text for p in document.paragraphs if p.style.name == "Title")
     assert title.startswith("UTKAST – Yttrande över")
     assert document.core_properties.title.startswith("UTKAST")
     unnumbered = open_docx(build_final_docx(final_document(is_draft=True)))
-    assert unnumbered.paragraphs[0].text == "UTKAST – ej beslutat"
+    assert unnumbered.sections[0].first_page_header.paragraphs[0].text == "UTKAST – ej beslutat"
 
 
 def test_template_keeps_header_styles_and_replaces_body():
@@ -221,8 +254,9 @@ def test_template_keeps_header_styles_and_replaces_body():
         "PAGE",
         "NUMPAGES",
     ]
-    # The letterhead is not in the template's header, so it opens the body.
-    assert document.paragraphs[0].text == "MalmöLundregionen"
+    # The template's header stays; the head (letterhead, type, date, references) opens the body.
+    letterhead, facts, _page = head_cells(document)
+    assert letterhead[0] == "MalmöLundregionen" and facts[0] == "YTTRANDE"
     assert "Sammanfattning" in text
 
 
@@ -243,7 +277,7 @@ def test_template_missing_styles_fall_back():
     styles = {p.text: p.style.name for p in document.paragraphs}
     assert styles["Sammanfattning"] == "Heading 1"
     assert styles["Kollektivtrafik"] == "Heading 2"
-    assert styles["Yttrande över Nationell plan för transportinfrastrukturen"] == "Title"
+    assert styles["Yttrande över Nationell plan för transportinfrastrukturen, I2024/01234"] == "Title"
     numbered = [
         p for p in document.paragraphs if p._p.pPr is not None and p._p.pPr.numPr is not None
     ]
@@ -258,7 +292,9 @@ def test_template_header_naming_the_cooperation_is_not_repeated_and_draft_goes_o
     )
     header = [p.text for p in document.sections[0].header.paragraphs]
     assert header == ["UTKAST – version 2 – ej beslutat", "MalmöLundregionen – logotyp"]
-    assert document.paragraphs[1].text.startswith("Datum:")
+    assert document.paragraphs[0].text == "UTKAST – version 2 – ej beslutat"
+    _letterhead, facts, _page = head_cells(document)
+    assert facts[1] == "Datum: 2026-11-23"
 
 
 def test_dotx_template_is_accepted():
@@ -352,7 +388,7 @@ def test_hostile_content_exports_and_keeps_user_text():
         "Före fet efter",
         "**unclosed",
         "[" * 5000,
-        "Till: Departementet",
+        "Departementet",
         "Yttrande 😀",
         "Tom",
     ):
@@ -614,13 +650,24 @@ def test_section_comment_sits_on_the_heading_and_template_comments_are_dropped()
 def test_right_to_left_letterhead_and_comments_are_marked():
     arabic = "مرحبا بالعالم"
     document = open_docx(build_final_docx(final_document(letterhead_lines=(arabic, "Box 123"))))
-    header = {p.text: p._p for p in document.sections[0].header.paragraphs}
+    (letterhead, _facts, _page) = document.sections[0].first_page_header.tables[0].rows[0].cells
+    header = {p.text: p._p for p in letterhead.paragraphs}
     assert header[arabic].find(f"{qn('w:pPr')}/{qn('w:bidi')}") is not None
     assert header["Box 123"].find(f"{qn('w:pPr')}/{qn('w:bidi')}") is None
     copy = build_review_copy_docx(review_copy([comment(0, "förslaget", body=arabic)]))
     with zipfile.ZipFile(io.BytesIO(copy)) as archive:
         comments = archive.read("word/comments.xml").decode()
     assert "<w:bidi/>" in comments and "<w:rtl/>" in comments
+
+
+def test_metadata_names_this_product_and_swedish_everywhere():
+    data = build_final_docx(final_document())
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        app = archive.read("docProps/app.xml").decode()
+        settings = archive.read("word/settings.xml").decode()
+    assert "<Application>Yttrande</Application>" in app
+    assert "Normal.dotm" not in app and "Microsoft" not in app and "<Pages>" not in app
+    assert 'w:themeFontLang w:val="sv-SE"' in settings
 
 
 def test_many_comments_get_distinct_ids_their_own_dates_and_ranges():

@@ -16,14 +16,18 @@ from drafting.services.anchoring import (
     CONTEXT_CHARS,
     Anchor,
     TextQuote,
+    block_spans,
     locate,
     page_range,
     page_text,
+    quote_from_block,
     quote_from_exact,
     quote_from_page_range,
     quote_from_selection,
+    quote_from_typed,
     section_text,
     source_range,
+    text_id,
 )
 
 TEXT = (
@@ -594,3 +598,48 @@ def test_pathological_texts_are_bounded() -> None:
     for text, quote in cases:
         locate(text, TextQuote("zzz", "", ""))  # warm the normalisation cache
         locate(text, quote)  # must finish: pytest-timeout stops a hang; speed is measured in bench/
+
+
+# --- passages chosen without a selection ------------------------------------------------
+
+BLOCKS = "Rubrik\nKommunen anser att avgiften är för hög.\nKommunerna delar  bedömningen.\nKommunen"
+
+
+def test_block_spans_are_the_lines_of_the_text() -> None:
+    spans = block_spans(BLOCKS)
+    assert [BLOCKS[a:b] for a, b in spans] == BLOCKS.split("\n")
+    assert block_spans("") == []
+
+
+def test_a_whole_block_becomes_a_quote_that_locates_it() -> None:
+    quote = quote_from_block(BLOCKS, 1)
+    assert quote.exact == "Kommunen anser att avgiften är för hög."
+    assert quote.prefix == "Rubrik\n"
+    anchor = locate(BLOCKS, quote)
+    assert BLOCKS[anchor.start:anchor.end] == quote.exact
+    assert quote_from_block(BLOCKS, 4) is None and quote_from_block(BLOCKS, -1) is None
+
+
+def test_typed_text_is_found_whitespace_aside_and_counted() -> None:
+    quote, count = quote_from_typed(BLOCKS, "delar\n bedömningen")
+    assert (quote.exact, count) == ("delar  bedömningen", 1)
+    assert quote_from_typed(BLOCKS, "finns inte") == (None, 0)
+    assert quote_from_typed(BLOCKS, "   ") == (None, 0)
+    # Whole words first: "Kommunen" stands twice as a word (and once inside "Kommunerna").
+    quote, count = quote_from_typed(BLOCKS, "Kommunen")
+    assert count == 2 and quote.prefix == "Rubrik\n"
+    # Only part of a word anywhere: the parts count.
+    assert quote_from_typed(BLOCKS, "ommun")[1] == 3
+
+
+def test_typed_text_within_one_block() -> None:
+    spans = block_spans(BLOCKS)
+    quote, count = quote_from_typed(BLOCKS, "Kommunen", spans[3])
+    assert count == 1
+    anchor = locate(BLOCKS, quote)
+    assert (anchor.start, anchor.end) == spans[3]
+    assert quote_from_typed(BLOCKS, "avgiften", spans[2]) == (None, 0)
+
+
+def test_text_id_tells_texts_apart() -> None:
+    assert text_id(BLOCKS) == text_id(str(BLOCKS)) != text_id(BLOCKS + ".")

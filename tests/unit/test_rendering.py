@@ -40,10 +40,16 @@ def assert_safe(html: str) -> None:
             continue  # comments are stripped anyway, but never elements
         tag = element.tag.lower()
         assert tag not in FORBIDDEN_TAGS, html
-        assert tag == "div" and element is root or tag in ALLOWED_TAGS, (tag, html)
+        footnotes = element.get("class") == "footnote"
+        assert tag == "div" and (element is root or footnotes) or tag in ALLOWED_TAGS, (tag, html)
         for name, value in element.attrib.items():
             assert not name.lower().startswith("on"), html
-            assert name in {"href", "title", "rel", "align"}, (name, html)
+            if name == "id":  # footnotes and their references only
+                assert re.fullmatch(r"fn(ref\d*)?-[0-9a-f]{8}-\w+", value), html
+            elif name == "class":
+                assert value in {"footnote", "footnote-ref", "footnote-backref"}, html
+            else:
+                assert name in {"href", "title", "rel", "align", "start"}, (name, html)
             squashed = re.sub(r"[\s\x00-\x1f]+", "", value).lower()
             assert "javascript:" not in squashed and "vbscript:" not in squashed, html
             assert "data:" not in squashed or name == "title", html
