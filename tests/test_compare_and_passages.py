@@ -81,6 +81,36 @@ def test_compare_page_shows_the_rendered_text_and_the_change_note(client, db, in
     assert "1,1" in new_column and "0,8" not in new_column
 
 
+def test_compare_page_reads_in_a_fixed_number_of_queries(client, db, in_review):
+    """Both versions' sections in one query; what the page shows is not read again after the
+    transaction ends for the diff (the user, the response and its participants)."""
+    from sqlalchemy import event
+
+    response_id = in_review.id
+    for number in range(3):
+        edit(in_review, number, lambda body: body + "\n\nTillägg.")
+        drafting.publish_version(in_review, coordinator(), f"Ändring {number}")
+    db.session.commit()
+    login(client, "tjansteman.lund@example.se")
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        counts = []
+        for query in ("from=1&to=2", "from=1&to=4", "from=3&to=3"):
+            statements.clear()
+            answer = client.get(f"/responses/{response_id}/compare?{query}")
+            assert answer.status_code == 200
+            counts.append(len(statements))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert counts[0] == counts[1] == counts[2] <= 8, counts
+
+
 @pytest.mark.parametrize(("query", "status"), [
     ("from=1&to=7", 404), ("from=9", 404), ("to=0&from=5", 400), ("from=x", 400),
 ])

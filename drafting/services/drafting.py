@@ -341,13 +341,21 @@ class DisplaySection:
 def reader_sections(response: JointResponse, version: Version | None) -> list[DisplaySection]:
     """What participants read and comment on: the given version, or the working draft."""
     if version is not None:
-        rows = db.session.scalars(
-            select(VersionSection).where(VersionSection.version_id == version.id)
-            .order_by(VersionSection.sort_order)
-        )
-        return [DisplaySection(r.section_id, r.heading, r.body, r.body_html, r.sort_order) for r in rows]
+        return versions_sections([version])[version.id]
     return [DisplaySection(s.id, s.heading, s.body, s.body_html, i)
             for i, s in enumerate(working_sections(response), start=1)]
+
+
+def versions_sections(versions: Sequence[Version]) -> dict[int, list[DisplaySection]]:
+    """The sections of several versions in one query, by version id (in reading order)."""
+    found: dict[int, list[DisplaySection]] = {version.id: [] for version in versions}
+    rows = db.session.scalars(
+        select(VersionSection).where(VersionSection.version_id.in_(list(found)))
+        .order_by(VersionSection.version_id, VersionSection.sort_order)
+    )
+    for r in rows:
+        found[r.version_id].append(DisplaySection(r.section_id, r.heading, r.body, r.body_html, r.sort_order))
+    return found
 
 
 def has_unpublished_changes(response: JointResponse, version: Version | None) -> bool:

@@ -53,14 +53,21 @@ def commit() -> None:
     db.session.commit()
 
 
-def end_read() -> None:
+def end_read(*, keep_loaded: bool = False) -> None:
     """End the transaction the request's reads began, before slow work that needs no database
     (parsing an upload, rendering Markdown): on SQLite every transaction, reads included,
-    holds the write lock for everyone. Objects loaded so far reload when next used.
+    holds the write lock for everyone. Objects loaded so far reload when next used, unless
+    keep_loaded: then they stay as read (for a page that only shows them afterwards; the
+    user, the response and its participants are not read again).
     """
     if db.session.new or db.session.dirty or db.session.deleted:
         raise RuntimeError("end_read() with unsaved changes: commit or roll back first")
+    kept = list(db.session.identity_map.values()) if keep_loaded else []
+    if kept:
+        db.session.expunge_all()  # detached objects are not expired by the rollback
     db.session.rollback()
+    for instance in kept:
+        db.session.add(instance)  # attached again, as loaded; lazy loads start a new transaction
 
 
 def form_int(name: str, *, minimum: int = 0, maximum: int = MAX_ID) -> int:

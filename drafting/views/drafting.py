@@ -253,20 +253,20 @@ def compare(response_id: int):
         raise NotFound(_("Det finns ingen publicerad version att jämföra."))
     new_number = query_int("to", all_versions[0].number)
     old_number = query_int("from", max(new_number - 1, 1))
-    old, new = _get_version(response, old_number), _get_version(response, new_number)
-
-    def inputs(version: Version) -> list[SectionInput]:
-        return [SectionInput(s.section_id, s.heading, s.body_html)
-                for s in drafting_service.reader_sections(response, version)]
-
-    before, after = inputs(old), inputs(new)
+    by_number = {v.number: v for v in all_versions}
+    if old_number not in by_number or new_number not in by_number:
+        raise NotFound(_("Versionen finns inte."))
+    old, new = by_number[old_number], by_number[new_number]
+    texts = drafting_service.versions_sections([old, new])  # both in one query
+    before, after = ([SectionInput(s.section_id, s.heading, s.body_html) for s in texts[v.id]]
+                     for v in (old, new))
     # The coordinator's note on each version published after the older one, up to the newer,
     # read now: the transaction ends before the diff.
     low, high = sorted((old.number, new.number))
     notes = [SimpleNamespace(number=v.number, published_at=v.published_at,
                              published_by=v.published_by.name, change_note=v.change_note)
              for v in sorted(all_versions, key=lambda v: v.number) if low < v.number <= high]
-    end_read()  # diffing long texts needs no database
+    end_read(keep_loaded=True)  # diffing long texts needs no database; the page shows what was read
     changes = diff_sections(before, after)
     return render_template("drafting/compare.html", response=response, old_number=old_number,
                            new_number=new_number, changes=changes,
