@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import copy
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Sequence
@@ -12,16 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
 
 import docx
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import nsdecls, qn
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
+from docx.oxml.simpletypes import ST_DateTime
 from docx.shared import Pt, RGBColor, Twips
-from docx.text.run import Run
 from lxml import etree
 
 from ..services import anchoring
@@ -30,6 +32,7 @@ from .markdown_to_docx import (
     TABLE_WIDTH,
     W_P,
     W_R,
+    W_RPR,
     W_T,
     W_VAL,
     XML_SPACE,
@@ -53,6 +56,8 @@ MAX_ZIP_MEMBERS = 5000
 BASE_FONT = "Calibri"
 LANGUAGE = "sv-SE"
 DRAFT_COLOR = RGBColor(0xC0, 0x00, 0x00)
+W_ID, W_TAB, W_BREAKS = w("id"), w("tab"), (w("br"), w("cr"))
+W_COMMENT_RANGE_START, W_COMMENT_RANGE_END = w("commentRangeStart"), w("commentRangeEnd")
 A4_WIDTH, A4_HEIGHT, MARGIN = Twips(11906), Twips(16838), Twips(1417)  # 21.0 x 29.7 cm, 2.5 cm
 
 _DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
@@ -857,16 +862,15 @@ def build_review_copy_docx(copy: ReviewCopy, template: bytes | None = None) -> b
         rendered.append(_RenderedSection(heading, [p for el in new for p in el.iter(W_P)]))
 
     unanchored: list[ReviewComment] = []
-    add_comment = _CommentAdder(document)
-    for comment in copy.comments:
-        runs = _anchor_runs(comment, rendered)
-        if runs is None:
+    word_comments = _CommentAdder(document)
+    for comment, runs in zip(copy.comments, _place_comments(copy.comments, rendered), strict=True):
+        if not runs:
             unanchored.append(comment)
             continue
-        add_comment(Run(runs[0], document), Run(runs[-1], document),
-                    text=_comment_text(comment),
-                    author=_author(comment.author_name, comment.municipality),
-                    initials=initials(comment.author_name), when=comment.created_at)
+        word_comments.add(runs[0], runs[-1], text=_comment_text(comment),
+                          author=_author(comment.author_name, comment.municipality),
+                          initials=initials(comment.author_name), when=comment.created_at)
+    word_comments.close()
 
     detached = [*copy.detached_comments, *unanchored]
     if detached:
@@ -889,11 +893,13 @@ def build_review_copy_docx(copy: ReviewCopy, template: bytes | None = None) -> b
 
 
 class _CommentAdder:
-    """Adds Word comments with ids from a counter of its own.
+    """Adds Word comments with ids from a counter of its own, the comments part parsed once.
 
     python-docx's Document.add_comment finds the next id by reading every existing comment id,
     which makes a review copy with a thousand comments quadratic. Ids only need to be unique
-    in the document, so one counter per document does (same XML as python-docx writes).
+    in the document, so one counter per document does. The comments themselves are collected
+    as XML text and parsed in one go by ``close`` (same XML as python-docx writes); the range
+    marks and reference runs are made as elements, without parsing.
     """
 
     def __init__(self, document: DocxDocument) -> None:
@@ -902,13 +908,13 @@ class _CommentAdder:
         used = [int(value) for value in element.xpath("./w:comment/@w:id")]
         self._element = element
         self._next_id = max(used, default=-1) + 1
+        self._pending: list[str] = []
 
-    def __call__(self, first: Run, last: Run, *, text: str, author: str, initials: str,
-                 when: datetime) -> None:
-        comment_id = self._next_id
+    def add(self, first: Any, last: Any, *, text: str, author: str, initials: str,
+            when: datetime) -> None:
+        """A comment on the runs first to last (w:r elements of one paragraph)."""
+        comment_id = str(self._next_id)
         self._next_id += 1
-        # The whole comment parsed at once: python-docx's add_paragraph/add_run insert one
-        # element at a time with a scan of the siblings each, slow for a thousand comments.
         paragraphs = []
         for index, line in enumerate(text.split("\n")):
             reference = ('<w:r><w:rPr><w:rStyle w:val="CommentReference"/></w:rPr>'
@@ -917,24 +923,27 @@ class _CommentAdder:
                 f'<w:t xml:space="preserve">{xml_escape(part)}</w:t>' for part in line.split("\t"))
             paragraphs.append(f'<w:p><w:pPr><w:pStyle w:val="CommentText"/></w:pPr>{reference}'
                               f'<w:r>{runs}</w:r></w:p>')
-        element = parse_xml(
-            f'<w:comment {nsdecls("w")} w:id="{comment_id}" w:author="">{"".join(paragraphs)}'
-            '</w:comment>'
-        )
-        element.author = author
-        element.initials = initials
-        element.date = when
-        self._element.append(element)
-        # The range and the reference run, as Run.mark_comment_range writes them, built directly.
-        ident = {qn("w:id"): str(comment_id)}
-        start = OxmlElement("w:commentRangeStart", attrs=ident)
-        first._r.addprevious(start)
-        end = OxmlElement("w:commentRangeEnd", attrs=ident)
-        last._r.addnext(end)
-        reference = parse_xml(
-            f'<w:r {nsdecls("w")}><w:rPr><w:rStyle w:val="CommentReference"/></w:rPr>'
-            f'<w:commentReference w:id="{comment_id}"/></w:r>')
+        self._pending.append(
+            f'<w:comment w:id="{comment_id}" w:author={quoteattr(author)} '
+            f'w:initials={quoteattr(initials)} w:date="{ST_DateTime.convert_to_xml(when)}">'
+            f'{"".join(paragraphs)}</w:comment>')
+        # The range and the reference run, as Run.mark_comment_range writes them.
+        ident = {W_ID: comment_id}
+        first.addprevious(first.makeelement(W_COMMENT_RANGE_START, ident))
+        end = last.makeelement(W_COMMENT_RANGE_END, ident)
+        last.addnext(end)
+        reference = last.makeelement(W_R, {})
+        style = etree.SubElement(etree.SubElement(reference, W_RPR), w("rStyle"))
+        style.set(w("val"), "CommentReference")
+        etree.SubElement(reference, w("commentReference"), ident)
         end.addnext(reference)
+
+    def close(self) -> None:
+        """Put the collected comments into the comments part."""
+        if self._pending:
+            parsed = parse_xml(f'<w:comments {nsdecls("w")}>{"".join(self._pending)}</w:comments>')
+            self._element.extend(list(parsed))
+            self._pending = []
 
 
 def initials(name: str) -> str:
@@ -987,25 +996,54 @@ class _RenderedSection:
     def __init__(self, heading: Any | None, paragraphs: list[Any]) -> None:
         self.heading = heading
         self.paragraphs = paragraphs
-        self._text: str | None = None
-        self._starts: list[int] = []
-
-    @property
-    def text(self) -> str:
-        """The body as the passage finder reads it: a line per paragraph, like the section text."""
-        if self._text is None:
-            texts = [_paragraph_text(p) for p in self.paragraphs]
-            position = 0
-            for text in texts:
-                self._starts.append(position)
-                position += len(text) + 1
-            self._text = "\n".join(texts)
-        return self._text
+        texts = [_paragraph_text(p) for p in paragraphs]
+        self.lengths = [len(text) for text in texts]
+        self.starts: list[int] = []
+        position = 0
+        for text in texts:
+            self.starts.append(position)
+            position += len(text) + 1
+        # The body as the passage finder reads it: a line per paragraph, like the section text.
+        self.text = "\n".join(texts)
 
     def locate(self, pos: int) -> tuple[int, int]:
         """(paragraph index, offset in its text) of a position in ``text``."""
-        index = bisect.bisect_right(self._starts, pos) - 1
-        return index, pos - self._starts[index]
+        index = bisect.bisect_right(self.starts, pos) - 1
+        return index, pos - self.starts[index]
+
+
+class _ParagraphRuns:
+    """One paragraph's runs, split once at every comment boundary in it, with their offsets."""
+
+    def __init__(self, p: Any) -> None:
+        self.p = p
+        self.cuts: set[int] = set()
+        self.runs: list[Any] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def split(self) -> None:
+        """Split the runs at all cuts in one pass (each run is cut into all its pieces at once)."""
+        cuts = sorted(self.cuts)
+        position = 0
+        for r in list(self.p.iter(W_R)):
+            length = len(_run_text(r))
+            inside = cuts[bisect.bisect_right(cuts, position) : bisect.bisect_left(cuts, position + length)]
+            for piece, size in _split_run(r, [cut - position for cut in inside], length):
+                self.runs.append(piece)
+                self.starts.append(position)
+                self.ends.append(position + size)
+                position += size
+
+    def covering(self, begin: int, end: int) -> list[Any]:
+        """The runs with text that lie wholly inside [begin, end) of the paragraph's text."""
+        covered = []
+        index = bisect.bisect_left(self.starts, begin)
+        while index < len(self.runs) and self.ends[index] <= end:
+            if self.ends[index] > self.starts[index]:
+                covered.append(self.runs[index])
+            index += 1
+        return covered
 
 
 def _paragraph_text(p: Any) -> str:
@@ -1017,71 +1055,86 @@ def _run_text(r: Any) -> str:
     for child in r:
         if child.tag == W_T:
             out.append(child.text or "")
-        elif child.tag == w("tab"):
+        elif child.tag == W_TAB:
             out.append("\t")
-        elif child.tag in (w("br"), w("cr")):
+        elif child.tag in W_BREAKS:
             out.append("\n")
     return "".join(out)
 
 
-def _anchor_runs(comment: ReviewComment, rendered: list[_RenderedSection]) -> list[Any] | None:
-    """The w:r elements covering the comment's passage (split as needed), or None if lost.
+def _place_comments(
+    comments: Sequence[ReviewComment], rendered: list[_RenderedSection]
+) -> list[list[Any] | None]:
+    """For each comment, the w:r elements covering its passage (split as needed), or None if lost.
 
-    The passage is found by the one passage finder (services/anchoring.py) in the text of
-    the body paragraphs, which reads as the section text the comment was anchored in.
+    The passages are found by the one passage finder (services/anchoring.py, all of a
+    section's comments at once) in the text of the body paragraphs, which reads as the section
+    text the comments were anchored in. Then each paragraph with comments has its runs split
+    once, at all their boundaries, and each comment takes the runs between its own.
     """
-    if not 0 <= comment.section_index < len(rendered):
-        return None
-    section = rendered[comment.section_index]
-    if not clean_text(comment.exact).strip():  # a comment on the whole section sits on its heading
+    placed: list[tuple[_ParagraphRuns, int, int] | None] = [None] * len(comments)
+    whole: list[int] = []  # comments on a whole section sit on its heading
+    by_section: dict[int, list[int]] = {}
+    for number, comment in enumerate(comments):
+        if not 0 <= comment.section_index < len(rendered):
+            continue
+        if not clean_text(comment.exact).strip():
+            whole.append(number)
+        else:
+            by_section.setdefault(comment.section_index, []).append(number)
+    paragraphs: dict[int, _ParagraphRuns] = {}  # by id() of the w:p
+    for section_index, numbers in by_section.items():
+        section = rendered[section_index]
+        quotes = [anchoring.TextQuote(clean_text(comments[n].exact), clean_text(comments[n].prefix),
+                                      clean_text(comments[n].suffix)) for n in numbers]
+        for number, found in zip(numbers, anchoring.locate_all(section.text, quotes), strict=True):
+            if found is None:
+                continue
+            start, end = anchoring.trimmed(section.text, found)
+            if start == end:
+                continue
+            para_index, begin = section.locate(start)
+            end_para, last = section.locate(end - 1)
+            # Word comments here cover runs of one paragraph: a passage across several gets the first.
+            stop = last + 1 if end_para == para_index else section.lengths[para_index]
+            p = section.paragraphs[para_index]
+            runs = paragraphs.setdefault(id(p), _ParagraphRuns(p))
+            runs.cuts.update((begin, stop))
+            placed[number] = (runs, begin, stop)
+    for runs in paragraphs.values():
+        runs.split()
+    result: list[list[Any] | None] = [None if where is None else where[0].covering(where[1], where[2]) or None
+                                      for where in placed]
+    for number in whole:
+        section = rendered[comments[number].section_index]
         heading = [section.heading] if section.heading is not None else []
-        for p in heading + section.paragraphs:
-            runs = [r for r in p.iter(W_R) if _run_text(r)]
-            if runs:
-                return runs
-        return None
-    quote = anchoring.TextQuote(clean_text(comment.exact), clean_text(comment.prefix), clean_text(comment.suffix))
-    found = anchoring.locate(section.text, quote)
-    if found is None:
-        return None
-    start, end = anchoring.trimmed(section.text, found)
-    if start == end:
-        return None
-    para_index, begin = section.locate(start)
-    end_para, last = section.locate(end - 1)
-    p = section.paragraphs[para_index]
-    # Word comments here cover runs of one paragraph: a passage across several gets the first.
-    stop = last + 1 if end_para == para_index else len(_paragraph_text(p))
-    return _split_runs(p, begin, stop) or None
+        result[number] = next(
+            (runs for p in heading + section.paragraphs
+             if (runs := [r for r in p.iter(W_R) if _run_text(r)])), None)
+    return result
 
 
-def _split_runs(p: Any, begin: int, end: int) -> list[Any]:
-    """Split runs of paragraph `p` at character offsets and return those inside [begin, end)."""
-    for cut in (begin, end):
-        pos = 0
-        for r in list(p.iter(W_R)):
-            length = len(_run_text(r))
-            if pos < cut < pos + length:
-                _split_run(r, cut - pos)
-                break
-            pos += length
-    covered, pos = [], 0
-    for r in p.iter(W_R):
-        length = len(_run_text(r))
-        if length and begin <= pos and pos + length <= end:
-            covered.append(r)
-        pos += length
-    return covered
+def _split_run(r: Any, offsets: list[int], length: int) -> list[tuple[Any, int]]:
+    """Split a single-w:t run at `offsets`, every piece keeping its formatting: (run, length)s.
 
-
-def _split_run(r: Any, offset: int) -> None:
-    """Split a single-w:t run in two at `offset`, both halves keeping its formatting."""
+    Runs built here hold one w:t; anything else is left whole.
+    """
+    if not offsets:
+        return [(r, length)]
     texts = [child for child in r if child.tag == W_T]
-    if len(texts) != 1 or len(_run_text(r)) != len(texts[0].text or ""):
-        return  # runs built here hold one w:t; anything else is left whole
+    if len(texts) != 1 or length != len(texts[0].text or ""):
+        return [(r, length)]
     text = texts[0].text or ""
-    clone = copy.deepcopy(r)
-    r.addnext(clone)
-    for node, piece in ((texts[0], text[:offset]), (clone.find(W_T), text[offset:])):
-        node.text = piece
+    bounds = [0, *offsets, length]
+    pieces: list[tuple[Any, int]] = []
+    previous = r
+    for index, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+        piece = r if index == 0 else copy.deepcopy(r)
+        if index:
+            previous.addnext(piece)
+        node = piece.find(W_T)
+        node.text = text[lo:hi]
         node.set(XML_SPACE, "preserve")
+        pieces.append((piece, hi - lo))
+        previous = piece
+    return pieces

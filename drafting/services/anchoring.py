@@ -4,7 +4,8 @@
 publish (services/drafting.py), the page's highlighting (``page_range``: the server computes
 the offsets, static/app.js only marks them), accepting a suggestion (``source_range``: exactly
 the located occurrence is replaced in the Markdown source) and the review copy's Word
-comments (export/docx_builder.py, over the text of its paragraphs).
+comments (export/docx_builder.py, over the text of its paragraphs, all of a section at once
+with ``locate_all``).
 
 The text.  A comment is anchored in its section's plain text: the rendered HTML's text, one
 line per block, whitespace collapsed (``section_text``, from drafting.rendering).  Offsets are
@@ -45,6 +46,7 @@ import hashlib
 import re
 import time
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from os.path import commonprefix
@@ -215,6 +217,15 @@ def locate(text: str, quote: TextQuote) -> Anchor | None:
     if not quote.exact.strip():
         return None
     return _locate_exact(text, quote) or _locate_fuzzy(text, quote)
+
+
+def locate_all(text: str, quotes: Sequence[TextQuote]) -> list[Anchor | None]:
+    """``locate`` for many quotes in one text (all comments of a section): the same anchors.
+
+    The text is normalised once for all of them, and each quote whose passage and context
+    stand unchanged is found with one search.
+    """
+    return [locate(text, quote) for quote in quotes]
 
 
 def trimmed(text: str, anchor: Anchor) -> tuple[int, int]:

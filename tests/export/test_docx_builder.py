@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 from collections import defaultdict
@@ -10,6 +11,8 @@ from datetime import UTC, date, datetime
 import docx
 import pytest
 from docx.oxml.ns import qn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from drafting.export.docx_builder import (
     DocSection,
@@ -22,6 +25,7 @@ from drafting.export.docx_builder import (
     build_review_copy_docx,
     validate_template,
 )
+from drafting.services import anchoring
 
 SIGNATORIES = (
     Signatory(
@@ -681,3 +685,55 @@ def test_many_comments_get_distinct_ids_their_own_dates_and_ranges():
     starts = [int(el.get(qn("w:id"))) for el in document.element.body.iter(qn("w:commentRangeStart"))]
     assert sorted(starts) == sorted(ids)
     assert {c.timestamp.day for c in document.comments} == {1 + n % 20 for n in range(60)}
+
+
+# --- all comments at once: the same places as one at a time -----------------------------
+
+PLAIN_WORDS = ("regionen", "växer", "snabbt", "spår", "tåg", "och", "kommunerna", "ö")
+
+
+@st.composite
+def commented_sections(draw):
+    """A few sections of paragraphs with bold and italic words, and comments on passages of
+    their text (any character range: inside words, across runs and paragraphs, blank)."""
+    sections, texts = [], []
+    for number in range(draw(st.integers(1, 3))):
+        paragraphs, plain = [], []
+        for _ in range(draw(st.integers(1, 3))):
+            words = draw(st.lists(st.sampled_from(PLAIN_WORDS), min_size=2, max_size=10))
+            marks = [draw(st.sampled_from(("", "**", "*"))) for _ in words]
+            paragraphs.append(" ".join(f"{mark}{word}{mark}" for mark, word in zip(marks, words, strict=True)))
+            plain.append(" ".join(words))
+        sections.append(DocSection(f"Avsnitt {number + 1}", "\n\n".join(paragraphs)))
+        texts.append("\n".join(plain))
+    comments = []
+    for number in range(draw(st.integers(1, 7))):
+        index = draw(st.integers(0, len(sections) - 1))
+        text = texts[index]
+        start = draw(st.integers(0, len(text) - 1))
+        end = draw(st.integers(start, min(len(text), start + 40)))
+        quote = anchoring.quote_from_selection(text, start, end)
+        comments.append(comment(index, quote.exact, prefix=quote.prefix, suffix=quote.suffix,
+                                author_name=f"Person {number}"))
+    return tuple(sections), comments
+
+
+def placed_passages(sections, comments) -> dict[str, str]:
+    """Each anchored comment's author and the text its Word comment covers."""
+    copy = dataclasses.replace(review_copy(comments), sections=sections)
+    document = open_docx(build_review_copy_docx(copy))
+    ranges = anchored_text(document)
+    return {c.author: ranges.get(c.comment_id, "") for c in document.comments}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(commented_sections())
+def test_comments_placed_together_sit_where_each_alone_sits(case):
+    """Located a section at a time and split once per paragraph, every comment covers the
+    same text as when it is the only comment of the review copy."""
+    sections, comments = case
+    together = placed_passages(sections, comments)
+    alone: dict[str, str] = {}
+    for single in comments:
+        alone |= placed_passages(sections, [single])
+    assert together == alone

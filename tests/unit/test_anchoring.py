@@ -18,6 +18,7 @@ from drafting.services.anchoring import (
     TextQuote,
     block_spans,
     locate,
+    locate_all,
     page_range,
     page_text,
     quote_from_block,
@@ -643,3 +644,20 @@ def test_typed_text_within_one_block() -> None:
 
 def test_text_id_tells_texts_apart() -> None:
     assert text_id(BLOCKS) == text_id(str(BLOCKS)) != text_id(BLOCKS + ".")
+
+
+# --- many quotes at once (the review copy) ------------------------------------------------
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ALPHABET, min_size=1, max_size=300).map("".join), st.data())
+def test_locate_all_gives_the_anchors_locate_gives(text: str, data: st.DataObject) -> None:
+    """The batch path (all comments of a section) and the single path agree, quote by quote,
+    also for quotes taken from an edited text and for blank ones."""
+    edited = data.draw(st.sampled_from([text, text.replace("a", "o", 1), "och " + text, text[::-1]]))
+    quotes = []
+    for _ in range(data.draw(st.integers(0, 8))):
+        start = data.draw(st.integers(0, len(edited)))
+        end = data.draw(st.integers(start, len(edited)))
+        quotes.append(quote_from_selection(edited, start, end))
+    assert locate_all(text, quotes) == [locate(text, quote) for quote in quotes]
