@@ -103,6 +103,8 @@ def readable_text(result) -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return "".join(archive.read(name).decode("utf-8", "replace")
                            for name in archive.namelist())
+    if result.is_json:  # as the text reads, not \u-escaped
+        return json.dumps(result.get_json(), ensure_ascii=False)
     return data.decode("utf-8", "replace")
 
 

@@ -147,7 +147,7 @@ def lift(response_id: int, internal_comment_id: int):
         return _rerender(response_id, error.status, refuse(form, error, "body"),
                          lift_forms={internal_comment_id: form})
     commit()
-    flash(_("Synpunkten finns nu i den gemensamma diskussionen som %(municipality)s kommentar.",
+    flash(_("Synpunkten finns nu i den gemensamma diskussionen som en kommentar från %(municipality)s.",
             municipality=current_user.municipality.name), "success")
     return _back(response, f"#internal-{internal_comment_id}")
 
