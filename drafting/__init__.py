@@ -37,7 +37,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from .views import admin, api, api_docs, drafting, export, reports, responses, review, tokens
+    from .views import (
+        admin,
+        api,
+        api_docs,
+        drafting,
+        export,
+        home,
+        reports,
+        responses,
+        review,
+        tokens,
+    )
     from .views import auth as auth_views
 
     for blueprint in (
@@ -45,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         responses.bp,
         drafting.bp,
         review.bp,
+        home.bp,
         reports.bp,
         export.bp,
         admin.bp,

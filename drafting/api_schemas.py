@@ -109,6 +109,13 @@ class NewComment(RequestBody):
         None, description="Replacement text for the quoted passage.")
 
 
+class NewInternalComment(RequestBody):
+    section_id: Id
+    body: CommentText = Field(description="Markdown; not empty.")
+    exact: QuoteText = Field("", description="Words of the section's text the comment is about, "
+                                              "as they stand; empty: the whole section.")
+
+
 class NewPosition(RequestBody):
     version_number: Id = Field(description="Must be the latest version.")
     decision: Decision = Field(strict=False)
@@ -310,6 +317,22 @@ class CommentThread(Reply):
     replies: list[Reply]
 
 
+class InternalComment(Out):
+    """A comment of the home round: seen only inside its municipality."""
+
+    id: int
+    author: Ref
+    municipality: Ref
+    section_id: int
+    version_number: int | None = Field(description="The version that was shown when commenting.")
+    exact: str = Field(description="The words it is about; empty: the whole section.")
+    body: str = Field(description="Markdown as written.")
+    body_html: str = Field(description="Sanitized HTML.")
+    created_at: Timestamp
+    lifted_comment_id: int | None = Field(
+        description="The joint discussion's comment it was lifted into, if it was.")
+
+
 class Position(Out):
     id: int
     version_number: int
@@ -370,6 +393,10 @@ class VersionPage(Page):
 
 class CommentPage(Page):
     items: list[CommentThread]
+
+
+class InternalCommentPage(Page):
+    items: list[InternalComment]
 
 
 class PositionPage(Page):

@@ -16,6 +16,7 @@ ROLE_LABELS = {  # in the order a new user's role is offered: most users are off
     Role.DIRECTOR: _l("Kommundirektör"),
     Role.COORDINATOR: _l("Koordinator"),
     Role.ADMIN: _l("Administratör"),
+    Role.REVIEWER: _l("Intern granskare"),
 }
 
 

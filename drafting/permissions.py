@@ -33,6 +33,10 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     RECORD_SENT = "record_sent"
     EXPORT = "export"
+    # The home round: inside one municipality only (see _HOME_ACTIONS).
+    VIEW_HOME_ROUND = "view_home_round"
+    COMMENT_IN_HOME_ROUND = "comment_in_home_round"
+    MANAGE_HOME_ROUND = "manage_home_round"
 
 
 class CooperationAction(StrEnum):
@@ -54,24 +58,40 @@ _COORDINATOR_ACTIONS = {
     Action.EXPORT,
 }
 # Actions a municipality's people take for their own municipality, by participation status.
+# The home round belongs to the user's own municipality: its officials run it, its director
+# reads and comments, and what was said stays readable after the municipality declined.
 _MUNICIPAL_ACTIONS: dict[Role, dict[ParticipationStatus | None, set[Action]]] = {
     Role.OFFICIAL: {
-        ParticipationStatus.INVITED: {Action.ANSWER_INVITATION, Action.COMMENT},
+        ParticipationStatus.INVITED: {
+            Action.ANSWER_INVITATION, Action.COMMENT,
+            Action.VIEW_HOME_ROUND, Action.COMMENT_IN_HOME_ROUND, Action.MANAGE_HOME_ROUND,
+        },
         ParticipationStatus.JOINED: {
             Action.STEP_ASIDE, Action.COMMENT, Action.RECORD_POSITION,
+            Action.VIEW_HOME_ROUND, Action.COMMENT_IN_HOME_ROUND, Action.MANAGE_HOME_ROUND,
         },
-        ParticipationStatus.DECLINED: {Action.ANSWER_INVITATION},
-        ParticipationStatus.STEPPED_ASIDE: set(),
+        ParticipationStatus.DECLINED: {Action.ANSWER_INVITATION, Action.VIEW_HOME_ROUND},
+        ParticipationStatus.STEPPED_ASIDE: {Action.VIEW_HOME_ROUND},
     },
     Role.DIRECTOR: {
-        ParticipationStatus.INVITED: {Action.ANSWER_INVITATION, Action.COMMENT},
+        ParticipationStatus.INVITED: {
+            Action.ANSWER_INVITATION, Action.COMMENT,
+            Action.VIEW_HOME_ROUND, Action.COMMENT_IN_HOME_ROUND,
+        },
         ParticipationStatus.JOINED: {
             Action.STEP_ASIDE, Action.COMMENT, Action.SIGN_OFF,
+            Action.VIEW_HOME_ROUND, Action.COMMENT_IN_HOME_ROUND,
         },
-        ParticipationStatus.DECLINED: {Action.ANSWER_INVITATION},
-        ParticipationStatus.STEPPED_ASIDE: set(),
+        ParticipationStatus.DECLINED: {Action.ANSWER_INVITATION, Action.VIEW_HOME_ROUND},
+        ParticipationStatus.STEPPED_ASIDE: {Action.VIEW_HOME_ROUND},
     },
 }
+# An internal reviewer sees nothing of the cooperation but the home round of the responses
+# their municipality invited them to: no response page, no list, no export, no API.
+_REVIEWER_ACTIONS = {Action.VIEW_HOME_ROUND, Action.COMMENT_IN_HOME_ROUND}
+# The actions about one municipality's home round; nobody outside that municipality has them.
+HOME_ACTIONS = frozenset({Action.VIEW_HOME_ROUND, Action.COMMENT_IN_HOME_ROUND,
+                          Action.MANAGE_HOME_ROUND})
 
 
 def participation_status(response: JointResponse, municipality_id: int | None) -> ParticipationStatus | None:
@@ -97,6 +117,9 @@ _STAGE_ALLOWS: dict[Action, Callable[[Stage], bool]] = {
     Action.SIGN_OFF: lambda stage: stage.takes_signoffs,
     Action.WITHDRAW: lambda stage: stage.can_be_withdrawn,
     Action.RECORD_SENT: lambda stage: stage.can_be_marked_sent,
+    Action.VIEW_HOME_ROUND: lambda stage: True,
+    Action.COMMENT_IN_HOME_ROUND: lambda stage: stage.discussion_is_open,
+    Action.MANAGE_HOME_ROUND: lambda stage: stage.discussion_is_open,
 }
 
 
@@ -117,6 +140,8 @@ def role_allows(user: User | None, action: Action, response: JointResponse) -> b
     role = user.role_in(response.cooperation_id)
     if role is None:
         return False
+    if role is Role.REVIEWER:
+        return action in _REVIEWER_ACTIONS and is_home_reviewer(user, response)
     if action in (Action.VIEW, Action.EXPORT):
         return True
     if role is Role.COORDINATOR:
@@ -129,6 +154,13 @@ def role_allows(user: User | None, action: Action, response: JointResponse) -> b
     return False
 
 
+def is_home_reviewer(user: User, response: JointResponse) -> bool:
+    """Was this user invited, by their own municipality, to review this response at home?"""
+    return user.municipality_id is not None and any(
+        reviewer.user_id == user.id and reviewer.municipality_id == user.municipality_id
+        for reviewer in response.home_reviewers)
+
+
 def can_in_cooperation(user: User | None, action: CooperationAction, cooperation: Cooperation) -> bool:
     """May this user take this cooperation-wide action?"""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -136,7 +168,7 @@ def can_in_cooperation(user: User | None, action: CooperationAction, cooperation
     if user.is_system_admin:
         return True
     role = user.role_in(cooperation.id)
-    if role is None:
+    if role is None or role is Role.REVIEWER:  # a reviewer sees only their home rounds
         return False
     if action is CooperationAction.VIEW:
         return True
@@ -152,6 +184,7 @@ _DENIED_MESSAGES = {
     Action.SIGN_OFF: _l("Bara kommundirektören i en deltagande kommun kan skriva under för sin kommun."),
     Action.EDIT_DRAFT: _l("Bara koordinatorn kan redigera utkastet."),
     Action.PUBLISH_VERSION: _l("Bara koordinatorn kan publicera versioner."),
+    Action.MANAGE_HOME_ROUND: _l("Bara kommunens tjänsteman kan leda hemmaberedningen."),
 }
 
 

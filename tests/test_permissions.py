@@ -14,27 +14,34 @@ from drafting.permissions import (
     role_allows,
     stage_allows,
 )
-from drafting.services import people, responses
+from drafting.services import home, people, responses
 from drafting.services.errors import Conflict, NotAllowed
 from tests.conftest import coordinator, director, municipality, official, user_by_email
 
 A = Action
 MUNICIPAL_READ = {A.VIEW, A.EXPORT}
+# The home round of one's own municipality: its official runs it, its director takes part.
+HOME_OFFICIAL = {A.VIEW_HOME_ROUND, A.COMMENT_IN_HOME_ROUND, A.MANAGE_HOME_ROUND}
+HOME_DIRECTOR = {A.VIEW_HOME_ROUND, A.COMMENT_IN_HOME_ROUND}
 EXPECTED: dict[tuple[str, str | None], set[Action]] = {
     ("coordinator", None): {A.VIEW, A.EXPORT, A.EDIT_DRAFT, A.PUBLISH_VERSION, A.MANAGE_PARTICIPANTS,
                             A.REMIND, A.COMMENT, A.DECIDE_SUGGESTION, A.WITHDRAW, A.RECORD_SENT},
     ("admin", None): MUNICIPAL_READ,
     ("outsider", None): set(),
-    ("official", "joined"): MUNICIPAL_READ | {A.COMMENT, A.RECORD_POSITION, A.STEP_ASIDE},
-    ("official", "invited"): MUNICIPAL_READ | {A.COMMENT, A.ANSWER_INVITATION},
-    ("official", "declined"): MUNICIPAL_READ | {A.ANSWER_INVITATION},
-    ("official", "stepped_aside"): MUNICIPAL_READ,
+    ("official", "joined"): MUNICIPAL_READ | HOME_OFFICIAL | {A.COMMENT, A.RECORD_POSITION,
+                                                              A.STEP_ASIDE},
+    ("official", "invited"): MUNICIPAL_READ | HOME_OFFICIAL | {A.COMMENT, A.ANSWER_INVITATION},
+    ("official", "declined"): MUNICIPAL_READ | {A.ANSWER_INVITATION, A.VIEW_HOME_ROUND},
+    ("official", "stepped_aside"): MUNICIPAL_READ | {A.VIEW_HOME_ROUND},
     ("official", "not_invited"): MUNICIPAL_READ,
-    ("director", "joined"): MUNICIPAL_READ | {A.COMMENT, A.SIGN_OFF, A.STEP_ASIDE},
-    ("director", "invited"): MUNICIPAL_READ | {A.COMMENT, A.ANSWER_INVITATION},
-    ("director", "declined"): MUNICIPAL_READ | {A.ANSWER_INVITATION},
-    ("director", "stepped_aside"): MUNICIPAL_READ,
+    ("director", "joined"): MUNICIPAL_READ | HOME_DIRECTOR | {A.COMMENT, A.SIGN_OFF, A.STEP_ASIDE},
+    ("director", "invited"): MUNICIPAL_READ | HOME_DIRECTOR | {A.COMMENT, A.ANSWER_INVITATION},
+    ("director", "declined"): MUNICIPAL_READ | {A.ANSWER_INVITATION, A.VIEW_HOME_ROUND},
+    ("director", "stepped_aside"): MUNICIPAL_READ | {A.VIEW_HOME_ROUND},
     ("director", "not_invited"): MUNICIPAL_READ,
+    # An internal reviewer: only the home round they were invited to, nothing else.
+    ("reviewer", "invited"): {A.VIEW_HOME_ROUND, A.COMMENT_IN_HOME_ROUND},
+    ("reviewer", "not_invited"): set(),
 }
 STATUS_BY_MUNICIPALITY = {
     "Lund": ParticipationStatus.JOINED, "Malmö": ParticipationStatus.INVITED,
@@ -56,6 +63,11 @@ def arranged(db, demo):
     people.add_municipality(other, None, "Helsingborg")
     people.create_user(email="ks@helsingborg.example.se", name="Utomstående", password="x" * 12,
                        cooperation=other, role=Role.COORDINATOR)
+    # Two reviewer-only accounts of Lund: one invited to this response's home round.
+    home.invite_reviewer(demo, official("Lund"), "invited@lund.example.se", "Inbjuden")
+    people.create_user(email="not_invited@lund.example.se", name="Inte inbjuden",
+                       password="x" * 12, cooperation=demo.cooperation, role=Role.REVIEWER,
+                       municipality_id=municipality("Lund").id)
     db.session.flush()
     return demo
 
@@ -68,6 +80,8 @@ def cases():
     yield "coordinator", None, None
     yield "admin", None, None
     yield "outsider", None, None
+    yield "reviewer", "Lund", "invited"
+    yield "reviewer", "Lund", "not_invited"
 
 
 @pytest.mark.parametrize(("role", "municipality_name", "status"), list(cases()))
@@ -78,14 +92,16 @@ def test_matrix(arranged, role, municipality_name, status):
         "coordinator": coordinator,
         "admin": lambda: user_by_email("admin@example.se"),
         "outsider": lambda: user_by_email("ks@helsingborg.example.se"),
+        "reviewer": lambda: user_by_email(f"{status}@lund.example.se"),
     }[role]()
     allowed = {action for action in Action if role_allows(user, action, arranged)}
     assert allowed == EXPECTED[(role, status)], (role, municipality_name)
 
 
 OPEN_TEXT = {A.EDIT_DRAFT, A.PUBLISH_VERSION, A.DECIDE_SUGGESTION, A.COMMENT,
-             A.MANAGE_PARTICIPANTS, A.REMIND, A.ANSWER_INVITATION, A.STEP_ASIDE}
-ALWAYS = {A.VIEW, A.EXPORT}
+             A.MANAGE_PARTICIPANTS, A.REMIND, A.ANSWER_INVITATION, A.STEP_ASIDE,
+             A.COMMENT_IN_HOME_ROUND, A.MANAGE_HOME_ROUND}
+ALWAYS = {A.VIEW, A.EXPORT, A.VIEW_HOME_ROUND}
 STAGE_EXPECTED: dict[Stage, set[Action]] = {
     Stage.DRAFT: ALWAYS | OPEN_TEXT | {A.WITHDRAW},
     Stage.REVIEW: ALWAYS | OPEN_TEXT | {A.WITHDRAW, A.RECORD_POSITION},
@@ -130,6 +146,7 @@ def test_anonymous_may_do_nothing(arranged):
     ("tjansteman.lund@example.se", {CooperationAction.VIEW}),
     ("direktor.lund@example.se", {CooperationAction.VIEW}),
     ("ks@helsingborg.example.se", set()),
+    ("invited@lund.example.se", set()),  # a reviewer sees nothing cooperation-wide
 ])
 def test_cooperation_matrix(arranged, email, expected):
     user = user_by_email(email)

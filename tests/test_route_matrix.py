@@ -23,7 +23,7 @@ from drafting.permissions import (
     role_allows,
     stage_allows,
 )
-from drafting.services import comments, drafting, people, responses
+from drafting.services import comments, drafting, home, passwords, people, responses
 from drafting.services.queries import get_response
 from drafting.services.tokens import create_token
 from tests.conftest import coordinator, municipality, official, user_by_email
@@ -51,6 +51,10 @@ POST_ACTIONS: dict[str, Action | None] = {
     "responses.record_sent": Action.RECORD_SENT,
     "review.record_position": Action.RECORD_POSITION,
     "review.sign_off": Action.SIGN_OFF,
+    "home.invite": Action.MANAGE_HOME_ROUND,
+    "home.set_deadline": Action.MANAGE_HOME_ROUND,
+    "home.lift": Action.MANAGE_HOME_ROUND,
+    "home.add_comment": Action.COMMENT_IN_HOME_ROUND,
 }
 # Which cooperation-wide permission the other state-changing page routes need.
 COOPERATION_POST_ACTIONS: dict[str, CooperationAction] = {
@@ -81,7 +85,33 @@ PEOPLE = {
     "director-joined": "direktor.lund@example.se",
     "director-invited": "direktor.malmo@example.se",
     "outsider": "ks@helsingborg.example.se",
+    "official-other": "tjansteman.malmo@example.se",
+    "reviewer": "planering@lund.example.se",
 }
+# Lund runs a home round in the world below: only these people may ever read what it said.
+LUND_INSIDE = {"official-joined", "director-joined", "reviewer"}
+INTERNAL_SENTENCE = "Planavdelningen i Lund saknar helt dagvattenfrågan i avsnittet."
+
+
+def readable_text(result) -> str:
+    """Everything a response carries, as text: a Word file's (zip's) every part unpacked."""
+    import io
+    import zipfile
+
+    data = result.get_data()
+    if data[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "".join(archive.read(name).decode("utf-8", "replace")
+                           for name in archive.namelist())
+    if result.is_json:  # as the text reads, not \u-escaped
+        return json.dumps(result.get_json(), ensure_ascii=False)
+    return data.decode("utf-8", "replace")
+
+
+def assert_no_internal_text(who: str, where: str, result) -> None:
+    if who not in LUND_INSIDE:
+        text = readable_text(result)
+        assert INTERNAL_SENTENCE not in text and "dagvattenfrågan" not in text, where
 
 
 @pytest.fixture
@@ -91,6 +121,11 @@ def world(app, db, demo):
     drafting.publish_version(demo, coordinator(), "")
     section = drafting.working_sections(demo)[0]
     comment = comments.add_comment(demo, official("Lund"), section, "En kommentar")
+    # Lund's home round: a colleague invited, who comments; the text must stay inside Lund.
+    reviewer, _created = home.invite_reviewer(demo, official("Lund"), PEOPLE["reviewer"],
+                                              "Petra Plan", "Planavdelningen")
+    passwords.set_password(reviewer.user, "demo-losenord")
+    internal = home.add_internal_comment(demo, reviewer.user, section, INTERNAL_SENTENCE)
     other = Cooperation(name="Familjen Helsingborg")
     db.session.add(other)
     db.session.flush()
@@ -101,7 +136,7 @@ def world(app, db, demo):
            "cooperation_id": demo.cooperation_id, "token_id": 1,
            # Someone none of PEOPLE logs in as, so an administrator's deactivation spoils no login.
            "user_id": official("Lomma").id, "token": "not-a-real-link",
-           "municipality_id": municipality("Lund").id}
+           "municipality_id": municipality("Lund").id, "internal_comment_id": internal.id}
     db.session.commit()
     return ids
 
@@ -149,8 +184,14 @@ def invalid_form_body() -> dict[str, str]:
 PAGE_BODIES = {"empty": {}, "invalid": invalid_form_body()}
 
 
-def expected_refusal(user, response) -> int:
+def expected_refusal(user, response, endpoint: str = "") -> int:
+    # A home round's routes exist only for the people inside it: 404 for everyone else.
+    if endpoint.startswith("home.") or endpoint in HOME_API:
+        return 403 if can(user, Action.VIEW_HOME_ROUND, response) else 404
     return 403 if can(user, Action.VIEW, response) else 404
+
+
+HOME_API = {"api.internal_comments", "api.add_internal_comment"}
 
 
 def audit_count(db) -> int:
@@ -177,6 +218,7 @@ def test_every_page_route(app, db, world, who):
                 status = result.status_code
                 where = f"{who} {method} {url} {kind} body -> {status}"
                 assert status < 500, where
+                assert_no_internal_text(who, where, result)
                 if who == "anonymous":
                     if rule.endpoint not in PUBLIC:
                         assert status == 302 and "/login" in result.headers["Location"], where
@@ -199,7 +241,7 @@ def test_every_page_route(app, db, world, who):
                     allowed = can(user, action, response)
                     # The role is asked first (403, or 404 where the response is hidden); a role
                     # that may act, at a stage that does not allow it, is told why: 409.
-                    refusal = (expected_refusal(user, response)
+                    refusal = (expected_refusal(user, response, rule.endpoint)
                                if not role_allows(user, action, response) else 409)
                 db.session.commit()
                 if not allowed:
@@ -224,6 +266,7 @@ API_POST_ACTIONS = {
     "api.add_comment": Action.COMMENT,
     "api.record_position": Action.RECORD_POSITION,
     "api.sign_off": Action.SIGN_OFF,
+    "api.add_internal_comment": Action.COMMENT_IN_HOME_ROUND,
 }
 
 
@@ -231,6 +274,7 @@ def valid_body(endpoint: str, ids: dict) -> dict:
     return {
         "api.add_comment": {"section_id": ids["section_id"], "body": "Via API"},
         "api.record_position": {"version_number": 1, "decision": "approve"},
+        "api.add_internal_comment": {"section_id": ids["section_id"], "body": "Internt via API"},
         "api.sign_off": {"version_number": 1, "deciding_body": "Kommunstyrelsen",
                          "decision_date": "2026-01-15", "signatory_name": "N", "signatory_title": "T"},
     }[endpoint]
@@ -271,6 +315,7 @@ def test_every_api_route(app, db, world, who):
                 status = result.status_code
                 where = f"{who} {method} {url} {kind} -> {status}"
                 assert status < 500, where
+                assert_no_internal_text(who, where, result)
                 if rule.endpoint in API_HTML:
                     assert status == 200 and result.mimetype == "text/html", where
                     continue
@@ -292,7 +337,7 @@ def test_every_api_route(app, db, world, who):
                 if not can(user, action, response):
                     # Refused before the body is read: 403, not 400, 415 or 422 (409 when the
                     # role may act but the stage does not allow it now).
-                    refusal = (expected_refusal(user, response)
+                    refusal = (expected_refusal(user, response, rule.endpoint)
                                if not role_allows(user, action, response) else 409)
                     if status != refusal:
                         wrong_refusals.append(f"{where}, expected {refusal}")

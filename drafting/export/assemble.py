@@ -113,3 +113,32 @@ def review_copy(response: JointResponse, version: Version) -> ReviewCopy:
         comments=tuple(anchored), detached_comments=tuple(detached),
         changes_since_previous=changes,
     )
+
+
+def home_review_copy(response: JointResponse, version: Version, municipality_name: str,
+                     internal: list) -> ReviewCopy:
+    """A version with one municipality's internal comments (InternalComment) as Word comments.
+
+    For the home round only: the joint discussion's comments are not in it, and it is marked
+    as internal to the municipality.
+    """
+    sections = reader_sections(response, version)
+    index_of = {s.section_id: i for i, s in enumerate(sections)}
+    anchored: list[ReviewComment] = []
+    detached: list[ReviewComment] = []
+    for comment in internal:
+        item = ReviewComment(
+            section_index=index_of.get(comment.section_id, 0), exact=comment.anchor_exact,
+            prefix="", suffix="", author_name=comment.author.name, municipality=municipality_name,
+            created_at=comment.created_at, body=comment.body)
+        (anchored if comment.section_id in index_of else detached).append(item)
+    consultation = response.consultation
+    return ReviewCopy(
+        cooperation_name=response.cooperation.name, title=response.title,
+        consultation_title=consultation.title, reference_number=consultation.reference_number,
+        deadline=consultation.deadline, version_number=version.number,
+        published_at=version.published_at,
+        sections=tuple(DocSection(s.heading, s.body, s.body_html) for s in sections),
+        comments=tuple(anchored), detached_comments=tuple(detached),
+        changes_since_previous=(), home_municipality=municipality_name,
+    )

@@ -131,6 +131,8 @@ class ReviewCopy:
     comments: tuple[ReviewComment, ...]
     detached_comments: tuple[ReviewComment, ...]
     changes_since_previous: tuple[str, ...]
+    # Set for a home round's copy: whose internal comments it holds (not for sending out).
+    home_municipality: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -829,6 +831,9 @@ def build_review_copy_docx(copy: ReviewCopy, template: bytes | None = None) -> b
     """A review copy of one version with every open comment as a real Word comment."""
     document, is_default = _base_document(template)
     marking = f"Granskningsexemplar – version {copy.version_number} – ej beslutat"
+    if copy.home_municipality:
+        marking = (f"Hemmaberedning inom {clean_text(copy.home_municipality)} – internt – "
+                   f"version {copy.version_number} – ej beslutat")
     _decorate_pages(document, is_default, [copy.cooperation_name], marking)
     writer = DocxWriter(document)
     body = document.element.body
@@ -845,13 +850,17 @@ def build_review_copy_docx(copy: ReviewCopy, template: bytes | None = None) -> b
             ("Version", f"{copy.version_number}, publicerad {published}"),
         ],
     )
-    writer.paragraph(body, "Ändringar sedan föregående version", style="Heading 1")
-    if copy.changes_since_previous:
-        _bullets(writer, body, copy.changes_since_previous)
-    elif copy.version_number <= 1:
-        writer.paragraph(body, "Första versionen.")
+    if copy.home_municipality:
+        writer.paragraph(body, f"Kommentarerna är interna för {clean_text(copy.home_municipality)} "
+                               "och visas inte för de andra kommunerna eller koordinatorn.")
     else:
-        writer.paragraph(body, "Inga ändringar i texten.")
+        writer.paragraph(body, "Ändringar sedan föregående version", style="Heading 1")
+        if copy.changes_since_previous:
+            _bullets(writer, body, copy.changes_since_previous)
+        elif copy.version_number <= 1:
+            writer.paragraph(body, "Första versionen.")
+        else:
+            writer.paragraph(body, "Inga ändringar i texten.")
 
     rendered: list[_RenderedSection] = []
     for section in copy.sections:

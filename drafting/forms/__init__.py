@@ -219,3 +219,33 @@ class EditUserForm(FlaskForm):
     title = StringField(_l("Titel"), validators=[Optional(), Length(max=160)])
     role = SelectField(_l("Roll"), choices=choices(label_choices(ROLE_LABELS)))
     municipality_id = SelectField(_l("Kommun"), coerce=form_id, choices=[])
+
+
+class HomeReviewerForm(FlaskForm):
+    """A colleague of the official's own municipality, invited to the home round."""
+
+    email = StringField(_l("Kollegans e-postadress"), validators=[
+        DataRequired(REQUIRED), Email(message=_l("Ange en giltig e-postadress.")), Length(max=255)])
+    name = StringField(_l("Namn (behövs om kollegan inte har något konto)"),
+                       validators=[Optional(), Length(max=160)])
+    title = StringField(_l("Titel eller förvaltning"), validators=[Optional(), Length(max=160)])
+
+
+class HomeDeadlineForm(FlaskForm):
+    deadline = DateField(_l("Intern svarsdag"), validators=[Optional()])
+
+
+class InternalCommentForm(FlaskForm):
+    exact = StringField(_l("Orden kommentaren gäller (valfritt)"),
+                        validators=[Optional(), Length(max=1000)])
+    body = TextAreaField(_l("Intern kommentar"), validators=[
+        DataRequired(_l("Skriv en kommentar.")),
+        Length(max=MAX_COMMENT_CHARS, message=_l("Kommentaren är för lång: högst %(max)d tecken.",
+                                                 max=MAX_COMMENT_CHARS))])
+
+
+class LiftForm(FlaskForm):
+    body = TextAreaField(_l("Kommunens kommentar i den gemensamma diskussionen"), validators=[
+        DataRequired(_l("Skriv en kommentar.")),
+        Length(max=MAX_COMMENT_CHARS, message=_l("Kommentaren är för lång: högst %(max)d tecken.",
+                                                 max=MAX_COMMENT_CHARS))])

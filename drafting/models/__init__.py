@@ -1,7 +1,7 @@
 """All models, importable from one place."""
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import column_property
+from sqlalchemy.orm import column_property, relationship
 
 from .audit import AuditEvent, Notification
 from .base import local_date, local_today, utcnow
@@ -14,6 +14,7 @@ from .drafting import (
     Version,
     VersionSection,
 )
+from .home import HomeReviewer, HomeRound, InternalComment
 from .people import (
     ApiToken,
     Cooperation,
@@ -44,9 +45,13 @@ JointResponse.last_event_id = column_property(
     deferred=True,
 )
 
+# Who reviews the response in a home round: asked by the permission layer (loaded when asked).
+JointResponse.home_reviewers = relationship(HomeReviewer, lazy="select", viewonly=True)
+
 __all__ = [
     "AnchorState", "ApiToken", "AuditEvent", "Comment", "Consultation", "Cooperation",
-    "CooperationRole", "Decision", "FocusArea", "JointResponse", "Membership", "Municipality",
+    "CooperationRole", "Decision", "FocusArea", "HomeReviewer", "HomeRound", "InternalComment",
+    "JointResponse", "Membership", "Municipality",
     "Notification", "Participation", "ParticipationStatus", "PasswordLink", "PasswordLinkPurpose",
     "Position", "Role", "Section",
     "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",

@@ -22,6 +22,11 @@ class AuditEvent(db.Model):
     )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
+    # An event of a municipality's home round: it names that response here, never in
+    # response_id, so no query of the response's own trail can show it to anyone else.
+    home_response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("joint_response.id", ondelete="SET NULL"), index=True
+    )
     action: Mapped[str] = mapped_column(String(60))
     version_number: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(Text, default="")

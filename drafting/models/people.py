@@ -19,6 +19,9 @@ class Role(StrEnum):
     OFFICIAL = "official"
     DIRECTOR = "director"
     ADMIN = "admin"
+    # A colleague in a municipality who only reviews the responses they are invited to,
+    # inside their municipality's home round (models/home.py).
+    REVIEWER = "reviewer"
 
 
 class Municipality(db.Model):

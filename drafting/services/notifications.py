@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import (
     CooperationRole,
+    HomeReviewer,
+    HomeRound,
     JointResponse,
     Notification,
     ParticipationStatus,
@@ -92,6 +94,20 @@ def version_published(response: JointResponse, version: Version) -> None:
                 number=version.number, title=response.title)
     notify(_users_of(response, _joined_ids(response), {Role.OFFICIAL}), response,
            "version_published", message, f"version:{version.id}")
+    # The colleagues reviewing it at home read each new version too.
+    notify(_home_reviewers(response.id), response, "home_version",
+           _("Version %(number)d av ”%(title)s” finns att granska i hemmaberedningen.",
+             number=version.number, title=response.title), f"home-version:{version.id}")
+
+
+def _home_reviewers(response_id: int, municipality_id: int | None = None) -> list[User]:
+    """The internal reviewers of a response (of one municipality's home round, if given)."""
+    statement = (select(User).join(HomeReviewer, HomeReviewer.user_id == User.id)
+                 .where(HomeReviewer.response_id == response_id,
+                        HomeReviewer.municipality_id == User.municipality_id))
+    if municipality_id is not None:
+        statement = statement.where(HomeReviewer.municipality_id == municipality_id)
+    return list(db.session.scalars(statement))
 
 
 def invited(response: JointResponse, municipality_id: int) -> None:
@@ -201,6 +217,22 @@ def send_deadline_reminders(today: date) -> int:
                     days=days_left, title=response.title)
         sent += notify(_users_of(response, ids, roles), response, "deadline", message,
                        f"deadline:{response.id}:{days_left}")
+    return sent + _home_deadline_reminders(today)
+
+
+def _home_deadline_reminders(today: date) -> int:
+    """Two days before a home round's internal deadline its reviewers are reminded, once."""
+    sent = 0
+    for home in db.session.scalars(select(HomeRound).where(HomeRound.deadline.is_not(None))):
+        if (home.deadline - today).days != 2:
+            continue
+        response = db.session.get(JointResponse, home.response_id)
+        if response is None or not Stage(response.stage).discussion_is_open:
+            continue
+        sent += notify(_home_reviewers(response.id, home.municipality_id), response, "home_deadline",
+                       _("2 dagar kvar till den interna svarsdagen för ”%(title)s” (%(day)s).",
+                         title=response.title, day=home.deadline.isoformat()),
+                       f"home-deadline-reminder:{home.id}:{home.deadline.isoformat()}")
     return sent
 
 

@@ -18,7 +18,7 @@ from . import passwords, tokens
 from .audit import record_event
 from .errors import InvalidInput, NotAllowed, NotFound
 
-MUNICIPAL_ROLES = {Role.OFFICIAL, Role.DIRECTOR}
+MUNICIPAL_ROLES = {Role.OFFICIAL, Role.DIRECTOR, Role.REVIEWER}
 # What update_user's audit summary calls each field it changed.
 FIELD_LABELS = {"name": _l("namn"), "title": _l("titel"), "municipality_id": _l("kommun"),
                 "role": _l("roll")}

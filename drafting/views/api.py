@@ -32,6 +32,7 @@ from ..models import (
     JointResponse,
     Municipality,
     Position,
+    Role,
     Section,
     SignOff,
     User,
@@ -41,6 +42,7 @@ from ..models import (
 from ..models.drafting import ThreadState
 from ..permissions import Action, CooperationAction, can, can_in_cooperation, ensure
 from ..services import comments as comment_service
+from ..services import home as home_service
 from ..services import review
 from ..services.audit import record_event
 from ..services.drafting import get_section
@@ -496,7 +498,10 @@ def responses():
         select(JointResponse)
         .options(selectinload(JointResponse.consultation), selectinload(JointResponse.cooperation))
         .where(JointResponse.cooperation_id.in_(
-            select(CooperationRole.cooperation_id).where(CooperationRole.user_id == user.id)))
+            select(CooperationRole.cooperation_id).where(
+                CooperationRole.user_id == user.id,
+                # A reviewer-only account sees no response, only its home rounds.
+                CooperationRole.role != Role.REVIEWER.value)))
         .order_by(JointResponse.id.desc())
     )
     if query.stage is not None:
@@ -569,6 +574,59 @@ def add_comment(response_id: int):
                                           data.prefix, data.suffix, data.suggested_text)
     db.session.commit()
     return _json(_thread(comment_service.Thread(comment), _version_numbers(response)), 201)
+
+
+def _load_home_round(response_id: int, *, for_update: bool = False) -> JointResponse:
+    """The response if the token's owner is inside their municipality's home round of it."""
+    response = None
+    if _in_range(response_id):
+        try:
+            response = get_response(response_id, for_update=for_update)
+        except NotFound:
+            pass
+    if response is None or not can(_user(), Action.VIEW_HOME_ROUND, response):
+        raise NotFound(_("Yttrandet finns inte."))
+    return response
+
+
+def _internal_comment(comment, numbers: dict[int, int]) -> schemas.InternalComment:
+    return schemas.InternalComment(
+        id=comment.id, author=_ref(comment.author), municipality=_ref(comment.municipality),
+        section_id=comment.section_id, version_number=numbers.get(comment.version_id),
+        exact=comment.anchor_exact, body=comment.body, body_html=comment.body_html,
+        created_at=comment.created_at, lifted_comment_id=comment.lifted_comment_id)
+
+
+@bp.get(f"/responses/<{ID}:response_id>/home/comments")
+@operation(operation_id="listInternalComments", tag="home-round",
+           summary="Your municipality's internal comments of the home round, oldest first.",
+           query=schemas.Paging, result=schemas.InternalCommentPage, result_description=LIST,
+           errors=("401", "404", "422"),
+           description="Only for the municipality's own officials, director and invited "
+                       "reviewers; 404 for everyone else.")
+def internal_comments(response_id: int):
+    response = _load_home_round(response_id)
+    view = home_service.home_round(response, _user(), with_text=False)
+    numbers = _version_numbers(response)
+    return _json(_page_of_list([_internal_comment(c, numbers) for c in view.comments],
+                               schemas.InternalCommentPage, _query(schemas.Paging)))
+
+
+@bp.post(f"/responses/<{ID}:response_id>/home/comments")
+@operation(operation_id="addInternalComment", tag="home-round",
+           summary="Comment inside your municipality's home round.",
+           body=schemas.NewInternalComment, result=schemas.InternalComment,
+           result_description="Created.", errors=WRITE_ERRORS,
+           description="Seen only inside your municipality until an official lifts it into "
+                       "the joint discussion.")
+def add_internal_comment(response_id: int):
+    response = _load_home_round(response_id, for_update=True)
+    ensure(_user(), Action.COMMENT_IN_HOME_ROUND, response)
+    data = _body(schemas.NewInternalComment)
+    section: Section = get_section(response, data.section_id)
+    comment = home_service.add_internal_comment(response, _user(), section, data.body, data.exact)
+    db.session.commit()
+    return _json(_internal_comment(comment, _version_numbers(response)), 201)
 
 
 @bp.get(f"/responses/<{ID}:response_id>/positions")

@@ -80,7 +80,8 @@ ERROR_DESCRIPTIONS = {
     "422": "A field or parameter does not validate.",
 }
 
-TAGS = ("people", "cooperations", "responses", "versions", "comments", "review", "audit", "export")
+TAGS = ("people", "cooperations", "responses", "versions", "comments", "home-round", "review", "audit",
+        "export")
 
 DESCRIPTION = (
     "Joint consultation responses (remissvar) of municipalities in a regional "

@@ -31,9 +31,11 @@ from ..models import (
     FocusArea,
     JointResponse,
     Participation,
+    Role,
     local_today,
 )
 from ..permissions import Action, CooperationAction, can, ensure, ensure_in_cooperation
+from ..services import home as home_service
 from ..services import notifications, stages
 from ..services import responses as response_service
 from ..services.comments import comment_threads, page_ranges, passage_choices
@@ -60,7 +62,8 @@ def my_cooperations() -> list[Cooperation]:
 @login_required
 def dashboard():
     cooperations = my_cooperations()
-    ids = [c.id for c in cooperations if current_user.role_in(c.id)]
+    # A reviewer-only account sees no response of the cooperation, only its home rounds.
+    ids = [c.id for c in cooperations if current_user.role_in(c.id) not in (None, Role.REVIEWER)]
     responses = list(db.session.scalars(
         select(JointResponse)
         .options(selectinload(JointResponse.participations).selectinload(Participation.municipality),
@@ -77,7 +80,8 @@ def dashboard():
     active = [r for r in rows if not r["overview"].stage.is_closed]
     closed = [r for r in rows if r["overview"].stage.is_closed]
     return render_template("responses/dashboard.html", active=active, closed=closed,
-                           cooperations=cooperations)
+                           cooperations=cooperations,
+                           home_rounds=home_service.reviewed_responses(current_user))
 
 
 def _response_form(cooperation: Cooperation) -> ResponseForm:
@@ -155,6 +159,9 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "may_decide": can(current_user, Action.DECIDE_SUGGESTION, response),
         "csrf": generate_csrf(),
         "refused": None,
+        # What the home round said, beside the position form: for the municipality's own people.
+        "home": (home_service.home_round(response, current_user, with_text=False)
+                 if can(current_user, Action.VIEW_HOME_ROUND, response) else None),
     })
     if with_document:
         _add_document(response, context)
