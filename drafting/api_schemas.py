@@ -277,6 +277,7 @@ class VersionSection(Out):
 
 class VersionDetail(Version):
     sections: list[VersionSection]
+    text_fingerprint: str = Field(description="SHA-256 (hex) of the version's canonical text.")
 
 
 class Reply(Out):
@@ -332,6 +333,7 @@ class SignOff(Out):
     minutes_paragraph: str
     signatory_name: str
     signatory_title: str
+    text_fingerprint: str = Field(description="SHA-256 (hex) of the signed version's canonical text.")
     created_at: Timestamp
 
 

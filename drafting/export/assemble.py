@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Cooperation, JointResponse, Stage, Version, local_date, local_today
 from ..services.drafting import reader_sections
+from ..services.fingerprint import version_fingerprint
 from ..services.queries import latest_version
 from ..services.signatures import signoffs_in_signing_order
 from .docx_builder import (
@@ -54,6 +55,8 @@ def final_document(response: JointResponse, today: date | None = None) -> FinalD
         is_draft=not final,
         version_number=version.number if version else None,
         our_reference=response.our_reference,
+        # Only the signed text carries it: it says what every municipality decided on.
+        text_fingerprint=version_fingerprint(version) if final and version else "",
     )
 
 

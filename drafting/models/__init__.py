@@ -25,6 +25,7 @@ from .people import (
     Role,
     User,
 )
+from .planning import DecisionBasisRevision, MeetingDate
 from .responses import (
     Consultation,
     FocusArea,
@@ -46,7 +47,7 @@ JointResponse.last_event_id = column_property(
 
 __all__ = [
     "AnchorState", "ApiToken", "AuditEvent", "Comment", "Consultation", "Cooperation",
-    "CooperationRole", "Decision", "FocusArea", "JointResponse", "Membership", "Municipality",
+    "CooperationRole", "Decision", "DecisionBasisRevision", "FocusArea", "JointResponse", "MeetingDate", "Membership", "Municipality",
     "Notification", "Participation", "ParticipationStatus", "PasswordLink", "PasswordLinkPurpose",
     "Position", "Role", "Section",
     "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",

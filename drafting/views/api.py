@@ -45,6 +45,7 @@ from ..services import review
 from ..services.audit import record_event
 from ..services.drafting import get_section
 from ..services.errors import DomainError, NotFound
+from ..services.fingerprint import version_fingerprint
 from ..services.overview import overview
 from ..services.queries import get_response
 from ..services.tokens import TokenExpired, authenticate_token
@@ -408,7 +409,8 @@ def _signoff(signoff: SignOff) -> schemas.SignOff:
         municipality=_ref(signoff.municipality), user=_ref(signoff.user),
         deciding_body=signoff.deciding_body, decision_date=signoff.decision_date,
         minutes_paragraph=signoff.minutes_paragraph, signatory_name=signoff.signatory_name,
-        signatory_title=signoff.signatory_title, created_at=signoff.created_at,
+        signatory_title=signoff.signatory_title, text_fingerprint=signoff.text_fingerprint,
+        created_at=signoff.created_at,
     )
 
 
@@ -532,7 +534,8 @@ def version_detail(response_id: int, number: int):
     version = _version(response, number)
     sections = db.session.scalars(select(VersionSection).where(
         VersionSection.version_id == version.id).order_by(VersionSection.sort_order))
-    return _json(schemas.VersionDetail(**_version_fields(version), sections=[
+    return _json(schemas.VersionDetail(**_version_fields(version),
+                                       text_fingerprint=version_fingerprint(version), sections=[
         schemas.VersionSection(section_id=vs.section_id, sort_order=vs.sort_order,
                             heading=vs.heading, body=vs.body, body_html=vs.body_html)
         for vs in sections]))
