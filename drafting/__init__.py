@@ -37,7 +37,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from .views import admin, api, api_docs, drafting, export, reports, responses, review, tokens
+    from .views import (
+        admin,
+        api,
+        api_docs,
+        drafting,
+        export,
+        planning,
+        reports,
+        responses,
+        review,
+        tokens,
+    )
     from .views import auth as auth_views
 
     for blueprint in (
@@ -47,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         review.bp,
         reports.bp,
         export.bp,
+        planning.bp,
         admin.bp,
         api.bp,
         api_docs.bp,

@@ -51,6 +51,8 @@ POST_ACTIONS: dict[str, Action | None] = {
     "responses.record_sent": Action.RECORD_SENT,
     "review.record_position": Action.RECORD_POSITION,
     "review.sign_off": Action.SIGN_OFF,
+    "planning.set_dates": Action.ADJUST_PLAN,
+    "planning.save_basis": Action.EDIT_DECISION_BASIS,
 }
 # Which cooperation-wide permission the other state-changing page routes need.
 COOPERATION_POST_ACTIONS: dict[str, CooperationAction] = {
@@ -63,6 +65,10 @@ COOPERATION_POST_ACTIONS: dict[str, CooperationAction] = {
     "admin.reactivate_user": CooperationAction.ADMINISTER,
     "admin.resend_invitation": CooperationAction.ADMINISTER,
     "admin.upload_template": CooperationAction.ADMINISTER,
+    "planning.add_meeting": CooperationAction.KEEP_CALENDAR,
+    "planning.remove_meeting": CooperationAction.KEEP_CALENDAR,
+    "planning.import_calendar": CooperationAction.KEEP_CALENDAR,
+    "planning.set_delegation": CooperationAction.KEEP_CALENDAR,
 }
 # Logged in or not, these act only on the account whose e-mail or one-time link is given.
 ACCOUNT_POSTS = {"auth.forgot_password", "auth.set_password"}
@@ -190,8 +196,9 @@ def test_every_page_route(app, db, world, who):
                 user = user_by_email(PEOPLE[who])
                 response = get_response(world["response_id"])
                 if rule.endpoint in COOPERATION_POST_ACTIONS:
+                    # A municipality's own calendar: the URL names Lund.
                     allowed = can_in_cooperation(user, COOPERATION_POST_ACTIONS[rule.endpoint],
-                                                 response.cooperation)
+                                                 response.cooperation, world["municipality_id"])
                     refusal = 403
                 else:
                     assert rule.endpoint in POST_ACTIONS, f"new POST route without a permission: {rule.endpoint}"

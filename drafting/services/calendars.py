@@ -39,7 +39,7 @@ def meetings(municipality: Municipality, today: date | None = None) -> list[Meet
 
 def _check(body: str, on: date, days: int, today: date) -> None:
     if body not in MEETING_BODIES:
-        raise InvalidInput(_("Välj ett organ som sammanträder."), field="body")
+        raise InvalidInput(_("Välj ett organ som sammanträder."), field="meeting_body")
     if on < today:
         raise InvalidInput(_("Sammanträdet ligger redan bakom oss; lägg in kommande sammanträden."),
                            field="meets_on")

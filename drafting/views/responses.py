@@ -156,6 +156,9 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "csrf": generate_csrf(),
         "refused": None,
     })
+    from .planning import plan_context  # the plan's dates and warnings, beside the status
+
+    context.update(plan_context(response))
     if with_document:
         _add_document(response, context)
     return context
