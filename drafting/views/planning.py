@@ -122,7 +122,7 @@ def plan_ics(response_id: int):
     data = calendars.plan_calendar(response_plan(response, local_today()), response_id=response.id,
                                    title=response.title, host=request.host.split(":")[0] or "yttrande")
     filename = export_filename(response.consultation.reference_number, response.cooperation.name,
-                               "plan").rsplit(".", 1)[0] + ".ics"
+                               "plan", ext="ics")
     return _download(data, filename, ICS_MIMETYPE)
 
 
