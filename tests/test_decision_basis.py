@@ -21,7 +21,7 @@ from drafting.models import (
 from drafting.services import calendars, review
 from drafting.services.fingerprint import short_fingerprint, version_fingerprint
 from drafting.services.planning import response_plan
-from tests.conftest import director, login, municipality, official, sign_data
+from tests.conftest import coordinator, director, login, municipality, official, sign_data
 
 
 def meeting_system_export(today: date) -> bytes:
@@ -256,3 +256,45 @@ def test_the_plan_page_in_english(client, db, in_review):
     page = client.get(f"/responses/{response_id}/plan").get_data(as_text=True)
     assert "Plan up to the deadline" in page and "Change the plan" in page
     assert "Sista svarsdag" not in page.split("<main", 1)[1].split("</header>", 1)[1]
+
+
+def _bearer(db, email: str) -> dict[str, str]:
+    from drafting.services.tokens import create_token
+    from tests.conftest import user_by_email
+
+    _, plaintext = create_token(user_by_email(email), "test")
+    db.session.commit()
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
+def test_the_api_gives_the_plan_the_meetings_and_the_decision_basis(client, db, demo, join):
+    from drafting.services import drafting
+    from tests.test_signoff_versions import approve_all
+
+    at_consensus = join(demo, "Lund", "Malmö", "Eslöv")
+    drafting.publish_version(at_consensus, coordinator(), "")
+    approve_all(at_consensus, 1, ("Lund", "Malmö", "Eslöv"))
+    calendars.import_calendar(at_consensus.cooperation, municipality("Eslöv"), official("Eslöv"),
+                              meeting_system_export(local_today()), 7)
+    response_id, cooperation_id = at_consensus.id, at_consensus.cooperation_id
+    eslov = municipality("Eslöv").id
+    fingerprint = version_fingerprint(db.session.get(Version, at_consensus.consensus_version_id))
+    headers = _bearer(db, "tjansteman.lund@example.se")
+
+    plan = client.get(f"/api/v1/responses/{response_id}/plan", headers=headers).get_json()
+    assert plan["feasible"] is False
+    eslov_plan = next(p for p in plan["participants"] if p["municipality"] == "Eslöv")
+    assert eslov_plan["in_time"] is False and eslov_plan["next_possible"]
+    assert any("Eslövs kommunstyrelse" in w["text"] for w in plan["warnings"])
+    assert plan["milestones"][-1]["kind"] in ("deadline", "meeting")
+
+    listed = client.get(f"/api/v1/cooperations/{cooperation_id}/municipalities/{eslov}/meetings",
+                        headers=headers).get_json()
+    assert [m["body"] for m in listed["items"]][:1] == ["Kommunstyrelsens arbetsutskott"]
+
+    answer = client.get(f"/api/v1/responses/{response_id}/decision-basis.docx", headers=headers)
+    assert answer.status_code == 200
+    assert short_fingerprint(fingerprint) in _docx_text(answer.data)
+    refused = client.get(f"/api/v1/responses/{response_id}/decision-basis.docx",
+                         headers=_bearer(db, "koordinator@example.se"))
+    assert refused.status_code == 403 and refused.is_json

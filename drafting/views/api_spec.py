@@ -66,6 +66,7 @@ PATH_PARAMETERS = {
     "response_id": "The joint response.",
     "cooperation_id": "The cooperation.",
     "number": "The version number.",
+    "municipality_id": "A member municipality of the cooperation.",
 }
 
 ERROR_DESCRIPTIONS = {
@@ -80,7 +81,7 @@ ERROR_DESCRIPTIONS = {
     "422": "A field or parameter does not validate.",
 }
 
-TAGS = ("people", "cooperations", "responses", "versions", "comments", "review", "audit", "export")
+TAGS = ("people", "cooperations", "responses", "versions", "comments", "review", "audit", "export", "planning")
 
 DESCRIPTION = (
     "Joint consultation responses (remissvar) of municipalities in a regional "
