@@ -298,3 +298,36 @@ def test_the_api_gives_the_plan_the_meetings_and_the_decision_basis(client, db, 
     refused = client.get(f"/api/v1/responses/{response_id}/decision-basis.docx",
                          headers=_bearer(db, "koordinator@example.se"))
     assert refused.status_code == 403 and refused.is_json
+
+
+def test_reminders_go_out_before_the_plans_dates_once(db, in_review):
+    from drafting.models import Notification
+    from drafting.services.notifications import send_plan_reminders
+
+    today = local_today()
+    calendars.add_meeting(in_review.cooperation, municipality("Lund"), official("Lund"),
+                          "Kommunstyrelsen", today + timedelta(21), 10)
+    calendars.add_meeting(in_review.cooperation, municipality("Malmö"), official("Malmö"),
+                          "Kommunstyrelsen", today + timedelta(28), 10)
+    plan = response_plan(in_review, today)
+    comments_due = plan.due[next(k for k in plan.due if k.value == "comments")]
+    assert comments_due == today + timedelta(21 - 10 - 7)
+    day = comments_due - timedelta(2)
+    sent = send_plan_reminders(day)
+    notes = db.session.scalars(select(Notification).where(Notification.kind == "plan")).all()
+    assert sent == len(notes) == 2  # Lund's and Malmö's officials
+    assert all("Sista dag för synpunkter" in n.message for n in notes)
+    assert send_plan_reminders(day) == 0  # once
+
+
+def test_the_coordinator_hears_when_a_body_cannot_decide_in_time(db, in_review):
+    from drafting.models import Notification
+    from drafting.services.notifications import send_plan_reminders
+
+    calendars.add_meeting(in_review.cooperation, municipality("Lund"), official("Lund"),
+                          "Kommunstyrelsen", in_review.deadline + timedelta(5), 10)
+    calendars.add_meeting(in_review.cooperation, municipality("Malmö"), official("Malmö"),
+                          "Kommunstyrelsen", local_today() + timedelta(20), 10)
+    send_plan_reminders(local_today())
+    note = db.session.scalars(select(Notification).where(Notification.kind == "plan")).one()
+    assert note.user_id == coordinator().id and "Lund" in note.message and "Malmö" not in note.message
