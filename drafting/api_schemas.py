@@ -48,6 +48,8 @@ from .models.drafting import ThreadState
 from .rendering import strip_control_chars
 from .services.review import MAX_REASON_CHARS
 
+date_ = date  # for fields named "date"
+
 # --- field types -------------------------------------------------------------------------------
 
 
@@ -284,6 +286,7 @@ class VersionSection(Out):
 
 class VersionDetail(Version):
     sections: list[VersionSection]
+    text_fingerprint: str = Field(description="SHA-256 (hex) of the version's canonical text.")
 
 
 class Reply(Out):
@@ -355,7 +358,60 @@ class SignOff(Out):
     minutes_paragraph: str
     signatory_name: str
     signatory_title: str
+    text_fingerprint: str = Field(description="SHA-256 (hex) of the signed version's canonical text.")
     created_at: Timestamp
+
+
+class PlanMilestone(Out):
+    date: date_
+    kind: str = Field(description="home_round, comments, positions, consensus, papers_due, meeting "
+                                  "or deadline.")
+    municipality: str = Field(description="For papers_due and meeting: whose; else empty.")
+    body: str
+    label: str = Field(description="What the date is, in the request's language.")
+    adjusted: bool = Field(description="The coordinator set this date.")
+    passed: bool
+
+
+class PlanWarning(Out):
+    problem: str
+    municipality: str
+    text: str = Field(description="The warning in one sentence, in the request's language.")
+
+
+class PlanParticipant(Out):
+    municipality: str
+    deciding_body: str
+    decides_on: date_ | None = Field(description="The meeting (or delegation) that decides in time.")
+    papers_due: date_ | None
+    in_time: bool
+    next_possible: date_ | None = Field(
+        description="When it cannot decide in time: its body's first reachable meeting.")
+
+
+class Plan(Out):
+    deadline: date_
+    consensus_by: date_ = Field(description="The latest date the version decided on needs consensus.")
+    feasible: bool = Field(description="Every participant's body can decide by the deadline.")
+    extended_deadline: date_ | None = Field(
+        description="When not feasible: the date an extension would need to reach.")
+    participants: list[PlanParticipant]
+    milestones: list[PlanMilestone]
+    warnings: list[PlanWarning]
+
+
+class Meeting(Out):
+    id: int
+    body: str
+    meets_on: date_
+    document_deadline_days: int
+    papers_due: date_
+
+
+class MeetingList(Out):
+    municipality: Ref
+    director_may_decide: bool
+    items: list[Meeting]
 
 
 class AuditEvent(Out):

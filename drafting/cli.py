@@ -128,11 +128,15 @@ def init_app(app: Flask) -> None:
     @app.cli.command("send-reminders")
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
     def send_reminders_command(today) -> None:
-        """Send deadline reminders (7 and 2 days before), each once, then pending e-mail."""
-        from .services.notifications import deliver_pending_email, send_deadline_reminders
+        """Send deadline and plan reminders, each once, then pending e-mail."""
+        from .services.notifications import (
+            deliver_pending_email,
+            send_deadline_reminders,
+            send_plan_reminders,
+        )
 
         day = today.date() if today else local_today()
-        count = send_deadline_reminders(day)
+        count = send_deadline_reminders(day) + send_plan_reminders(day)
         db.session.commit()
         mailed = deliver_pending_email()
         db.session.commit()

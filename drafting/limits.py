@@ -36,3 +36,12 @@ MAX_MINUTES_CHARS = 100
 # One page of an API list.
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+
+# One meeting calendar import (an iCalendar file from a municipality's meeting system).
+MAX_CALENDAR_BYTES = 1_000_000
+MAX_CALENDAR_EVENTS = 2_000
+# A meeting's document deadline: papers are due this many days before it, at most.
+MAX_DOCUMENT_DEADLINE_DAYS = 90
+# The decision basis: the municipality's own diarienummer and its local considerations.
+MAX_LOCAL_REFERENCE_CHARS = 80
+MAX_LOCAL_CONSIDERATIONS_CHARS = 20_000

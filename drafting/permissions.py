@@ -37,12 +37,17 @@ class Action(StrEnum):
     VIEW_HOME_ROUND = "view_home_round"
     COMMENT_IN_HOME_ROUND = "comment_in_home_round"
     MANAGE_HOME_ROUND = "manage_home_round"
+    ADJUST_PLAN = "adjust_plan"
+    REQUEST_EXTENSION = "request_extension"
+    EDIT_DECISION_BASIS = "edit_decision_basis"
+    DECISION_BASIS = "decision_basis"
 
 
 class CooperationAction(StrEnum):
     VIEW = "view"
     OPEN_RESPONSE = "open_response"
     ADMINISTER = "administer"
+    KEEP_CALENDAR = "keep_calendar"  # one municipality's meeting calendar and delegation
 
 
 _COORDINATOR_ACTIONS = {
@@ -56,6 +61,8 @@ _COORDINATOR_ACTIONS = {
     Action.WITHDRAW,
     Action.RECORD_SENT,
     Action.EXPORT,
+    Action.ADJUST_PLAN,
+    Action.REQUEST_EXTENSION,
 }
 # Actions a municipality's people take for their own municipality, by participation status.
 # The home round belongs to the user's own municipality: its officials run it, its director
@@ -69,6 +76,7 @@ _MUNICIPAL_ACTIONS: dict[Role, dict[ParticipationStatus | None, set[Action]]] = 
         ParticipationStatus.JOINED: {
             Action.STEP_ASIDE, Action.COMMENT, Action.RECORD_POSITION,
             Action.VIEW_HOME_ROUND, Action.COMMENT_IN_HOME_ROUND, Action.MANAGE_HOME_ROUND,
+            Action.EDIT_DECISION_BASIS, Action.DECISION_BASIS,
         },
         ParticipationStatus.DECLINED: {Action.ANSWER_INVITATION, Action.VIEW_HOME_ROUND},
         ParticipationStatus.STEPPED_ASIDE: {Action.VIEW_HOME_ROUND},
@@ -81,6 +89,7 @@ _MUNICIPAL_ACTIONS: dict[Role, dict[ParticipationStatus | None, set[Action]]] = 
         ParticipationStatus.JOINED: {
             Action.STEP_ASIDE, Action.COMMENT, Action.SIGN_OFF,
             Action.VIEW_HOME_ROUND, Action.COMMENT_IN_HOME_ROUND,
+            Action.EDIT_DECISION_BASIS, Action.DECISION_BASIS,
         },
         ParticipationStatus.DECLINED: {Action.ANSWER_INVITATION, Action.VIEW_HOME_ROUND},
         ParticipationStatus.STEPPED_ASIDE: {Action.VIEW_HOME_ROUND},
@@ -120,6 +129,10 @@ _STAGE_ALLOWS: dict[Action, Callable[[Stage], bool]] = {
     Action.VIEW_HOME_ROUND: lambda stage: True,
     Action.COMMENT_IN_HOME_ROUND: lambda stage: stage.discussion_is_open,
     Action.MANAGE_HOME_ROUND: lambda stage: stage.discussion_is_open,
+    Action.ADJUST_PLAN: lambda stage: stage.can_be_planned,
+    Action.REQUEST_EXTENSION: lambda stage: stage.can_be_planned,
+    Action.EDIT_DECISION_BASIS: lambda stage: stage.text_is_open,
+    Action.DECISION_BASIS: lambda stage: stage.has_consensus_text,
 }
 
 
@@ -161,8 +174,9 @@ def is_home_reviewer(user: User, response: JointResponse) -> bool:
         for reviewer in response.home_reviewers)
 
 
-def can_in_cooperation(user: User | None, action: CooperationAction, cooperation: Cooperation) -> bool:
-    """May this user take this cooperation-wide action?"""
+def can_in_cooperation(user: User | None, action: CooperationAction, cooperation: Cooperation,
+                       municipality_id: int | None = None) -> bool:
+    """May this user take this cooperation-wide action (for this member municipality)?"""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if user.is_system_admin:
@@ -176,6 +190,13 @@ def can_in_cooperation(user: User | None, action: CooperationAction, cooperation
         return role is Role.COORDINATOR
     if action is CooperationAction.ADMINISTER:
         return role is Role.ADMIN
+    if action is CooperationAction.KEEP_CALENDAR:
+        # The municipality's own official or director, or the cooperation's administrator.
+        if municipality_id is None or municipality_id not in {
+                m.municipality_id for m in cooperation.memberships}:
+            return False
+        return role is Role.ADMIN or (role in (Role.OFFICIAL, Role.DIRECTOR)
+                                      and user.municipality_id == municipality_id)
     return False
 
 
@@ -185,6 +206,12 @@ _DENIED_MESSAGES = {
     Action.EDIT_DRAFT: _l("Bara koordinatorn kan redigera utkastet."),
     Action.PUBLISH_VERSION: _l("Bara koordinatorn kan publicera versioner."),
     Action.MANAGE_HOME_ROUND: _l("Bara kommunens tjänsteman kan leda hemmaberedningen."),
+    Action.ADJUST_PLAN: _l("Bara koordinatorn kan ändra planen."),
+    Action.REQUEST_EXTENSION: _l("Bara koordinatorn kan begära anstånd."),
+    Action.EDIT_DECISION_BASIS: _l("Bara en deltagande kommuns tjänsteman eller kommundirektör "
+                                   "kan skriva kommunens beslutsunderlag."),
+    Action.DECISION_BASIS: _l("Beslutsunderlaget är till för den deltagande kommunens egna "
+                              "tjänstemän och kommundirektör."),
 }
 
 
@@ -199,6 +226,10 @@ _STAGE_REFUSALS = {
     Action.ANSWER_INVITATION: _l("Yttrandet är redan undertecknat eller avslutat; "
                                  "det går inte att ansluta nu."),
     Action.STEP_ASIDE: _l("Yttrandet är redan undertecknat; kommunen kan inte längre avstå."),
+    Action.DECISION_BASIS: _l("Beslutsunderlaget kan tas fram först när samsyn har nåtts om en "
+                              "version: det är den texten kommunen beslutar om."),
+    Action.EDIT_DECISION_BASIS: _l("Yttrandet är undertecknat eller avslutat; beslutsunderlaget "
+                                   "kan inte längre ändras."),
 }
 
 
@@ -235,6 +266,7 @@ def ensure_stage(action: Action, response: JointResponse) -> None:
         raise Conflict(stage_refusal(action, response))
 
 
-def ensure_in_cooperation(user: User | None, action: CooperationAction, cooperation: Cooperation) -> None:
-    if not can_in_cooperation(user, action, cooperation):
+def ensure_in_cooperation(user: User | None, action: CooperationAction, cooperation: Cooperation,
+                          municipality_id: int | None = None) -> None:
+    if not can_in_cooperation(user, action, cooperation, municipality_id):
         raise NotAllowed(str(_l("Du har inte behörighet att göra detta.")))

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from .models import FocusArea, ParticipationStatus, Stage, local_today
 from .permissions import Action, CooperationAction, can, can_in_cooperation
+from .services.fingerprint import short_fingerprint
 
 STAGE_LABELS = {
     Stage.DRAFT.value: _l("Utkast"),
@@ -33,6 +34,7 @@ PARTICIPATION_LABELS = {
     ParticipationStatus.DECLINED.value: _l("Avböjde"),
     ParticipationStatus.STEPPED_ASIDE.value: _l("Avstår"),
 }
+
 
 
 def days_left(deadline: date, today: date | None = None) -> int:
@@ -70,6 +72,8 @@ def init_app(app: Flask) -> None:
         if isinstance(value, datetime):
             return value.astimezone(local_zone).strftime("%Y-%m-%d %H:%M")
         return value.isoformat() if isinstance(value, date) else str(value)
+
+    app.add_template_filter(short_fingerprint, "short_fingerprint")
 
     @app.template_filter("longdate")
     def longdate_filter(value: date | None) -> str:

@@ -225,7 +225,7 @@ def _everything_seen_by(client, response_id: int, token: str) -> dict[str, str]:
             f"/responses/{response_id}/export/versions/1/review-copy.docx",
             f"/responses/{response_id}/export/versions/2/review-copy.docx",
             f"/responses/{response_id}/home/review-copy.docx", "/", "/notifications",
-            f"/cooperations/1/report.csv"]
+            "/cooperations/1/report.csv"]
     seen = {url: _readable(client.get(url)) for url in urls}
     api = ["/me", f"/responses/{response_id}", f"/responses/{response_id}/comments",
            f"/responses/{response_id}/audit", f"/responses/{response_id}/home/comments",

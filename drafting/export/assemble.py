@@ -10,8 +10,10 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Cooperation, JointResponse, Stage, Version, local_date, local_today
 from ..services.drafting import reader_sections
+from ..services.fingerprint import version_fingerprint
 from ..services.queries import latest_version
 from ..services.signatures import signoffs_in_signing_order
+from .decision_documents import DecisionBasis, ExtensionRequest, LateMunicipality
 from .docx_builder import (
     DocSection,
     FinalDocument,
@@ -54,6 +56,8 @@ def final_document(response: JointResponse, today: date | None = None) -> FinalD
         is_draft=not final,
         version_number=version.number if version else None,
         our_reference=response.our_reference,
+        # Only the signed text carries it: it says what every municipality decided on.
+        text_fingerprint=version_fingerprint(version) if final and version else "",
     )
 
 
@@ -141,4 +145,63 @@ def home_review_copy(response: JointResponse, version: Version, municipality_nam
         sections=tuple(DocSection(s.heading, s.body, s.body_html) for s in sections),
         comments=tuple(anchored), detached_comments=tuple(detached),
         changes_since_previous=(), home_municipality=municipality_name,
+    )
+
+
+def decision_basis(response: JointResponse, municipality_id: int,
+                   today: date | None = None) -> DecisionBasis:
+    """One municipality's decision basis for its own body: the consensus version in full."""
+    from ..models import Municipality
+    from ..services.decision_basis import current_basis
+    from ..services.planning import DEFAULT_BODY
+    from ..services.queries import joined_participations
+
+    version = db.session.get(Version, response.consensus_version_id)
+    municipality = db.session.get(Municipality, municipality_id)
+    saved = current_basis(response, municipality_id)
+    others = [p.municipality for p in joined_participations(response)
+              if p.municipality_id != municipality_id]
+    chair = response.cooperation.chair_municipality_id
+    others.sort(key=lambda m: (m.id != chair, m.name))
+    cooperation = response.cooperation
+    consultation = response.consultation
+    return DecisionBasis(
+        municipality=municipality.document_name, cooperation_name=cooperation.name,
+        letterhead_lines=tuple(line for line in cooperation.letterhead.splitlines() if line.strip()),
+        document_date=today or local_today(),
+        local_reference=saved.local_reference if saved else "",
+        sender=consultation.sender, reference_number=consultation.reference_number,
+        consultation_title=consultation.title, deadline=consultation.deadline, title=response.title,
+        deciding_body=saved.deciding_body if saved else DEFAULT_BODY,
+        other_participants=tuple(m.document_name for m in others),
+        local_considerations=saved.local_considerations if saved else "",
+        version_number=version.number, version_published=local_date(version.published_at),
+        sections=tuple(DocSection(s.heading, s.body, s.body_html)
+                       for s in reader_sections(response, version)),
+        text_fingerprint=version_fingerprint(version),
+    )
+
+
+def extension_request(response: JointResponse, user, plan, today: date | None = None) -> ExtensionRequest:
+    """The letter asking the ministry for more time, naming the municipalities the plan finds late."""
+    from ..services.queries import joined_participations
+
+    joined = sorted(joined_participations(response),
+                    key=lambda p: (p.municipality_id != response.cooperation.chair_municipality_id,
+                                   p.municipality.name))
+    formal = {p.municipality.name: p.municipality.document_name for p in joined}
+    cooperation = response.cooperation
+    consultation = response.consultation
+    return ExtensionRequest(
+        cooperation_name=cooperation.name,
+        letterhead_lines=tuple(line for line in cooperation.letterhead.splitlines() if line.strip()),
+        document_date=today or local_today(), recipient=consultation.sender,
+        reference_number=consultation.reference_number, our_reference=response.our_reference,
+        consultation_title=consultation.title, deadline=consultation.deadline,
+        requested_deadline=plan.extended_deadline,
+        participants=tuple(formal.values()),
+        late=tuple(LateMunicipality(formal.get(p.municipality, p.municipality), p.body,
+                                    p.next_possible.on if p.next_possible else None)
+                   for p in plan.late),
+        signatory_name=user.name, signatory_title=user.title or "",
     )

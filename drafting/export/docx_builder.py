@@ -101,6 +101,7 @@ class FinalDocument:
     version_number: int | None = None
     our_reference: str = ""  # the cooperation's own diarienummer ("Vår beteckning")
     document_type: str = "YTTRANDE"
+    text_fingerprint: str = ""  # SHA-256 of the version's canonical text (services/fingerprint.py)
 
 
 @dataclass(frozen=True)
@@ -620,6 +621,8 @@ def build_final_docx(doc: FinalDocument, template: bytes | None = None) -> bytes
         )
     else:
         signature.append(writer.paragraph(body, "Inga underskrifter är registrerade ännu."))
+    if doc.text_fingerprint:
+        signature.extend(fingerprint_paragraphs(writer, body, doc.text_fingerprint))
     # Never split, never alone: the text's last paragraph, the heading and every row but the
     # last keep with what follows.
     _keep_with_next(_last_paragraphs(last_body) + signature)
@@ -634,6 +637,20 @@ def build_final_docx(doc: FinalDocument, template: bytes | None = None) -> bytes
         comments=marking or "",
     )
     return _save(document)
+
+
+FINGERPRINT_LABEL = "Textens kontrollsumma (SHA-256)"
+
+
+def fingerprint_paragraphs(writer: DocxWriter, body: Any, fingerprint: str) -> list[Any]:
+    """The text's fingerprint, short (to compare by eye) and in full (to check by machine)."""
+    from ..services.fingerprint import short_fingerprint
+
+    return [
+        writer.paragraph(body, [(f"{FINGERPRINT_LABEL}: ", BOLD, None),
+                                (short_fingerprint(fingerprint), 0, None)], space_after=0),
+        writer.paragraph(body, f"Hela kontrollsumman: {fingerprint}"),
+    ]
 
 
 HEAD_SPACE_AFTER = 480  # twips (24 pt) between the head and the body

@@ -26,6 +26,8 @@ from ..limits import (
     MAX_BODY_CHARS,
     MAX_COMMENT_CHARS,
     MAX_HEADING_CHARS,
+    MAX_LOCAL_CONSIDERATIONS_CHARS,
+    MAX_LOCAL_REFERENCE_CHARS,
     MAX_MINUTES_CHARS,
     MAX_PASSWORD_LENGTH,
     MAX_SIGNATORY_CHARS,
@@ -249,3 +251,39 @@ class LiftForm(FlaskForm):
         DataRequired(_l("Skriv en kommentar.")),
         Length(max=MAX_COMMENT_CHARS, message=_l("Kommentaren är för lång: högst %(max)d tecken.",
                                                  max=MAX_COMMENT_CHARS))])
+class PlanDatesForm(FlaskForm):
+    """The coordinator's own internal deadlines; empty: the plan's date."""
+
+    home_round_due = DateField(_l("Beredningen på hemmaplan klar"), validators=[Optional()])
+    comments_due = DateField(_l("Sista dag för synpunkter"), validators=[Optional()])
+    positions_due = DateField(_l("Sista dag för ställningstaganden"), validators=[Optional()])
+
+
+class DecisionBasisForm(FlaskForm):
+    base_number = HiddenField()
+    deciding_body = SelectField(_l("Beslutande organ"),
+                                choices=choices((body.value, body.value) for body in DecidingBody))
+    local_reference = StringField(_l("Kommunens diarienummer"),
+                                  validators=[Optional(), Length(max=MAX_LOCAL_REFERENCE_CHARS)])
+    local_considerations = TextAreaField(
+        _l("Kommunens egna överväganden (Markdown)"),
+        validators=[Optional(), Length(max=MAX_LOCAL_CONSIDERATIONS_CHARS)])
+
+
+class MeetingForm(FlaskForm):
+    meeting_body = SelectField(_l("Organ"), choices=choices(
+        (body.value, body.value) for body in DecidingBody
+        if body is not DecidingBody.DIRECTOR_ON_DELEGATION))
+    meets_on = DateField(_l("Sammanträdesdag"), validators=[DataRequired(_l("Ange datum som ÅÅÅÅ-MM-DD."))])
+    document_deadline_days = StringField(_l("Handlingarna ska vara inne så många dagar före"),
+                                         default="10", validators=[DataRequired(REQUIRED), Length(max=3)])
+
+
+class CalendarImportForm(FlaskForm):
+    import_deadline_days = StringField(_l("Handlingarna ska vara inne så många dagar före"),
+                                       default="10", validators=[DataRequired(REQUIRED), Length(max=3)])
+
+
+class DelegationForm(FlaskForm):
+    director_may_decide = BooleanField(_l("Kommundirektören får besluta om gemensamma yttranden "
+                                          "på delegation"))

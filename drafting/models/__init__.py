@@ -26,6 +26,7 @@ from .people import (
     Role,
     User,
 )
+from .planning import DecisionBasisRevision, MeetingDate
 from .responses import (
     Consultation,
     FocusArea,
@@ -50,8 +51,8 @@ JointResponse.home_reviewers = relationship(HomeReviewer, lazy="select", viewonl
 
 __all__ = [
     "AnchorState", "ApiToken", "AuditEvent", "Comment", "Consultation", "Cooperation",
-    "CooperationRole", "Decision", "FocusArea", "HomeReviewer", "HomeRound", "InternalComment",
-    "JointResponse", "Membership", "Municipality",
+    "CooperationRole", "Decision", "DecisionBasisRevision", "FocusArea", "HomeReviewer", "HomeRound",
+    "InternalComment", "JointResponse", "MeetingDate", "Membership", "Municipality",
     "Notification", "Participation", "ParticipationStatus", "PasswordLink", "PasswordLinkPurpose",
     "Position", "Role", "Section",
     "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -29,6 +29,8 @@ class Municipality(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)  # short: "Lund", in the interface
     # In documents: "Lunds kommun", "Malmö stad"; empty until an administrator sets it.
     formal_name: Mapped[str] = mapped_column(String(160), default="", server_default="")
+    # Whether the municipality's delegation order lets the director decide on a joint response.
+    director_may_decide: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def document_name(self) -> str:

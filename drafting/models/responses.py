@@ -73,6 +73,16 @@ class Stage(StrEnum):
         return self is Stage.SIGNED
 
     @property
+    def has_consensus_text(self) -> bool:
+        """A consensus version exists that the municipalities decide on (decision bases)."""
+        return self in (Stage.CONSENSUS, Stage.SIGNED, Stage.SENT)
+
+    @property
+    def can_be_planned(self) -> bool:
+        """The plan towards the deadline may still be adjusted, and an extension asked for."""
+        return self.text_is_open
+
+    @property
     def has_final_document(self) -> bool:
         """The export is the co-signed yttrande rather than a draft."""
         return self.is_frozen
@@ -132,6 +142,10 @@ class JointResponse(db.Model):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_on: Mapped[date | None] = mapped_column(Date)
     withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
+    # The coordinator's own internal deadlines; None: the plan's (services/planning.py).
+    plan_home_round_due: Mapped[date | None] = mapped_column(Date)
+    plan_comments_due: Mapped[date | None] = mapped_column(Date)
+    plan_positions_due: Mapped[date | None] = mapped_column(Date)
 
     cooperation: Mapped[Cooperation] = relationship()
     consultation: Mapped[Consultation] = relationship()

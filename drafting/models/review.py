@@ -73,6 +73,8 @@ class SignOff(db.Model):
     minutes_paragraph: Mapped[str] = mapped_column(String(MAX_MINUTES_CHARS), default="")
     signatory_name: Mapped[str] = mapped_column(String(MAX_SIGNATORY_CHARS))
     signatory_title: Mapped[str] = mapped_column(String(MAX_SIGNATORY_CHARS))
+    # SHA-256 of the signed version's canonical text (services/fingerprint.py), taken at signing.
+    text_fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     version: Mapped[Version] = relationship()

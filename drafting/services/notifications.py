@@ -236,6 +236,53 @@ def _home_deadline_reminders(today: date) -> int:
     return sent
 
 
+def send_plan_reminders(today: date) -> int:
+    """Remind, before each of the plan's internal dates (services/planning.py), whoever that date
+    waits for: the officials before the home round ends and before comments and positions are
+    due (positions: those not yet answered); the coordinators when a body cannot decide in time."""
+    from .planning import REMIND_DAYS_BEFORE, MilestoneKind, response_plan
+
+    sent = 0
+    responses = db.session.scalars(
+        select(JointResponse).where(JointResponse.stage.in_(
+            [stage for stage in Stage if stage.can_be_planned]))
+    )
+    for response in responses:
+        plan = response_plan(response, today)
+        for kind, day in plan.due.items():
+            days_left = (day - today).days
+            if days_left not in REMIND_DAYS_BEFORE:
+                continue
+            ids = _joined_ids(response)
+            if kind is MilestoneKind.POSITIONS:
+                if not Stage(response.stage).takes_positions:
+                    continue
+                waiting = set(consensus.current_status(response).not_answered)
+                ids = [p.municipality_id for p in response.participations
+                       if p.municipality.name in waiting]
+            elif not Stage(response.stage).text_is_open or response.consensus_version_id:
+                continue
+            messages = {
+                MilestoneKind.HOME_ROUND: _("Beredningen på hemmaplan av ”%(title)s” ska vara klar "
+                                            "%(date)s enligt planen.", title=response.title,
+                                            date=day.isoformat()),
+                MilestoneKind.COMMENTS: _("Sista dag för synpunkter på ”%(title)s” är %(date)s "
+                                          "enligt planen.", title=response.title, date=day.isoformat()),
+                MilestoneKind.POSITIONS: _("Sista dag att ta ställning till ”%(title)s” är %(date)s "
+                                           "enligt planen, så att alla hinner besluta.",
+                                           title=response.title, date=day.isoformat()),
+            }
+            sent += notify(_users_of(response, ids, {Role.OFFICIAL}), response, "plan",
+                           messages[kind], f"plan:{response.id}:{kind.value}:{day.isoformat()}")
+        if plan.late:
+            sent += notify(_coordinators(response), response, "plan",
+                           _("Alla kommuner hinner inte besluta om ”%(title)s” före sista svarsdag: "
+                             "%(names)s. Se planen; begär anstånd vid behov.", title=response.title,
+                             names=", ".join(p.municipality for p in plan.late)),
+                           f"plan-late:{response.id}:{','.join(p.municipality for p in plan.late)}")
+    return sent
+
+
 def deliver_pending_email() -> int:
     """E-mail notifications not yet sent, through SMTP if configured, else to the log."""
     pending = list(db.session.scalars(

@@ -23,6 +23,7 @@ from ..permissions import Action, ensure, ensure_role, ensure_stage
 from . import notifications
 from .audit import record_event
 from .errors import Conflict, InvalidInput
+from .fingerprint import version_fingerprint
 from .queries import latest_version
 from .stages import reevaluate
 
@@ -138,6 +139,8 @@ def sign_off(response: JointResponse, user: User, version_number: int, data: Sig
         user_id=user.id, deciding_body=data.deciding_body.strip(), decision_date=data.decision_date,
         minutes_paragraph=data.minutes_paragraph.strip(), signatory_name=data.signatory_name.strip(),
         signatory_title=data.signatory_title.strip(),
+        # What the body decided on, so that every municipality can show it was the same text.
+        text_fingerprint=version_fingerprint(version),
     )
     db.session.add(signoff)
     db.session.flush()
@@ -150,7 +153,8 @@ def sign_off(response: JointResponse, user: User, version_number: int, data: Sig
                  "decision_date": signoff.decision_date.isoformat(),
                  "minutes_paragraph": signoff.minutes_paragraph,
                  "signatory_name": signoff.signatory_name,
-                 "signatory_title": signoff.signatory_title},
+                 "signatory_title": signoff.signatory_title,
+                 "text_fingerprint": signoff.text_fingerprint},
     )
     reevaluate(response, user)
     return signoff

@@ -20,6 +20,9 @@ from werkzeug.routing import IntegerConverter
 
 from .. import api_schemas as schemas
 from ..api_schemas import FieldRule, Paging, RequestBody, field_rules
+from ..export.assemble import cooperation_template, decision_basis
+from ..export.decision_documents import build_decision_basis_docx
+from ..export.filenames import export_filename
 from ..extensions import csrf, db
 from ..ints import InvalidNumber, parse_int
 from ..limits import MAX_ID
@@ -38,16 +41,19 @@ from ..models import (
     User,
     Version,
     VersionSection,
+    local_today,
 )
 from ..models.drafting import ThreadState
 from ..permissions import Action, CooperationAction, can, can_in_cooperation, ensure
+from ..services import calendars, review
 from ..services import comments as comment_service
 from ..services import home as home_service
-from ..services import review
 from ..services.audit import record_event
 from ..services.drafting import get_section
 from ..services.errors import DomainError, NotFound
+from ..services.fingerprint import version_fingerprint
 from ..services.overview import overview
+from ..services.planning import describe, milestone_label, response_plan
 from ..services.queries import get_response
 from ..services.tokens import TokenExpired, authenticate_token
 from ..templating import STAGE_LABELS, days_left
@@ -410,7 +416,8 @@ def _signoff(signoff: SignOff) -> schemas.SignOff:
         municipality=_ref(signoff.municipality), user=_ref(signoff.user),
         deciding_body=signoff.deciding_body, decision_date=signoff.decision_date,
         minutes_paragraph=signoff.minutes_paragraph, signatory_name=signoff.signatory_name,
-        signatory_title=signoff.signatory_title, created_at=signoff.created_at,
+        signatory_title=signoff.signatory_title, text_fingerprint=signoff.text_fingerprint,
+        created_at=signoff.created_at,
     )
 
 
@@ -537,7 +544,8 @@ def version_detail(response_id: int, number: int):
     version = _version(response, number)
     sections = db.session.scalars(select(VersionSection).where(
         VersionSection.version_id == version.id).order_by(VersionSection.sort_order))
-    return _json(schemas.VersionDetail(**_version_fields(version), sections=[
+    return _json(schemas.VersionDetail(**_version_fields(version),
+                                       text_fingerprint=version_fingerprint(version), sections=[
         schemas.VersionSection(section_id=vs.section_id, sort_order=vs.sort_order,
                             heading=vs.heading, body=vs.body, body_html=vs.body_html)
         for vs in sections]))
@@ -710,6 +718,70 @@ def audit(response_id: int):
                  .where(AuditEvent.response_id == response.id)
                  .order_by(AuditEvent.created_at, AuditEvent.id))
     return _json(_page_of_query(statement, _audit_event, schemas.AuditPage))
+
+
+@bp.get(f"/responses/<{ID}:response_id>/plan")
+@operation(operation_id="getPlan", tag="planning",
+           summary="The plan backwards from the deadline: each participant's deciding meeting, the "
+                   "internal deadlines and the warnings.",
+           result=schemas.Plan, result_description="The plan.")
+def plan(response_id: int):
+    response = _load_response(response_id)
+    result = response_plan(response, local_today())
+    return _json(schemas.Plan(
+        deadline=result.deadline, consensus_by=result.consensus_by, feasible=result.feasible,
+        extended_deadline=result.extended_deadline,
+        participants=[schemas.PlanParticipant(
+            municipality=p.municipality, deciding_body=p.body,
+            decides_on=p.meeting.on if p.meeting else None, papers_due=p.papers_due,
+            in_time=p.in_time, next_possible=p.next_possible.on if p.next_possible else None)
+            for p in result.participants],
+        milestones=[schemas.PlanMilestone(
+            date=m.on, kind=m.kind.value, municipality=m.municipality, body=m.body,
+            label=milestone_label(m), adjusted=m.adjusted, passed=m.passed)
+            for m in result.milestones],
+        warnings=[schemas.PlanWarning(problem=w.problem.value, municipality=w.municipality,
+                                      text=describe(w)) for w in result.warnings],
+    ))
+
+
+@bp.get(f"/cooperations/<{ID}:cooperation_id>/municipalities/<{ID}:municipality_id>/meetings")
+@operation(operation_id="listMeetings", tag="planning",
+           summary="A member municipality's coming meetings of its deciding bodies.",
+           result=schemas.MeetingList, result_description="The meetings, soonest first.")
+def meetings(cooperation_id: int, municipality_id: int):
+    cooperation = _load_cooperation(cooperation_id)
+    municipality = db.session.get(Municipality, municipality_id)
+    if municipality is None or municipality_id not in {m.municipality_id for m in cooperation.memberships}:
+        raise NotFound(_("Kommunen finns inte."))
+    return _json(schemas.MeetingList(
+        municipality=_ref(municipality), director_may_decide=municipality.director_may_decide,
+        items=[schemas.Meeting(id=m.id, body=m.body, meets_on=m.meets_on,
+                               document_deadline_days=m.document_deadline_days,
+                               papers_due=m.papers_due) for m in calendars.meetings(municipality)]))
+
+
+@bp.get(f"/responses/<{ID}:response_id>/decision-basis.docx")
+@operation(operation_id="exportDecisionBasis", tag="planning",
+           summary="Your municipality's decision basis: the consensus version in full, with its "
+                   "fingerprint.",
+           result=None, result_description="The .docx file.", media_type=DOCX_MIMETYPE,
+           errors=("401", "403", "404", "409"))
+def decision_basis_docx(response_id: int):
+    response = _load_response(response_id)
+    user = _user()
+    ensure(user, Action.DECISION_BASIS, response)
+    document = decision_basis(response, user.municipality_id)
+    data = build_decision_basis_docx(document, cooperation_template(response.cooperation_id))
+    record_event("decision_basis_exported", user, response=response,
+                 version_number=document.version_number,
+                 summary=_("%(municipality)s laddade ner sitt beslutsunderlag (version %(n)d).",
+                           municipality=user.municipality.name, n=document.version_number),
+                 details={"text_fingerprint": document.text_fingerprint, "via": "api"})
+    db.session.commit()
+    filename = export_filename(response.consultation.reference_number, user.municipality.name,
+                               "beslutsunderlag")
+    return _download(data, filename, DOCX_MIMETYPE)
 
 
 @bp.get(f"/responses/<{ID}:response_id>/export.docx")

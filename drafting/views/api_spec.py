@@ -66,6 +66,7 @@ PATH_PARAMETERS = {
     "response_id": "The joint response.",
     "cooperation_id": "The cooperation.",
     "number": "The version number.",
+    "municipality_id": "A member municipality of the cooperation.",
 }
 
 ERROR_DESCRIPTIONS = {
@@ -81,7 +82,7 @@ ERROR_DESCRIPTIONS = {
 }
 
 TAGS = ("people", "cooperations", "responses", "versions", "comments", "home-round", "review", "audit",
-        "export")
+        "export", "planning")
 
 DESCRIPTION = (
     "Joint consultation responses (remissvar) of municipalities in a regional "

@@ -163,6 +163,9 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "home": (home_service.home_round(response, current_user, with_text=False)
                  if can(current_user, Action.VIEW_HOME_ROUND, response) else None),
     })
+    from .planning import plan_context  # the plan's dates and warnings, beside the status
+
+    context.update(plan_context(response))
     if with_document:
         _add_document(response, context)
     return context

@@ -13,6 +13,7 @@ from ..models import Decision
 from ..permissions import Action, ensure, ensure_role, ensure_stage, stage_allows
 from ..services import review as review_service
 from ..services.errors import DomainError
+from ..services.fingerprint import version_fingerprint
 from .common import RefusedSubmission, commit, load_response, refuse
 from .responses import response_page_context
 
@@ -88,7 +89,8 @@ def sign_off(response_id: int):
             version = review_service.check_sign_off(response, current_user, number, data)
             db.session.rollback()
             return render_template("responses/confirm_sign_off.html", response=response,
-                                   version=version, form=form, data=data)
+                                   version=version, form=form, data=data,
+                                   fingerprint=version_fingerprint(version))
         review_service.sign_off(response, current_user, number, data)
     except DomainError as error:
         db.session.rollback()
