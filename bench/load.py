@@ -38,7 +38,8 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-DB_NAME = "yttrande_bench"
+# A scratch database, dropped and created afresh (BENCH_LOAD_DATABASE names another one).
+DB_NAME = os.environ.get("BENCH_LOAD_DATABASE", "yttrande_bench")
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
 PASSWORD = "demo-losenord"
@@ -296,6 +297,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _gunicorn() -> str:
+    """gunicorn of this interpreter's environment (a worktree may use a shared venv)."""
+    beside = Path(sys.executable).parent / "gunicorn"
+    return str(beside if beside.exists() else ROOT / ".venv" / "bin" / "gunicorn")
+
+
 def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("DRAFTING_")}
     env.update({
@@ -309,10 +316,10 @@ def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
     env.pop("REDIS_URL", None)
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(WORKERS),
+            [_gunicorn(), "--workers", str(WORKERS),
              "--bind", f"127.0.0.1:{port}", "drafting:create_app()"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
+    deadline = time.time() + 180  # a loaded machine imports slowly
     while time.time() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.returncode}: see {log}")
@@ -323,7 +330,7 @@ def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.2)
     _stop_server(server)
-    raise RuntimeError(f"gunicorn did not answer within 60 s: see {log}")
+    raise RuntimeError(f"gunicorn did not answer within 180 s: see {log}")
 
 
 def _stop_server(server: subprocess.Popen[bytes]) -> None:

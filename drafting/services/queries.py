@@ -22,7 +22,7 @@ def get_response(response_id: int, *, for_update: bool = False,
                  with_last_event: bool = False) -> JointResponse:
     """Load a response, optionally locking its row so concurrent writers queue up.
 
-    with_last_event also loads JointResponse.last_event_id (for cached renderings).
+    with_last_event also loads JointResponse.last_document_event_id (for the cached document column).
     """
     # What every page about a response shows, loaded up front in a fixed number of queries.
     statement = select(JointResponse).where(JointResponse.id == response_id).options(
@@ -32,7 +32,7 @@ def get_response(response_id: int, *, for_update: bool = False,
         selectinload(JointResponse.participations).joinedload(Participation.municipality),
     )
     if with_last_event:
-        statement = statement.options(undefer(JointResponse.last_event_id))
+        statement = statement.options(undefer(JointResponse.last_document_event_id))
     if for_update:
         statement = lock_for_update(statement, of=JointResponse).execution_options(populate_existing=True)
     response = db.session.scalars(statement).first()
