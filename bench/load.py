@@ -16,6 +16,10 @@ What is measured, and why:
 * ``ceiling_rps``: the same users and the same gunicorn on a trivial page (``/login``,
   anonymous; ``BENCH_LOAD_CEILING_PATH``) for ``BENCH_LOAD_CEILING_SECONDS`` (15): what this
   machine, server setup and load generator manage at most, so ``rps`` can be read against it.
+  ``/login`` touches no database and no session: every product page costs at least a login
+  check and a few queries more. So ``session_ceiling_rps`` measures, the same way, a trivial
+  page of a logged-in user (``/profile``: the session, the user's row, a small form;
+  ``BENCH_LOAD_SESSION_CEILING_PATH``), and ``load_saturated`` gives ``rps`` against both.
 """
 
 from __future__ import annotations
@@ -70,7 +74,8 @@ class Plan:
     seconds: float
     think_seconds: float = 0.0
     max_requests: int = 1_000_000
-    ceiling_path: str | None = None  # set: anonymous GETs of this path instead of the mix
+    ceiling_path: str | None = None  # set: GETs of this path instead of the mix
+    ceiling_login: bool = False  # the ceiling's users log in first
 
 
 @dataclass
@@ -157,7 +162,7 @@ def _user(plan: Plan, index: int, tally: Tally, lock: threading.Lock) -> None:
     local = Tally()
     with requests.Session() as session:
         email = plan.emails[index % len(plan.emails)] if plan.emails else ""
-        if plan.ceiling_path is None and not _login(session, plan, email):
+        if (plan.ceiling_path is None or plan.ceiling_login) and not _login(session, plan, email):
             with lock:
                 tally.login_failures += 1
             return
@@ -379,6 +384,7 @@ def run() -> list[str]:
     saturated_seconds = _env_float("BENCH_LOAD_SATURATED_SECONDS", 30)
     processes = max(1, min(users, int(_env_float("BENCH_LOAD_PROCESSES", 5))))
     ceiling_path = os.environ.get("BENCH_LOAD_CEILING_PATH", "/login")
+    session_ceiling_path = os.environ.get("BENCH_LOAD_SESSION_CEILING_PATH", "/profile")
     prefix = f"bench-load-{uuid.uuid4().hex[:12]}"
 
     _recreate_database()
@@ -411,6 +417,11 @@ def run() -> list[str]:
                             start_at=time.time() + 5, seconds=ceiling_seconds,
                             ceiling_path=ceiling_path)
         ceiling = _drive(ceiling_plan, users, processes)
+        session_plan = Plan(base_url=plan.base_url, response_id=0, section_ids=(),
+                            version_number=0, emails=built.emails, body_prefix=prefix,
+                            start_at=time.time() + 8, seconds=ceiling_seconds,
+                            ceiling_path=session_ceiling_path, ceiling_login=True)
+        session_ceiling = _drive(session_plan, users, processes)
     finally:
         if server is not None:
             _stop_server(server)
@@ -418,6 +429,8 @@ def run() -> list[str]:
     server_log = log.read_text(errors="replace")
     ceiling_count = sum(len(values) for values in ceiling.latencies.values())
     ceiling_elapsed = max(ceiling_seconds, ceiling.last_end - ceiling_plan.start_at)
+    session_count = sum(len(values) for values in session_ceiling.latencies.values())
+    session_rps = session_count / max(ceiling_seconds, session_ceiling.last_end - session_plan.start_at)
     reads = sum(len(tally.latencies.get(name, [])) for name in ("show", "matrix", "compare"))
     writes = sum(len(tally.latencies.get(name, [])) for name in WRITES)
     lost = (tally.comments - comments_found) + (tally.positions - (positions_after - positions_before))
@@ -443,8 +456,14 @@ def run() -> list[str]:
         lost = (saturated.comments - saturated_comments) + (
             saturated.positions - (positions_now - positions_after))
         saturated_baseline = saturated.latencies.pop("trivial", [])
+        headline = _headline("load_saturated", users, saturated, saturated_plan, lost)
+        saturated_rps = float(headline["rps"])  # type: ignore[arg-type]
         lines.append(json.dumps(
-            _headline("load_saturated", users, saturated, saturated_plan, lost)
+            headline
             | _baseline(saturated_baseline, saturated)
-            | {"think_ms": 0, "ceiling_rps": round(ceiling_count / ceiling_elapsed, 1)}))
+            | {"think_ms": 0, "ceiling_rps": round(ceiling_count / ceiling_elapsed, 1),
+               "ratio_to_ceiling": round(saturated_rps / (ceiling_count / ceiling_elapsed), 2),
+               "session_ceiling_rps": round(session_rps, 1),
+               "ratio_to_session_ceiling": round(saturated_rps / session_rps, 2) if session_rps else None,
+               "session_ceiling_errors": session_ceiling.errors + session_ceiling.login_failures}))
     return lines
