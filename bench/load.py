@@ -16,6 +16,10 @@ What is measured, and why:
 * ``ceiling_rps``: the same users and the same gunicorn on a trivial page (``/login``,
   anonymous; ``BENCH_LOAD_CEILING_PATH``) for ``BENCH_LOAD_CEILING_SECONDS`` (15): what this
   machine, server setup and load generator manage at most, so ``rps`` can be read against it.
+  ``/login`` touches no database and no session: every product page costs at least a login
+  check and a few queries more. So ``session_ceiling_rps`` measures, the same way, a trivial
+  page of a logged-in user (``/profile``: the session, the user's row, a small form;
+  ``BENCH_LOAD_SESSION_CEILING_PATH``), and ``load_saturated`` gives ``rps`` against both.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-DB_NAME = "yttrande_bench"
+# A scratch database, dropped and created afresh (BENCH_LOAD_DATABASE names another one).
+DB_NAME = os.environ.get("BENCH_LOAD_DATABASE", "yttrande_bench")
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
 PASSWORD = "demo-losenord"
@@ -69,7 +74,8 @@ class Plan:
     seconds: float
     think_seconds: float = 0.0
     max_requests: int = 1_000_000
-    ceiling_path: str | None = None  # set: anonymous GETs of this path instead of the mix
+    ceiling_path: str | None = None  # set: GETs of this path instead of the mix
+    ceiling_login: bool = False  # the ceiling's users log in first
 
 
 @dataclass
@@ -156,7 +162,7 @@ def _user(plan: Plan, index: int, tally: Tally, lock: threading.Lock) -> None:
     local = Tally()
     with requests.Session() as session:
         email = plan.emails[index % len(plan.emails)] if plan.emails else ""
-        if plan.ceiling_path is None and not _login(session, plan, email):
+        if (plan.ceiling_path is None or plan.ceiling_login) and not _login(session, plan, email):
             with lock:
                 tally.login_failures += 1
             return
@@ -296,6 +302,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _gunicorn() -> str:
+    """gunicorn of this interpreter's environment (a worktree may use a shared venv)."""
+    beside = Path(sys.executable).parent / "gunicorn"
+    return str(beside if beside.exists() else ROOT / ".venv" / "bin" / "gunicorn")
+
+
 def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("DRAFTING_")}
     env.update({
@@ -309,10 +321,10 @@ def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
     env.pop("REDIS_URL", None)
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(WORKERS),
+            [_gunicorn(), "--workers", str(WORKERS),
              "--bind", f"127.0.0.1:{port}", "drafting:create_app()"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
+    deadline = time.time() + 180  # a loaded machine imports slowly
     while time.time() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.returncode}: see {log}")
@@ -323,7 +335,7 @@ def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.2)
     _stop_server(server)
-    raise RuntimeError(f"gunicorn did not answer within 60 s: see {log}")
+    raise RuntimeError(f"gunicorn did not answer within 180 s: see {log}")
 
 
 def _stop_server(server: subprocess.Popen[bytes]) -> None:
@@ -372,6 +384,7 @@ def run() -> list[str]:
     saturated_seconds = _env_float("BENCH_LOAD_SATURATED_SECONDS", 30)
     processes = max(1, min(users, int(_env_float("BENCH_LOAD_PROCESSES", 5))))
     ceiling_path = os.environ.get("BENCH_LOAD_CEILING_PATH", "/login")
+    session_ceiling_path = os.environ.get("BENCH_LOAD_SESSION_CEILING_PATH", "/profile")
     prefix = f"bench-load-{uuid.uuid4().hex[:12]}"
 
     _recreate_database()
@@ -404,6 +417,11 @@ def run() -> list[str]:
                             start_at=time.time() + 5, seconds=ceiling_seconds,
                             ceiling_path=ceiling_path)
         ceiling = _drive(ceiling_plan, users, processes)
+        session_plan = Plan(base_url=plan.base_url, response_id=0, section_ids=(),
+                            version_number=0, emails=built.emails, body_prefix=prefix,
+                            start_at=time.time() + 8, seconds=ceiling_seconds,
+                            ceiling_path=session_ceiling_path, ceiling_login=True)
+        session_ceiling = _drive(session_plan, users, processes)
     finally:
         if server is not None:
             _stop_server(server)
@@ -411,6 +429,8 @@ def run() -> list[str]:
     server_log = log.read_text(errors="replace")
     ceiling_count = sum(len(values) for values in ceiling.latencies.values())
     ceiling_elapsed = max(ceiling_seconds, ceiling.last_end - ceiling_plan.start_at)
+    session_count = sum(len(values) for values in session_ceiling.latencies.values())
+    session_rps = session_count / max(ceiling_seconds, session_ceiling.last_end - session_plan.start_at)
     reads = sum(len(tally.latencies.get(name, [])) for name in ("show", "matrix", "compare"))
     writes = sum(len(tally.latencies.get(name, [])) for name in WRITES)
     lost = (tally.comments - comments_found) + (tally.positions - (positions_after - positions_before))
@@ -436,8 +456,14 @@ def run() -> list[str]:
         lost = (saturated.comments - saturated_comments) + (
             saturated.positions - (positions_now - positions_after))
         saturated_baseline = saturated.latencies.pop("trivial", [])
+        headline = _headline("load_saturated", users, saturated, saturated_plan, lost)
+        saturated_rps = float(headline["rps"])  # type: ignore[arg-type]
         lines.append(json.dumps(
-            _headline("load_saturated", users, saturated, saturated_plan, lost)
+            headline
             | _baseline(saturated_baseline, saturated)
-            | {"think_ms": 0, "ceiling_rps": round(ceiling_count / ceiling_elapsed, 1)}))
+            | {"think_ms": 0, "ceiling_rps": round(ceiling_count / ceiling_elapsed, 1),
+               "ratio_to_ceiling": round(saturated_rps / (ceiling_count / ceiling_elapsed), 2),
+               "session_ceiling_rps": round(session_rps, 1),
+               "ratio_to_session_ceiling": round(saturated_rps / session_rps, 2) if session_rps else None,
+               "session_ceiling_errors": session_ceiling.errors + session_ceiling.login_failures}))
     return lines

@@ -83,11 +83,19 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
     if not app.config.get("CACHE_TYPE"):
+        # The page cache is shared by all gunicorn workers: Redis when there is one, else
+        # files in the instance folder (a per-process cache would be filled once per worker
+        # and missed by the others after every change). Tests keep theirs in the process.
         redis_url = app.config.get("REDIS_URL")
-        app.config["CACHE_TYPE"] = "RedisCache" if redis_url else "SimpleCache"
         if redis_url:
+            app.config["CACHE_TYPE"] = "RedisCache"
             app.config.setdefault("CACHE_REDIS_URL", redis_url)
             app.config.setdefault("CACHE_KEY_PREFIX", "yttrande:")
+        elif app.testing:
+            app.config["CACHE_TYPE"] = "SimpleCache"
+        else:
+            app.config["CACHE_TYPE"] = "FileSystemCache"
+            app.config.setdefault("CACHE_DIR", str(instance / "cache"))
     # Test each pooled connection before use, so one the server closed is replaced, not used.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
                                                **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}

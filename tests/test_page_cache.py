@@ -57,4 +57,47 @@ def test_each_viewer_gets_their_own_token_and_their_own_controls(app, db, in_rev
     assert "Kommentera avsnittet" not in pages["vellinge"]  # never invited: no comment form
     # Cached for the second request too, still with the viewer's own token.
     again = page(lund, response_id)
-    assert set(TOKEN_RE.findall(again)) == set(TOKEN_RE.findall(pages["lund"]))
+    # The same session's token (signed anew each request: the signature's time may differ).
+    assert {t.split(".")[0] for t in TOKEN_RE.findall(again)} == {
+        t.split(".")[0] for t in TOKEN_RE.findall(pages["lund"])}
+
+
+def test_positions_keep_the_cached_document_column_and_comments_renew_it(app, db, in_review):
+    """The column's key moves with what it shows: a position (shown in the header, never
+    cached) leaves it, a comment renews it."""
+    from drafting.models import Decision
+    from drafting.services import review
+    from drafting.services.queries import get_response
+
+    response_id = in_review.id
+
+    def stamp() -> int | None:
+        db.session.expire_all()
+        return get_response(response_id, with_last_event=True).last_document_event_id
+
+    section = drafting.working_sections(in_review)[0]
+    before = stamp()
+    review.record_position(in_review, official("Lund"), 1, Decision.OBJECT, "Finansieringen saknas")
+    db.session.commit()
+    assert stamp() == before
+    lund = app.test_client()
+    login(lund, "tjansteman.lund@example.se")
+    assert "Finansieringen saknas" in page(lund, response_id)  # the header is fresh all the same
+    comments.add_comment(in_review, official("Malmö"), section, "Busslinjerna saknas")
+    db.session.commit()
+    assert stamp() != before
+    assert "Busslinjerna saknas" in page(lund, response_id)
+
+
+def test_the_page_cache_is_shared_by_workers_without_redis(tmp_path, monkeypatch):
+    """Without Redis the cache is files in the instance folder, which every gunicorn worker
+    reads; with Redis it is Redis; tests keep theirs in the process."""
+    from drafting import create_app
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    config = {"SECRET_KEY": "s", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite'}"}
+    app = create_app(config)
+    assert app.config["CACHE_TYPE"] == "FileSystemCache"
+    assert app.config["CACHE_DIR"].startswith(app.instance_path)
+    assert create_app({**config, "REDIS_URL": "redis://127.0.0.1:6379/0"}).config["CACHE_TYPE"] == "RedisCache"
+    assert create_app({**config, "TESTING": True}).config["CACHE_TYPE"] == "SimpleCache"

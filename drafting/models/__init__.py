@@ -37,11 +37,19 @@ from .responses import (
 )
 from .review import Decision, Position, SignOff
 
-# The id of a response's latest audit event: every change anyone makes to a response is
-# recorded there, so this one number tells whether a cached rendering of it is still current.
+# Audit events that change nothing the response page's document column shows (the text of a
+# version and its comment threads): positions and sign-offs stand in the header and the
+# matrix, which are never cached, and an export changes nothing at all. (A change of stage
+# that follows one is an event of its own, and changes what the viewer may do.)
+EVENTS_BESIDE_THE_DOCUMENT = ("position_recorded", "signed_off", "signoffs_discarded", "exported")
+
+# The id of a response's latest audit event that may change its document column: every
+# change anyone makes to a response is recorded there, so this one number tells whether a
+# cached rendering of the column is still current.
 # Declared here, where both classes exist; loaded only when asked for (undefer).
-JointResponse.last_event_id = column_property(
-    select(func.max(AuditEvent.id)).where(AuditEvent.response_id == JointResponse.id)
+JointResponse.last_document_event_id = column_property(
+    select(func.max(AuditEvent.id)).where(AuditEvent.response_id == JointResponse.id,
+                                          AuditEvent.action.not_in(EVENTS_BESIDE_THE_DOCUMENT))
     .correlate_except(AuditEvent).scalar_subquery(),
     deferred=True,
 )
@@ -50,9 +58,9 @@ JointResponse.last_event_id = column_property(
 JointResponse.home_reviewers = relationship(HomeReviewer, lazy="select", viewonly=True)
 
 __all__ = [
-    "AnchorState", "ApiToken", "AuditEvent", "Comment", "Consultation", "Cooperation",
-    "CooperationRole", "Decision", "DecisionBasisRevision", "FocusArea", "HomeReviewer", "HomeRound",
-    "InternalComment", "JointResponse", "MeetingDate", "Membership", "Municipality",
+    "EVENTS_BESIDE_THE_DOCUMENT", "AnchorState", "ApiToken", "AuditEvent", "Comment", "Consultation",
+    "Cooperation", "CooperationRole", "Decision", "DecisionBasisRevision", "FocusArea", "HomeReviewer",
+    "HomeRound", "InternalComment", "JointResponse", "MeetingDate", "Membership", "Municipality",
     "Notification", "Participation", "ParticipationStatus", "PasswordLink", "PasswordLinkPurpose",
     "Position", "Role", "Section",
     "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload, undefer
+from sqlalchemy.orm import joinedload, undefer
 
 from ..database import lock_for_update
 from ..extensions import db
@@ -22,20 +22,21 @@ def get_response(response_id: int, *, for_update: bool = False,
                  with_last_event: bool = False) -> JointResponse:
     """Load a response, optionally locking its row so concurrent writers queue up.
 
-    with_last_event also loads JointResponse.last_event_id (for cached renderings).
+    with_last_event also loads JointResponse.last_document_event_id (for the cached document column).
     """
     # What every page about a response shows, loaded up front in a fixed number of queries.
     statement = select(JointResponse).where(JointResponse.id == response_id).options(
         joinedload(JointResponse.consultation),
         joinedload(JointResponse.cooperation)
         .selectinload(Cooperation.memberships).joinedload(Membership.municipality),
-        selectinload(JointResponse.participations).joinedload(Participation.municipality),
+        # Joined, not a query of its own: a dozen rows instead of one more round trip.
+        joinedload(JointResponse.participations).joinedload(Participation.municipality),
     )
     if with_last_event:
-        statement = statement.options(undefer(JointResponse.last_event_id))
+        statement = statement.options(undefer(JointResponse.last_document_event_id))
     if for_update:
         statement = lock_for_update(statement, of=JointResponse).execution_options(populate_existing=True)
-    response = db.session.scalars(statement).first()
+    response = db.session.scalars(statement).unique().one_or_none()
     if response is None:
         raise NotFound("Yttrandet finns inte.")
     return response

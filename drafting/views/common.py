@@ -50,7 +50,14 @@ def safe_next_url(target: str | None) -> str | None:
 
 
 def commit() -> None:
-    db.session.commit()
+    """The view's one commit. What the request loaded and wrote stays loaded: the redirect
+    or page that follows reads ids and names from it without loading it all again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def end_read(*, keep_loaded: bool = False) -> None:

@@ -191,9 +191,9 @@ _CSRF_MARK = "\x00csrf\x00"
 def _document_cache_key(response: JointResponse, context: dict) -> str | None:
     """What the document column depends on; None when it must be rendered fresh."""
     version = context["version"]
-    if version is None or response.last_event_id is None:
+    if version is None or response.last_document_event_id is None:
         return None  # the draft before version 1 changes without events of its own
-    parts = (response.id, response.created_at.timestamp(), version.id, response.last_event_id,
+    parts = (response.id, response.created_at.timestamp(), version.id, response.last_document_event_id,
              str(get_locale()), context["may_comment"], context["may_decide"],
              context["municipality_filter"], context["comment_state"])
     return "document:" + ":".join(map(str, parts))
