@@ -281,6 +281,8 @@ def test_a_reviewer_sees_no_response_page_list_or_export(app, db, lund_home):
     for url in (f"/responses/{lund_home.id}", f"/responses/{lund_home.id}/audit",
                 f"/responses/{lund_home.id}/export/final.docx", "/cooperations/1/report"):
         assert client.get(url).status_code in (403, 404), url
+    notes = client.get("/notifications").get_data(as_text=True)
+    assert f'href="/responses/{lund_home.id}/home"' in notes  # where the reviewer can go
     dashboard = client.get("/").get_data(as_text=True)
     assert f"/responses/{lund_home.id}/home" in dashboard
     assert f'href="/responses/{lund_home.id}"' not in dashboard
