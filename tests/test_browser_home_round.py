@@ -19,6 +19,12 @@ ENVIRONMENT = "Miljöförvaltningen vill att bullret längs Södra stambanan nä
 LIFTED = "Lund vill att bullret längs Södra stambanan nämns."
 
 
+OVERFLOWING = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0
+               && !e.classList.contains('visually-hidden'))
+  .map(e => `${e.tagName}.${e.className}: ${e.scrollWidth}/${e.clientWidth}`)"""
+
+
 @pytest.fixture(autouse=True)
 def fresh_limits(app):
     limiter.reset()
@@ -107,6 +113,11 @@ def test_lund_runs_a_home_round_and_malmo_sees_only_the_lifted_point(
     thread.get_by_role("button", name="Lyft som kommentar från Lund").click()
     page.get_by_text("Synpunkten finns nu i den gemensamma diskussionen").wait_for()
     check("home round after lifting")
+    for width in (320, 768, 1280):  # no page wider than the window
+        page.set_viewport_size({"width": width, "height": 900})
+        # Named in the failure: what overflows its box (visually hidden text aside).
+        wide = page.evaluate(OVERFLOWING)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (width, wide)
     log_out(page)
 
     # Malmö's official sees the lifted comment, attributed to Lund, and nothing of the round.

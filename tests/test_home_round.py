@@ -215,7 +215,8 @@ def test_notifications_reach_only_the_inside_and_never_carry_the_text(db, lund_h
 # --- pages, exports, API -------------------------------------------------------------------
 
 
-def _everything_seen_by(client, response_id: int, token: str) -> dict[str, str]:
+def _everything_seen_by(client, response_id: int, cooperation_id: int,
+                        token: str) -> dict[str, str]:
     """Every page, file and API answer about the response that this person can fetch."""
     headers = {"Authorization": f"Bearer {token}"}
     urls = [f"/responses/{response_id}", f"/responses/{response_id}/home",
@@ -225,7 +226,7 @@ def _everything_seen_by(client, response_id: int, token: str) -> dict[str, str]:
             f"/responses/{response_id}/export/versions/1/review-copy.docx",
             f"/responses/{response_id}/export/versions/2/review-copy.docx",
             f"/responses/{response_id}/home/review-copy.docx", "/", "/notifications",
-            "/cooperations/1/report.csv"]
+            f"/cooperations/{cooperation_id}/report.csv"]
     seen = {url: _readable(client.get(url)) for url in urls}
     api = ["/me", f"/responses/{response_id}", f"/responses/{response_id}/comments",
            f"/responses/{response_id}/audit", f"/responses/{response_id}/home/comments",
@@ -243,7 +244,7 @@ def test_malmo_and_the_coordinator_see_only_the_lifted_point(app, db, lund_home)
         db.session.commit()
         client = app.test_client()
         login(client, person.email)
-        seen = _everything_seen_by(client, lund_home.id, plaintext)
+        seen = _everything_seen_by(client, lund_home.id, lund_home.cooperation_id, plaintext)
         for where, text in seen.items():
             for secret in SECRETS:
                 assert secret not in text, f"{person.email} sees {secret!r} in {where}"
@@ -254,7 +255,7 @@ def test_malmo_and_the_coordinator_see_only_the_lifted_point(app, db, lund_home)
     db.session.commit()
     client = app.test_client()
     login(client, official("Lund").email)
-    seen = _everything_seen_by(client, lund_home.id, plaintext)
+    seen = _everything_seen_by(client, lund_home.id, lund_home.cooperation_id, plaintext)
     for where in (f"/responses/{lund_home.id}", f"/responses/{lund_home.id}/home",
                   f"/responses/{lund_home.id}/home/review-copy.docx",
                   f"API /responses/{lund_home.id}/home/comments"):
@@ -280,6 +281,8 @@ def test_a_reviewer_sees_no_response_page_list_or_export(app, db, lund_home):
     for url in (f"/responses/{lund_home.id}", f"/responses/{lund_home.id}/audit",
                 f"/responses/{lund_home.id}/export/final.docx", "/cooperations/1/report"):
         assert client.get(url).status_code in (403, 404), url
+    notes = client.get("/notifications").get_data(as_text=True)
+    assert f'href="/responses/{lund_home.id}/home"' in notes  # where the reviewer can go
     dashboard = client.get("/").get_data(as_text=True)
     assert f"/responses/{lund_home.id}/home" in dashboard
     assert f'href="/responses/{lund_home.id}"' not in dashboard
