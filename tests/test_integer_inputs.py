@@ -36,6 +36,8 @@ TEXT_PARAMETERS = {
     "reference_number", "consultation_title", "received_on", "deadline", "url", "focus_area",
     "title", "role", "locale", "document", "template", "csrf_token", "stage", "probe",
     "our_reference", "formal_name", "payload", "mode", "apply", "action",
+    "director_may_decide", "meeting_body", "meets_on", "home_round_due", "comments_due",
+    "positions_due", "local_reference", "local_considerations",
 }
 # Makes each form valid apart from its integer, so the integer is what the view must refuse.
 VALID_FIELDS = {

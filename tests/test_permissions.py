@@ -25,16 +25,19 @@ HOME_OFFICIAL = {A.VIEW_HOME_ROUND, A.COMMENT_IN_HOME_ROUND, A.MANAGE_HOME_ROUND
 HOME_DIRECTOR = {A.VIEW_HOME_ROUND, A.COMMENT_IN_HOME_ROUND}
 EXPECTED: dict[tuple[str, str | None], set[Action]] = {
     ("coordinator", None): {A.VIEW, A.EXPORT, A.EDIT_DRAFT, A.PUBLISH_VERSION, A.MANAGE_PARTICIPANTS,
-                            A.REMIND, A.COMMENT, A.DECIDE_SUGGESTION, A.WITHDRAW, A.RECORD_SENT},
+                            A.REMIND, A.COMMENT, A.DECIDE_SUGGESTION, A.WITHDRAW, A.RECORD_SENT,
+                            A.ADJUST_PLAN, A.REQUEST_EXTENSION},
     ("admin", None): MUNICIPAL_READ,
     ("outsider", None): set(),
     ("official", "joined"): MUNICIPAL_READ | HOME_OFFICIAL | {A.COMMENT, A.RECORD_POSITION,
-                                                              A.STEP_ASIDE},
+                                                              A.STEP_ASIDE, A.EDIT_DECISION_BASIS,
+                                                              A.DECISION_BASIS},
     ("official", "invited"): MUNICIPAL_READ | HOME_OFFICIAL | {A.COMMENT, A.ANSWER_INVITATION},
     ("official", "declined"): MUNICIPAL_READ | {A.ANSWER_INVITATION, A.VIEW_HOME_ROUND},
     ("official", "stepped_aside"): MUNICIPAL_READ | {A.VIEW_HOME_ROUND},
     ("official", "not_invited"): MUNICIPAL_READ,
-    ("director", "joined"): MUNICIPAL_READ | HOME_DIRECTOR | {A.COMMENT, A.SIGN_OFF, A.STEP_ASIDE},
+    ("director", "joined"): MUNICIPAL_READ | HOME_DIRECTOR | {A.COMMENT, A.SIGN_OFF, A.STEP_ASIDE,
+                                                              A.EDIT_DECISION_BASIS, A.DECISION_BASIS},
     ("director", "invited"): MUNICIPAL_READ | HOME_DIRECTOR | {A.COMMENT, A.ANSWER_INVITATION},
     ("director", "declined"): MUNICIPAL_READ | {A.ANSWER_INVITATION, A.VIEW_HOME_ROUND},
     ("director", "stepped_aside"): MUNICIPAL_READ | {A.VIEW_HOME_ROUND},
@@ -100,15 +103,17 @@ def test_matrix(arranged, role, municipality_name, status):
 
 OPEN_TEXT = {A.EDIT_DRAFT, A.PUBLISH_VERSION, A.DECIDE_SUGGESTION, A.COMMENT,
              A.MANAGE_PARTICIPANTS, A.REMIND, A.ANSWER_INVITATION, A.STEP_ASIDE,
-             A.COMMENT_IN_HOME_ROUND, A.MANAGE_HOME_ROUND}
+             A.COMMENT_IN_HOME_ROUND, A.MANAGE_HOME_ROUND,
+             A.ADJUST_PLAN, A.REQUEST_EXTENSION, A.EDIT_DECISION_BASIS}
 ALWAYS = {A.VIEW, A.EXPORT, A.VIEW_HOME_ROUND}
 STAGE_EXPECTED: dict[Stage, set[Action]] = {
     Stage.DRAFT: ALWAYS | OPEN_TEXT | {A.WITHDRAW},
     Stage.REVIEW: ALWAYS | OPEN_TEXT | {A.WITHDRAW, A.RECORD_POSITION},
-    Stage.CONSENSUS: ALWAYS | OPEN_TEXT | {A.WITHDRAW, A.RECORD_POSITION, A.SIGN_OFF},
+    Stage.CONSENSUS: ALWAYS | OPEN_TEXT | {A.WITHDRAW, A.RECORD_POSITION, A.SIGN_OFF,
+                                           A.DECISION_BASIS},
     # Signed: the text and its discussion are final (no comments, replies or resolving).
-    Stage.SIGNED: ALWAYS | {A.WITHDRAW, A.RECORD_SENT},
-    Stage.SENT: ALWAYS,
+    Stage.SIGNED: ALWAYS | {A.WITHDRAW, A.RECORD_SENT, A.DECISION_BASIS},
+    Stage.SENT: ALWAYS | {A.DECISION_BASIS},
     Stage.WITHDRAWN: ALWAYS,
 }
 
@@ -152,3 +157,19 @@ def test_cooperation_matrix(arranged, email, expected):
     user = user_by_email(email)
     allowed = {a for a in CooperationAction if can_in_cooperation(user, a, arranged.cooperation)}
     assert allowed == expected
+
+
+@pytest.mark.parametrize(("email", "keeps"), [
+    ("tjansteman.lund@example.se", {"Lund"}),
+    ("direktor.lund@example.se", {"Lund"}),
+    ("tjansteman.malmo@example.se", {"Malmö"}),
+    ("admin@example.se", {"Lund", "Malmö", "Vellinge"}),
+    ("koordinator@example.se", set()),
+    ("ks@helsingborg.example.se", set()),
+])
+def test_who_keeps_a_municipalitys_meeting_calendar(arranged, email, keeps):
+    user = user_by_email(email)
+    names = ("Lund", "Malmö", "Vellinge", "Helsingborg")
+    allowed = {n for n in names if can_in_cooperation(
+        user, CooperationAction.KEEP_CALENDAR, arranged.cooperation, municipality(n).id)}
+    assert allowed == keeps
