@@ -36,3 +36,8 @@ MAX_MINUTES_CHARS = 100
 # One page of an API list.
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+
+# The overview's list of responses and its search box.
+OVERVIEW_PAGE_SIZE = 25
+MAX_SEARCH_CHARS = 200
+MAX_LIST_PAGE = 10_000

@@ -35,7 +35,7 @@ TEXT_PARAMETERS = {
     "minutes_paragraph", "signatory_name", "signatory_title", "sent_on", "sender",
     "reference_number", "consultation_title", "received_on", "deadline", "url", "focus_area",
     "title", "role", "locale", "document", "template", "csrf_token", "stage", "probe",
-    "our_reference", "formal_name", "payload", "mode", "apply", "action",
+    "our_reference", "formal_name", "payload", "mode", "apply", "action", "q", "kind", "sep",
 }
 # Makes each form valid apart from its integer, so the integer is what the view must refuse.
 VALID_FIELDS = {

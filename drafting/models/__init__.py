@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import column_property
 
-from .audit import AuditEvent, Notification
+from .audit import EVENT_ACTIONS, AuditEvent, EventKind, Notification
 from .base import local_date, local_today, utcnow
 from .drafting import (
     AnchorState,
@@ -26,7 +26,9 @@ from .people import (
     User,
 )
 from .responses import (
+    SOON_DAYS,
     Consultation,
+    DeadlineWindow,
     FocusArea,
     JointResponse,
     Participation,
@@ -45,6 +47,7 @@ JointResponse.last_event_id = column_property(
 )
 
 __all__ = [
+    "EVENT_ACTIONS", "SOON_DAYS", "DeadlineWindow", "EventKind",
     "AnchorState", "ApiToken", "AuditEvent", "Comment", "Consultation", "Cooperation",
     "CooperationRole", "Decision", "FocusArea", "JointResponse", "Membership", "Municipality",
     "Notification", "Participation", "ParticipationStatus", "PasswordLink", "PasswordLinkPurpose",

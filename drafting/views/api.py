@@ -22,6 +22,7 @@ from .. import api_schemas as schemas
 from ..api_schemas import FieldRule, Paging, RequestBody, field_rules
 from ..extensions import csrf, db
 from ..ints import InvalidNumber, parse_int
+from ..labels import STAGE_LABELS
 from ..limits import MAX_ID
 from ..models import (
     AuditEvent,
@@ -48,7 +49,7 @@ from ..services.errors import DomainError, NotFound
 from ..services.overview import overview
 from ..services.queries import get_response
 from ..services.tokens import TokenExpired, authenticate_token
-from ..templating import STAGE_LABELS, days_left
+from ..templating import days_left
 from .api_spec import WRITE_ERRORS, openapi_document, operation
 from .export import DOCX_MIMETYPE, _download, _final
 
