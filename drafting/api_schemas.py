@@ -170,6 +170,13 @@ class Ref(Out):
     name: str
 
 
+class MunicipalityRef(Ref):
+    name: str = Field(description="The short name used in the interface, e.g. Lund.")
+    formal_name: str = Field(
+        description="The name used in documents, e.g. Lunds kommun; the short name until an "
+                    "administrator sets one.")
+
+
 class RoleInCooperation(Out):
     cooperation: Ref
     role: Role
@@ -180,7 +187,7 @@ class Me(Out):
     name: str
     email: str
     title: str
-    municipality: Ref | None
+    municipality: MunicipalityRef | None
     is_system_admin: bool
     roles: list[RoleInCooperation]
 
@@ -189,8 +196,8 @@ class Cooperation(Out):
     id: int
     name: str
     role: Role | None
-    chair_municipality: Ref | None
-    municipalities: list[Ref]
+    chair_municipality: MunicipalityRef | None
+    municipalities: list[MunicipalityRef]
 
 
 class Consultation(Out):
@@ -219,6 +226,9 @@ class ResponseSummary(Out):
     stage: Stage
     stage_label: str = Field(description="The stage in the user's language.")
     focus_area: FocusArea
+    our_reference: str = Field(
+        description="The cooperation's own diarienummer for the matter (Vår beteckning); "
+                    "empty when none is set.")
     cooperation: Ref
     consultation: Consultation
     deadline: date
@@ -227,7 +237,7 @@ class ResponseSummary(Out):
 
 
 class Participant(Out):
-    municipality: Ref
+    municipality: MunicipalityRef
     status: ParticipationStatus
     reason: str
     answered_at: Timestamp | None

@@ -45,3 +45,7 @@ MAX_DOCUMENT_DEADLINE_DAYS = 90
 # The decision basis: the municipality's own diarienummer and its local considerations.
 MAX_LOCAL_REFERENCE_CHARS = 80
 MAX_LOCAL_CONSIDERATIONS_CHARS = 20_000
+# The overview's list of responses and its search box.
+OVERVIEW_PAGE_SIZE = 25
+MAX_SEARCH_CHARS = 200
+MAX_LIST_PAGE = 10_000

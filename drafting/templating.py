@@ -7,34 +7,20 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_babel import format_date, get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .models import FocusArea, ParticipationStatus, Stage, local_today
+from .labels import (
+    DEADLINE_WINDOW_LABELS,
+    DECISION_LABELS,
+    EVENT_KIND_LABELS,
+    FOCUS_AREA_LABELS,
+    PARTICIPATION_LABELS,
+    ROLE_LABELS,
+    STAGE_LABELS,
+)
+from .models import local_today
 from .permissions import Action, CooperationAction, can, can_in_cooperation
 from .services.fingerprint import short_fingerprint
-
-STAGE_LABELS = {
-    Stage.DRAFT.value: _l("Utkast"),
-    Stage.REVIEW.value: _l("Förankring"),
-    Stage.CONSENSUS.value: _l("Samsyn"),
-    Stage.SIGNED.value: _l("Undertecknat"),
-    Stage.SENT.value: _l("Skickat"),
-    Stage.WITHDRAWN.value: _l("Återkallat"),
-}
-FOCUS_AREA_LABELS = {
-    FocusArea.PLANNING.value: _l("Fysisk planering och infrastruktur"),
-    FocusArea.LABOUR.value: _l("Arbetsmarknad och utbildning"),
-    FocusArea.BUSINESS.value: _l("Näringsliv"),
-    FocusArea.OTHER.value: _l("Övrigt"),
-}
-PARTICIPATION_LABELS = {
-    ParticipationStatus.INVITED.value: _l("Inbjuden, har inte svarat"),
-    ParticipationStatus.JOINED.value: _l("Deltar"),
-    ParticipationStatus.DECLINED.value: _l("Avböjde"),
-    ParticipationStatus.STEPPED_ASIDE.value: _l("Avstår"),
-}
-
 
 
 def days_left(deadline: date, today: date | None = None) -> int:
@@ -57,6 +43,10 @@ def init_app(app: Flask) -> None:
             "STAGE_LABELS": STAGE_LABELS,
             "FOCUS_AREA_LABELS": FOCUS_AREA_LABELS,
             "PARTICIPATION_LABELS": PARTICIPATION_LABELS,
+            "ROLE_LABELS": ROLE_LABELS,
+            "DECISION_LABELS": DECISION_LABELS,
+            "DEADLINE_WINDOW_LABELS": DEADLINE_WINDOW_LABELS,
+            "EVENT_KIND_LABELS": EVENT_KIND_LABELS,
             "days_left": days_left,
             "today": local_today(),
             "get_locale": get_locale,

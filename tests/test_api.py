@@ -718,3 +718,24 @@ def test_a_frozen_response_refuses_comments(client, db, in_review):
     assert error_of(refused, 409)["code"] == "Conflict"
     detail = client.get(f"{API}/responses/{in_review.id}", headers=bearer(official("Lund")))
     assert detail.get_json()["missing"] == "Yttrandet är återkallat: Remissen drogs tillbaka"
+
+
+def test_a_response_carries_our_reference_and_municipalities_their_formal_names(client, db,
+                                                                                in_review):
+    in_review.our_reference = "MLR 2026/17"
+    municipality("Lund").formal_name = "Lunds kommun"
+    municipality("Malmö").formal_name = ""
+    db.session.commit()
+    headers = bearer(official("Lund"))
+    listed = client.get(f"{API}/responses", headers=headers).get_json()
+    assert listed["items"][0]["our_reference"] == "MLR 2026/17"
+    detail = client.get(f"{API}/responses/{in_review.id}", headers=headers).get_json()
+    assert detail["our_reference"] == "MLR 2026/17"
+    by_name = {p["municipality"]["name"]: p["municipality"] for p in detail["participants"]}
+    assert by_name["Lund"]["formal_name"] == "Lunds kommun"
+    assert by_name["Malmö"]["formal_name"] == "Malmö"  # the short name until one is set
+    me = client.get(f"{API}/me", headers=headers).get_json()
+    assert me["municipality"]["formal_name"] == "Lunds kommun"
+    cooperation = client.get(f"{API}/cooperations", headers=headers).get_json()["items"][0]
+    assert {m["name"]: m["formal_name"] for m in cooperation["municipalities"]}["Lund"] == \
+        "Lunds kommun"

@@ -18,8 +18,8 @@ def test_full_path_in_browser(browser_page, live_server, demo):  # noqa: F811
     # The coordinator opens a new response to a remiss.
     log_in(page, base, "koordinator@example.se")
     page.get_by_role("link", name="Öppna nytt yttrande i MalmöLundregionen").click()
-    page.get_by_label("Avsändare (remissinstans)").fill("Näringsdepartementet")
-    page.get_by_label("Diarienummer").fill("N2026/00777")
+    page.get_by_label("Avsändare (departement eller myndighet)").fill("Näringsdepartementet")
+    page.get_by_label("Remissens diarienummer").fill("N2026/00777")
     page.get_by_label("Remissens titel").fill("Bättre villkor för småföretag")
     page.get_by_label("Sista svarsdag").fill(deadline)
     page.get_by_label("Fokusområde").select_option("business")

@@ -1,5 +1,6 @@
 """CSV exports run no formulas: hostile names, municipalities and summaries are defused
-(OWASP CSV injection), every cell is quoted, and the file opens in Excel (BOM)."""
+(OWASP CSV injection), every cell is quoted, and the file opens in a Swedish Excel
+(semicolons, decimal commas, BOM); ?sep=comma gives the international form."""
 
 from __future__ import annotations
 
@@ -26,10 +27,10 @@ HOSTILE = [
 TRIO = ["Malmö", "Lund", "Eslöv"]
 
 
-def rows_of(response) -> list[list[str]]:
+def rows_of(response, delimiter: str = ";") -> list[list[str]]:
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")  # Excel reads UTF-8 (å, ä, ö) only with the BOM
-    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=delimiter))
 
 
 def assert_nothing_runs(rows: list[list[str]]) -> None:
@@ -49,8 +50,28 @@ def test_safe_cell_leaves_plain_text_alone(harmless):
 
 
 def test_numbers_stay_numbers_and_every_cell_is_quoted():
-    text = csv_text([["namn", "antal"], ["Lund;=1+1", -3]])
+    text = csv_text([["namn", "antal"], ["Lund;=1+1", -3]], ",")
     assert text == '\ufeff"namn","antal"\r\n"Lund;=1+1","-3"\r\n'
+
+
+def test_the_default_is_for_a_swedish_excel_semicolons_and_decimal_commas():
+    text = csv_text([["namn", "dagar", "median"], ["Lund;=1+1", -3, 12.5]])
+    assert text == '\ufeff"namn";"dagar";"median"\r\n"Lund;=1+1";"-3";"12,5"\r\n'
+    assert csv_text([["median"], [12.5]], ",") == '\ufeff"median"\r\n"12.5"\r\n'
+
+
+def test_the_download_is_semicolon_separated_unless_comma_is_asked_for(app, db, demo):
+    client = app.test_client()
+    login(client, "koordinator@example.se")
+    url = f"/responses/{demo.id}/audit.csv"
+    default = client.get(url).get_data(as_text=True)
+    assert default.startswith('\ufeff"tid_utc";"person";')
+    assert client.get(url + "?sep=semicolon").get_data(as_text=True) == default
+    comma = client.get(url + "?sep=comma").get_data(as_text=True)
+    assert comma.startswith('\ufeff"tid_utc","person",')
+    refused = client.get(url + "?sep=tab")
+    assert refused.status_code == 400
+    assert "Okänd avgränsare" in refused.get_data(as_text=True)
 
 
 def test_audit_csv_defuses_hostile_people_municipalities_and_summaries(app, db, demo):
@@ -86,7 +107,7 @@ def test_followup_csv_defuses_hostile_cooperation_and_municipality_names(app, db
     demo.cooperation.name = HOSTILE[0]
     for name, hostile in zip(TRIO, HOSTILE[1:], strict=False):
         municipality(name).name = hostile
-    municipality("Höör").name = "Höör;=1+1"  # a Swedish Excel splits on ";" unless the cell is quoted
+    municipality("Höör").name = "Höör;=1+1"  # a ";" would split the cell unless it is quoted
     db.session.commit()
     client = app.test_client()
     login(client, "koordinator@example.se")
@@ -96,3 +117,7 @@ def test_followup_csv_defuses_hostile_cooperation_and_municipality_names(app, db
     cells = {cell for row in rows for cell in row}
     assert {"'" + hostile for hostile in HOSTILE[:4]} <= cells
     assert '"Höör;=1+1"' in response.get_data(as_text=True)
+    comma_rows = rows_of(client.get(f"/cooperations/{demo.cooperation_id}/report.csv"
+                                    f"?year={local_today().year}&sep=comma"), ",")
+    assert_nothing_runs(comma_rows)
+    assert {"'" + hostile for hostile in HOSTILE[:4]} <= {c for row in comma_rows for c in row}

@@ -56,7 +56,7 @@ def test_dashboard_in_english(client, demo):
     page = response.get_data(as_text=True)
     assert 'lang="en"' in page
     assert "<h1>Joint responses</h1>" in page
-    assert "<h2>In progress</h2>" in page
+    assert ">In progress</h2>" in page
     assert ">Deadline<" in page and ">Stage<" in page
     assert "Draft" in page  # stage badge of the demo response
     nav = _navigation(page)

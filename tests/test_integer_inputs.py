@@ -35,7 +35,7 @@ TEXT_PARAMETERS = {
     "minutes_paragraph", "signatory_name", "signatory_title", "sent_on", "sender",
     "reference_number", "consultation_title", "received_on", "deadline", "url", "focus_area",
     "title", "role", "locale", "document", "template", "csrf_token", "stage", "probe",
-    "our_reference", "formal_name", "payload", "mode", "apply", "action",
+    "our_reference", "formal_name", "payload", "mode", "apply", "action", "q", "kind", "sep",
     "director_may_decide", "meeting_body", "meets_on", "home_round_due", "comments_due",
     "positions_due", "local_reference", "local_considerations",
 }

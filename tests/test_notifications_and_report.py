@@ -75,7 +75,8 @@ def test_audit_csv_lists_every_event(app, db, demo):
     client = app.test_client()
     login(client, "direktor.lund@example.se")
     response = client.get(f"/responses/{demo.id}/audit.csv")
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")),
+                           delimiter=";"))
     assert rows[0][:4] == ["tid_utc", "person", "kommun", "handelse"]
     positions = [r for r in rows if r[3] == "position_recorded"]
     assert positions and positions[0][2] == "Lund" and positions[0][4] == "1"
@@ -104,7 +105,8 @@ def test_followup_report_counts_sent_responses_and_participation(app, db, demo):
     assert "<svg" in page and "Fysisk planering och infrastruktur" in page
     assert client.get(f"/cooperations/{demo.cooperation_id}/report?year=99999").status_code == 400
     csv_text = client.get(f"/cooperations/{demo.cooperation_id}/report.csv").get_data(as_text=True)
-    assert ["Höör", "1", "0", "1", "0"] in list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
+    assert ["Höör", "1", "0", "1", "0"] in list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff")),
+                                                          delimiter=";"))
 
 
 class FakeSMTP:

@@ -21,7 +21,7 @@ from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Option
 
 from ..auth import MIN_PASSWORD_LENGTH
 from ..ints import form_id
-from ..labels import ROLE_LABELS, label_choices
+from ..labels import DECISION_LABELS, ROLE_LABELS, label_choices
 from ..limits import (
     MAX_BODY_CHARS,
     MAX_COMMENT_CHARS,
@@ -88,8 +88,8 @@ class LanguageForm(FlaskForm):
 
 
 class ResponseForm(FlaskForm):
-    sender = StringField(_l("Avsändare (remissinstans)"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    reference_number = StringField(_l("Diarienummer"), validators=[DataRequired(REQUIRED), Length(max=80)])
+    sender = StringField(_l("Avsändare (departement eller myndighet)"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    reference_number = StringField(_l("Remissens diarienummer (Er beteckning)"), validators=[DataRequired(REQUIRED), Length(max=80)])
     consultation_title = StringField(_l("Remissens titel"), validators=[DataRequired(REQUIRED), Length(max=400)])
     received_on = DateField(_l("Remissen inkom"), validators=[Optional()])
     deadline = DateField(_l("Sista svarsdag"), validators=[DataRequired(_l("Ange sista svarsdag som ÅÅÅÅ-MM-DD."))])
@@ -172,11 +172,8 @@ class SuggestionDecisionForm(FlaskForm):
 
 class PositionForm(FlaskForm):
     version_number = HiddenField()
-    decision = RadioField(_l("Kommunens ställningstagande"), choices=choices([
-        ("approve", _l("Godkänner")),
-        ("approve_with_note", _l("Godkänner med synpunkt")),
-        ("object", _l("Invänder")),
-    ]), validators=[DataRequired(_l("Välj ett ställningstagande."))])
+    decision = RadioField(_l("Kommunens ställningstagande"), choices=choices(
+        label_choices(DECISION_LABELS)), validators=[DataRequired(_l("Välj ett ställningstagande."))])
     note = TextAreaField(_l("Synpunkt eller skäl (krävs vid invändning)"), validators=[Length(max=5000)])
 
 
@@ -193,7 +190,7 @@ class SignOffForm(FlaskForm):
 
 
 class SentForm(FlaskForm):
-    sent_on = DateField(_l("Skickat datum"), validators=[DataRequired(_l("Ange datum som ÅÅÅÅ-MM-DD."))])
+    sent_on = DateField(_l("Datum då yttrandet skickades"), validators=[DataRequired(_l("Ange datum som ÅÅÅÅ-MM-DD."))])
 
 
 class MunicipalityForm(FlaskForm):

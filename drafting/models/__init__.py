@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import column_property, relationship
 
-from .audit import AuditEvent, Notification
+from .audit import EVENT_ACTIONS, AuditEvent, EventKind, Notification
 from .base import local_date, local_today, utcnow
 from .drafting import (
     AnchorState,
@@ -28,7 +28,9 @@ from .people import (
 )
 from .planning import DecisionBasisRevision, MeetingDate
 from .responses import (
+    SOON_DAYS,
     Consultation,
+    DeadlineWindow,
     FocusArea,
     JointResponse,
     Participation,
@@ -58,9 +60,10 @@ JointResponse.last_document_event_id = column_property(
 JointResponse.home_reviewers = relationship(HomeReviewer, lazy="select", viewonly=True)
 
 __all__ = [
-    "EVENTS_BESIDE_THE_DOCUMENT", "AnchorState", "ApiToken", "AuditEvent", "Comment", "Consultation",
-    "Cooperation", "CooperationRole", "Decision", "DecisionBasisRevision", "FocusArea", "HomeReviewer",
-    "HomeRound", "InternalComment", "JointResponse", "MeetingDate", "Membership", "Municipality",
+    "EVENTS_BESIDE_THE_DOCUMENT", "EVENT_ACTIONS", "SOON_DAYS", "AnchorState", "ApiToken", "AuditEvent",
+    "Comment", "Consultation", "Cooperation", "CooperationRole", "Decision", "DeadlineWindow",
+    "DecisionBasisRevision", "EventKind", "FocusArea", "HomeReviewer", "HomeRound", "InternalComment",
+    "JointResponse", "MeetingDate", "Membership", "Municipality",
     "Notification", "Participation", "ParticipationStatus", "PasswordLink", "PasswordLinkPurpose",
     "Position", "Role", "Section",
     "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",

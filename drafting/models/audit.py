@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,37 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 from .people import Municipality, User
+
+
+class EventKind(StrEnum):
+    """The kinds of event a registrar looks for in the log: each a set of actions."""
+
+    PARTICIPATION = "participation"
+    TEXT = "text"
+    COMMENTS = "comments"
+    POSITIONS = "positions"
+    SIGNATURES = "signatures"
+    STAGES = "stages"
+    EXPORTS = "exports"
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return EVENT_ACTIONS[self]
+
+
+EVENT_ACTIONS: dict[EventKind, tuple[str, ...]] = {
+    EventKind.PARTICIPATION: ("municipality_invited", "participation_joined",
+                              "participation_declined", "participation_stepped_aside"),
+    EventKind.TEXT: ("response_opened", "section_added", "section_saved", "section_moved",
+                     "section_removed", "section_restored", "draft_imported", "version_published",
+                     "document_fields_changed"),
+    EventKind.COMMENTS: ("comment_added", "comment_replied", "comment_resolved",
+                         "comment_reopened", "suggestion_accepted", "suggestion_declined"),
+    EventKind.POSITIONS: ("position_recorded",),
+    EventKind.SIGNATURES: ("signed_off", "signoffs_discarded"),
+    EventKind.STAGES: ("stage_changed",),
+    EventKind.EXPORTS: ("exported",),
+}
 
 
 class AuditEvent(db.Model):

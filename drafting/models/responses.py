@@ -88,6 +88,18 @@ class Stage(StrEnum):
         return self.is_frozen
 
 
+# "Within 14 days" on the overview's deadline filter.
+SOON_DAYS = 14
+
+
+class DeadlineWindow(StrEnum):
+    """Where a remiss deadline lies, as the overview filters responses by it."""
+
+    PASSED = "passed"  # before today
+    SOON = "soon"  # from today to SOON_DAYS days ahead
+    LATER = "later"  # after that
+
+
 class FocusArea(StrEnum):
     PLANNING = "planning"
     LABOUR = "labour"

@@ -206,6 +206,8 @@ def send_deadline_reminders(today: date) -> int:
             names = set(missing_signatures(response))
             ids = [p.municipality_id for p in response.participations if p.municipality.name in names]
             roles = {Role.DIRECTOR}
+            message = _("%(days)d dagar kvar till sista svarsdag för ”%(title)s”, och din kommun "
+                        "har inte skrivit under.", days=days_left, title=response.title)
         else:
             status = consensus.current_status(response)
             waiting = set(status.not_answered)
@@ -213,8 +215,8 @@ def send_deadline_reminders(today: date) -> int:
                    if p.municipality.name in waiting
                    or p.status == ParticipationStatus.INVITED]
             roles = {Role.OFFICIAL}
-        message = _("%(days)d dagar kvar till sista svarsdag för ”%(title)s”, och din kommun har inte svarat.",
-                    days=days_left, title=response.title)
+            message = _("%(days)d dagar kvar till sista svarsdag för ”%(title)s”, och din kommun "
+                        "har inte svarat.", days=days_left, title=response.title)
         sent += notify(_users_of(response, ids, roles), response, "deadline", message,
                        f"deadline:{response.id}:{days_left}")
     return sent + _home_deadline_reminders(today)

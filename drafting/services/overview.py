@@ -1,20 +1,30 @@
 """One overview of a response: stage, consensus, what is missing, participants, positions, sign-offs.
 
 The response page, the matrix, the dashboard and the API all read this, built in a fixed
-number of queries (for one response, or for a whole list of them at once).
+number of queries (for one response, or for a whole list of them at once). The dashboard's
+list (search, filters, archive, pages) is chosen here too, in SQL: `list_responses`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from flask_babel import ngettext
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
+from ..labels import STAGE_LABELS
+from ..limits import MAX_SEARCH_CHARS, OVERVIEW_PAGE_SIZE
 from ..models import (
+    SOON_DAYS,
+    Consultation,
+    DeadlineWindow,
+    FocusArea,
     JointResponse,
     Participation,
     ParticipationStatus,
@@ -24,6 +34,7 @@ from ..models import (
     Version,
 )
 from .consensus import ConsensusStatus, ParticipantState, PositionState, evaluate
+from .errors import InvalidInput
 from .signatures import SignOffState, states_of, unsigned
 
 
@@ -66,6 +77,40 @@ class ResponseOverview:
         if stage is Stage.WITHDRAWN:
             return _("Yttrandet är återkallat: %(reason)s", reason=response.withdrawn_reason)
         return self.status.summary()
+
+    def missing_briefly(self) -> str:
+        """What is missing, in a few words, for a row of the overview list.
+
+        Says nothing about positions before there is a version to take a position on, and
+        never counts zero municipalities.
+        """
+        stage, status = self.stage, self.status
+        if stage.takes_signoffs:
+            return ngettext("%(num)d underskrift saknas", "%(num)d underskrifter saknas",
+                            len(self.missing_signatures))
+        if stage.is_frozen:
+            return _("Klart att skicka")
+        if stage.is_closed:
+            return ""
+        parts = []
+        if status.participant_count == 0:
+            parts.append(_("Inga kommuner deltar än"))
+        elif status.version_number is None:
+            parts.append(_("Ingen version publicerad än"))
+        else:
+            if status.not_answered:
+                parts.append(ngettext("%(num)d kommun har inte tagit ställning",
+                                      "%(num)d kommuner har inte tagit ställning",
+                                      len(status.not_answered)))
+            if status.objections:
+                parts.append(ngettext("%(num)d kommun invänder", "%(num)d kommuner invänder",
+                                      len(status.objections)))
+            if status.too_few_cosigners:
+                parts.append(_("minst två kommuner måste stå bakom yttrandet"))
+        if self.unanswered_invitations:
+            parts.append(ngettext("%(num)d inbjudan obesvarad", "%(num)d inbjudningar obesvarade",
+                                  len(self.unanswered_invitations)))
+        return "; ".join(parts)
 
 
 def overview(response: JointResponse) -> ResponseOverview:
@@ -137,3 +182,87 @@ def _build(response: JointResponse, version: Version | None,
                                      if p.status == ParticipationStatus.INVITED),
         participations=participations, earlier_objections=earlier,
     )
+
+
+# --- the overview's list: search, filters, archive, pages ------------------------------------
+
+
+@dataclass(frozen=True)
+class ResponseFilter:
+    """What the overview's list asks for. The archive lists sent and withdrawn responses."""
+
+    search: str = ""
+    stage: Stage | None = None
+    focus_area: FocusArea | None = None
+    deadline: DeadlineWindow | None = None
+    archive: bool = False
+    page: int = 1
+
+    def __post_init__(self) -> None:
+        if len(self.search) > MAX_SEARCH_CHARS:
+            raise InvalidInput(_("Sökningen är för lång: högst %(max)d tecken.",
+                                 max=MAX_SEARCH_CHARS), field="q")
+        if self.stage is not None and self.stage.is_closed != self.archive:
+            # A stage of the other list: the form never offers it, so say where it is.
+            raise InvalidInput(_("Yttranden i skedet ”%(stage)s” finns i den andra listan.",
+                                 stage=STAGE_LABELS[self.stage]), field="stage")
+
+    @property
+    def is_narrowed(self) -> bool:
+        return bool(self.search.strip() or self.stage or self.focus_area or self.deadline)
+
+
+@dataclass(frozen=True)
+class ResponseList:
+    """One page of the overview's list, and how many responses match in all."""
+
+    overviews: list[ResponseOverview]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+
+def list_responses(cooperation_ids: Sequence[int], wanted: ResponseFilter, today: date,
+                   page_size: int = OVERVIEW_PAGE_SIZE) -> ResponseList:
+    """The responses of these cooperations that match, one page of them, with their overviews.
+
+    Filtered, counted and paged in SQL: seven queries whatever the number of responses.
+    Active responses come by deadline, the most urgent first; the archive, the latest first.
+    """
+    conditions = [JointResponse.cooperation_id.in_(cooperation_ids),
+                  JointResponse.stage.in_([s for s in Stage if s.is_closed == wanted.archive])]
+    if wanted.stage is not None:
+        conditions.append(JointResponse.stage == wanted.stage)
+    if wanted.focus_area is not None:
+        conditions.append(JointResponse.focus_area == wanted.focus_area.value)
+    if wanted.deadline is DeadlineWindow.PASSED:
+        conditions.append(Consultation.deadline < today)
+    elif wanted.deadline is DeadlineWindow.SOON:
+        conditions.append(Consultation.deadline.between(today, today + timedelta(days=SOON_DAYS)))
+    elif wanted.deadline is DeadlineWindow.LATER:
+        conditions.append(Consultation.deadline > today + timedelta(days=SOON_DAYS))
+    for word in wanted.search.split():
+        conditions.append(or_(*(column.icontains(word, autoescape=True) for column in (
+            JointResponse.title, JointResponse.our_reference, Consultation.title,
+            Consultation.reference_number, Consultation.sender))))
+    matching = (select(JointResponse.id).join(Consultation,
+                                              Consultation.id == JointResponse.consultation_id)
+                .where(*conditions))
+    total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    pages = max(1, math.ceil(total / page_size))
+    page = min(wanted.page, pages)
+    order = ((JointResponse.id.desc(),) if wanted.archive
+             else (Consultation.deadline, JointResponse.id.desc()))
+    responses = list(db.session.scalars(
+        select(JointResponse)
+        .join(Consultation, Consultation.id == JointResponse.consultation_id)
+        .options(selectinload(JointResponse.participations).joinedload(Participation.municipality),
+                 joinedload(JointResponse.consultation))
+        .where(*conditions).order_by(*order)
+        .limit(page_size).offset((page - 1) * page_size)
+    ))
+    return ResponseList(overviews(responses), total, page, page_size)

@@ -59,13 +59,9 @@ def record_position(response: JointResponse, user: User, version_number: int,
                         decision=decision.value, note=note, is_current=True)
     db.session.add(position)
     db.session.flush()
-    labels = {Decision.APPROVE: _("godkänner"), Decision.APPROVE_WITH_NOTE: _("godkänner med synpunkt"),
-              Decision.OBJECT: _("invänder mot")}
     record_event(
         "position_recorded", user, response=response, version_number=version.number,
-        summary=_("%(municipality)s %(decision)s version %(number)d.",
-                  municipality=user.municipality.name, decision=labels[decision],
-                  number=version.number) + (f" {note}" if note else ""),
+        summary=position_sentence(user.municipality.name, decision, version.number, note),
         details={"decision": decision.value, "note": note,
                  "replaces": previous.id if previous else None},
     )
@@ -158,6 +154,20 @@ def sign_off(response: JointResponse, user: User, version_number: int, data: Sig
     )
     reevaluate(response, user)
     return signoff
+
+
+def position_sentence(municipality: str, decision: Decision, number: int, note: str = "") -> str:
+    """"Malmö godkänner version 1 med synpunkter: …", as the log and its CSV say it."""
+    values = {"municipality": municipality, "number": number, "note": note}
+    if decision is Decision.OBJECT:
+        return (_("%(municipality)s invänder mot version %(number)d: %(note)s", **values) if note
+                else _("%(municipality)s invänder mot version %(number)d.", **values))
+    if decision is Decision.APPROVE_WITH_NOTE:
+        return (_("%(municipality)s godkänner version %(number)d med synpunkter: %(note)s", **values)
+                if note else _("%(municipality)s godkänner version %(number)d med synpunkter.",
+                               **values))
+    return (_("%(municipality)s godkänner version %(number)d: %(note)s", **values) if note
+            else _("%(municipality)s godkänner version %(number)d.", **values))
 
 
 def positions_history(response: JointResponse) -> list[Position]:

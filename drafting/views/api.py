@@ -25,6 +25,7 @@ from ..export.decision_documents import build_decision_basis_docx
 from ..export.filenames import export_filename
 from ..extensions import csrf, db
 from ..ints import InvalidNumber, parse_int
+from ..labels import STAGE_LABELS
 from ..limits import MAX_ID
 from ..models import (
     AuditEvent,
@@ -56,7 +57,7 @@ from ..services.overview import overview
 from ..services.planning import describe, milestone_label, response_plan
 from ..services.queries import get_response
 from ..services.tokens import TokenExpired, authenticate_token
-from ..templating import STAGE_LABELS, days_left
+from ..templating import days_left
 from .api_spec import WRITE_ERRORS, openapi_document, operation
 from .export import DOCX_MIMETYPE, _download, _final
 
@@ -309,6 +310,13 @@ def _ref(obj: Municipality | Cooperation | User | None) -> schemas.Ref | None:
     return schemas.Ref(id=obj.id, name=obj.name) if obj is not None else None
 
 
+def _municipality(municipality: Municipality | None) -> schemas.MunicipalityRef | None:
+    if municipality is None:
+        return None
+    return schemas.MunicipalityRef(id=municipality.id, name=municipality.name,
+                                   formal_name=municipality.document_name)
+
+
 def _consultation(consultation: Consultation) -> dict[str, Any]:
     return {
         "id": consultation.id, "sender": consultation.sender,
@@ -322,6 +330,7 @@ def _response_summary_fields(response: JointResponse) -> dict[str, Any]:
     return {
         "id": response.id, "title": response.title, "stage": response.stage,
         "stage_label": str(STAGE_LABELS[response.stage]), "focus_area": response.focus_area,
+        "our_reference": response.our_reference,
         "cooperation": _ref(response.cooperation),
         "consultation": schemas.Consultation(**_consultation(response.consultation)),
         "deadline": response.deadline, "days_left": days_left(response.deadline),
@@ -339,7 +348,7 @@ def _response_detail(response: JointResponse) -> schemas.ResponseDetail:
     numbers = _version_numbers(response)
     participants = [
         schemas.Participant(
-            municipality=_ref(p.municipality), status=p.status, reason=p.reason,
+            municipality=_municipality(p.municipality), status=p.status, reason=p.reason,
             answered_at=p.answered_at,
             position=summary.positions[p.municipality_id].decision
             if p.municipality_id in summary.positions else None,
@@ -445,7 +454,7 @@ def me():
     user = _user()
     return _json(schemas.Me(
         id=user.id, name=user.name, email=user.email, title=user.title,
-        municipality=_ref(user.municipality), is_system_admin=user.is_system_admin,
+        municipality=_municipality(user.municipality), is_system_admin=user.is_system_admin,
         roles=[schemas.RoleInCooperation(cooperation=_ref(role.cooperation), role=role.role)
                for role in sorted(user.roles, key=lambda r: r.cooperation_id)],
     ))
@@ -468,8 +477,8 @@ def cooperations():
     def serialize(cooperation: Cooperation) -> schemas.Cooperation:
         return schemas.Cooperation(
             id=cooperation.id, name=cooperation.name, role=user.role_in(cooperation.id),
-            chair_municipality=_ref(cooperation.chair_municipality),
-            municipalities=[_ref(m) for m in cooperation.municipalities])
+            chair_municipality=_municipality(cooperation.chair_municipality),
+            municipalities=[_municipality(m) for m in cooperation.municipalities])
 
     return _json(_page_of_query(statement, serialize, schemas.CooperationPage))
 

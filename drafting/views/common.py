@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField
@@ -19,6 +22,8 @@ from ..models import JointResponse
 from ..permissions import Action, can
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..services.queries import get_response
+
+E = TypeVar("E", bound=Enum)
 
 
 def load_response(response_id: int, *, for_update: bool = False,
@@ -80,6 +85,18 @@ def end_read(*, keep_loaded: bool = False) -> None:
 def form_int(name: str, *, minimum: int = 0, maximum: int = MAX_ID) -> int:
     """An integer form field, or InvalidNumber (400) with a clear message."""
     return parse_int(request.form.get(name, ""), name=name, minimum=minimum, maximum=maximum)
+
+
+def query_choice(name: str, enum: type[E]) -> E | None:
+    """A value of a filter's choice list from the query string; None when absent or empty."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    try:
+        return enum(raw)
+    except ValueError:
+        raise InvalidInput(_("Filtret har ett värde som inte finns i listan. Välj ett av alternativen."),
+                           field=name) from None
 
 
 def query_int(name: str, default: int | None, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:

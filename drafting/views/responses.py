@@ -9,7 +9,6 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..csv_export import csv_download
 from ..extensions import cache, db
@@ -24,17 +23,20 @@ from ..forms import (
     SignOffForm,
     choices,
 )
+from ..labels import EVENT_KIND_LABELS, FOCUS_AREA_LABELS
+from ..limits import MAX_LIST_PAGE
 from ..models import (
-    AuditEvent,
     Cooperation,
     CooperationRole,
+    EventKind,
     FocusArea,
     JointResponse,
-    Participation,
     Role,
+    Stage,
     local_today,
 )
 from ..permissions import Action, CooperationAction, can, ensure, ensure_in_cooperation
+from ..services import audit as audit_service
 from ..services import home as home_service
 from ..services import notifications, stages
 from ..services import responses as response_service
@@ -42,9 +44,13 @@ from ..services.comments import comment_threads, page_ranges, passage_choices
 from ..services.drafting import has_unpublished_changes, reader_sections
 from ..services.errors import DomainError
 from ..services.next_steps import next_step
-from ..services.overview import overview, overviews
-from ..templating import FOCUS_AREA_LABELS
-from .common import RefusedSubmission, commit, load_response, query_int, refuse
+from ..services.overview import (
+    DeadlineWindow,
+    ResponseFilter,
+    list_responses,
+    overview,
+)
+from .common import RefusedSubmission, commit, load_response, query_choice, query_int, refuse
 
 bp = Blueprint("responses", __name__)
 
@@ -58,35 +64,56 @@ def my_cooperations() -> list[Cooperation]:
     ))
 
 
-@bp.route("/")
-@login_required
-def dashboard():
-    cooperations = my_cooperations()
-    # A reviewer-only account sees no response of the cooperation, only its home rounds.
-    ids = [c.id for c in cooperations if current_user.role_in(c.id) not in (None, Role.REVIEWER)]
-    responses = list(db.session.scalars(
-        select(JointResponse)
-        .options(selectinload(JointResponse.participations).selectinload(Participation.municipality),
-                 selectinload(JointResponse.consultation))
-        .where(JointResponse.cooperation_id.in_(ids))
-        .order_by(JointResponse.id.desc())
-    ))
+def _rows(summaries) -> list[dict]:
     rows = []
-    for summary in overviews(responses):
+    for summary in summaries:
         mine = next((p for p in summary.participations
                      if p.municipality_id == current_user.municipality_id), None)
         rows.append({"response": summary.response, "overview": summary, "mine": mine,
                      "next_step": next_step(summary, current_user)})
-    active = [r for r in rows if not r["overview"].stage.is_closed]
-    closed = [r for r in rows if r["overview"].stage.is_closed]
-    return render_template("responses/dashboard.html", active=active, closed=closed,
-                           cooperations=cooperations,
-                           home_rounds=home_service.reviewed_responses(current_user))
+    return rows
+
+
+@bp.route("/")
+@login_required
+def dashboard():
+    return _overview_page(archive=False)
+
+
+@bp.route("/archive")
+@login_required
+def archive():
+    return _overview_page(archive=True)
+
+
+def _overview_page(*, archive: bool):
+    """The overview: what to do now, and the list (search, filters, pages); or the archive."""
+    cooperations = my_cooperations()
+    # A reviewer-only account sees no response of the cooperation, only its home rounds.
+    ids = [c.id for c in cooperations if current_user.role_in(c.id) not in (None, Role.REVIEWER)]
+    wanted = ResponseFilter(
+        search=request.args.get("q", "").strip(), stage=query_choice("stage", Stage),
+        focus_area=query_choice("focus_area", FocusArea),
+        deadline=query_choice("deadline", DeadlineWindow), archive=archive,
+        page=query_int("page", 1, maximum=MAX_LIST_PAGE))
+    listed = list_responses(ids, wanted, local_today())
+    # The to-do list covers every active response, whatever the list below shows.
+    todo = [] if archive else [row for row in _rows(list_responses(
+        ids, ResponseFilter(), local_today(), page_size=MAX_LIST_PAGE).overviews)
+        if row["next_step"]]
+    arguments = request.args.to_dict()
+    return render_template(
+        "responses/dashboard.html", rows=_rows(listed.overviews), listed=listed, wanted=wanted,
+        page_url=lambda number: url_for(request.endpoint, **{**arguments, "page": number}),
+        todo=todo, cooperations=cooperations, archive=archive,
+        home_rounds=[] if archive else home_service.reviewed_responses(current_user),
+        stages=[stage for stage in Stage if stage.is_closed == archive],
+        focus_areas=list(FocusArea), deadlines=list(DeadlineWindow))
 
 
 def _response_form(cooperation: Cooperation) -> ResponseForm:
     form = ResponseForm()
-    form.focus_area.choices = choices((area.value, FOCUS_AREA_LABELS[area.value]) for area in FocusArea)
+    form.focus_area.choices = choices((area.value, FOCUS_AREA_LABELS[area]) for area in FocusArea)
     return form
 
 
@@ -262,7 +289,8 @@ def invite(response_id: int):
         return rerender_show(response_id, error.status, refuse(form, error, "municipalities"),
                              invite_form=form)
     commit()
-    flash(_("%(count)d kommuner inbjudna.", count=len(invited)), "success")
+    flash(ngettext("%(num)d kommun är inbjuden.", "%(num)d kommuner är inbjudna.", len(invited)),
+          "success")
     return redirect(url_for("responses.show", response_id=response.id))
 
 
@@ -354,30 +382,37 @@ def record_sent(response_id: int):
     return redirect(url_for("responses.show", response_id=response.id))
 
 
-def _audit_events(response: JointResponse) -> list[AuditEvent]:
-    return list(db.session.scalars(
-        select(AuditEvent)
-        .options(selectinload(AuditEvent.user), selectinload(AuditEvent.municipality))
-        .where(AuditEvent.response_id == response.id)
-        .order_by(AuditEvent.created_at, AuditEvent.id)
-    ))
+def _log_filters() -> dict:
+    """The log's filters from the query string (the page and its CSV take the same)."""
+    return {"municipality_id": query_int("municipality", None),
+            "kind": query_choice("kind", EventKind),
+            "version_number": query_int("version", None)}
 
 
 @bp.route("/responses/<int:response_id>/audit")
 @login_required
 def audit(response_id: int):
     response = load_response(response_id)
-    return render_template("responses/audit.html", response=response, events=_audit_events(response))
+    filters = _log_filters()
+    version = overview(response).version
+    return render_template(
+        "responses/audit.html", response=response, events=audit_service.events(response, **filters),
+        filters=filters, kinds=list(EventKind), versions=range(1, (version.number if version else 0) + 1),
+        municipalities=sorted((p.municipality for p in response.participations), key=lambda m: m.name),
+        filter_arguments={key: value for key, value in request.args.items()
+                          if key in ("municipality", "kind", "version") and value})
 
 
 @bp.route("/responses/<int:response_id>/audit.csv")
 @login_required
 def audit_csv(response_id: int):
     response = load_response(response_id)
-    rows = [["tid_utc", "person", "kommun", "handelse", "version", "beskrivning"]]
-    rows += [[event.created_at.isoformat(timespec="seconds"),
-              event.user.name if event.user else "",
-              event.municipality.name if event.municipality else "",
-              event.action, event.version_number or "", event.summary]
-             for event in _audit_events(response)]
+    rows = [["tid_utc", "person", "kommun", "handelse", "version", "handelsetyp", "beskrivning"]]
+    for event in audit_service.events(response, **_log_filters()):
+        kind = audit_service.kind_of(event.action)
+        rows.append([event.created_at.isoformat(timespec="seconds"),
+                     event.user.name if event.user else "",
+                     event.municipality.name if event.municipality else "",
+                     event.action, event.version_number or "",
+                     EVENT_KIND_LABELS[kind] if kind else "", event.summary])
     return csv_download(rows, f"granskningslogg-yttrande-{response.id}.csv")
