@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from flask_babel import gettext
 from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from .models import FocusArea, ParticipationStatus, Stage, local_today
 from .permissions import Action, CooperationAction, can, can_in_cooperation
@@ -35,6 +38,19 @@ PARTICIPATION_LABELS = {
 }
 
 
+_TABLE_OPEN = re.compile(r"<table(?:\s[^>]*)?>")
+
+
+def scroll_tables(html: str) -> Markup:
+    """Each table of rendered, sanitized HTML inside its own focusable scroll region, so a wide
+    table scrolls by itself (by keyboard too) instead of widening the page. No text is added:
+    passage offsets on the page stay those of the stored HTML."""
+    label = escape(gettext("Tabell"))
+    opened = _TABLE_OPEN.sub(lambda m: f'<div class="table-scroll" role="region" aria-label="{label}" '
+                                       f'tabindex="0">{m.group(0)}', str(html))
+    return Markup(opened.replace("</table>", "</table></div>"))
+
+
 def days_left(deadline: date, today: date | None = None) -> int:
     return (deadline - (today or local_today())).days
 
@@ -50,6 +66,7 @@ def init_app(app: Flask) -> None:
         return {
             "Action": Action,
             "CooperationAction": CooperationAction,
+            "Stage": Stage,
             "can": lambda action, response: can(current_user, action, response),
             "can_in_cooperation": lambda action, coop: can_in_cooperation(current_user, action, coop),
             "STAGE_LABELS": STAGE_LABELS,
@@ -70,6 +87,8 @@ def init_app(app: Flask) -> None:
         if isinstance(value, datetime):
             return value.astimezone(local_zone).strftime("%Y-%m-%d %H:%M")
         return value.isoformat() if isinstance(value, date) else str(value)
+
+    app.add_template_filter(scroll_tables, "scroll_tables")
 
     @app.template_filter("longdate")
     def longdate_filter(value: date | None) -> str:

@@ -1,0 +1,291 @@
+"""Every page at 320, 390, 768 and 1280 px: never wider than the window, no element sticking out
+(except inside a scroll region marked for it), and axe-core finds nothing; a subset without JS.
+
+The pages come from the app's URL map: a new page that no walk below visits fails the test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
+from tests.conftest import coordinator, director, municipality, official, publish_change, sign_data
+
+WIDTHS = (320, 390, 768, 1280)
+CORPUS_DOCX = Path(__file__).parent / "corpus" / "docx" / "01_lund_starkare_kommuner.docx"
+
+# What sticks out: the document itself, or any visible element beyond either edge of the window.
+# Children of a marked scroll region (.table-scroll with role=region) may be wider: they scroll there.
+OVERFLOW = """() => {
+  const w = window.innerWidth;
+  const out = [];
+  const docWidth = document.documentElement.scrollWidth;
+  if (docWidth > w) out.push('document ' + docWidth + ' > ' + w);
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('.skip-link, .visually-hidden, [hidden]')) continue;
+    if (el.parentElement && el.parentElement.closest('.table-scroll[role=region]')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.right > w + 1 || r.left < -1) {
+      const cls = (el.getAttribute('class') || '').trim().replace(/\\s+/g, '.');
+      out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (cls ? '.' + cls : '') +
+               ' ' + Math.round(r.left) + '..' + Math.round(r.right) + ' > ' + w);
+    }
+  }
+  return out.slice(0, 8);
+}"""
+
+# Pages that are files, not pages; and pages a browser cannot reach in tests.
+NOT_PAGES = {"static", "export.final_docx", "export.final_pdf", "export.review_copy_docx",
+             "responses.audit_csv", "reports.followup_csv", "api.openapi"}
+
+
+def html_page_endpoints(app) -> set[str]:
+    endpoints = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in NOT_PAGES:
+            continue
+        if rule.rule.startswith("/api/") and rule.endpoint != "api_docs.docs":
+            continue
+        endpoints.add(rule.endpoint)
+    return endpoints
+
+
+class Walk:
+    """One browser context per person; every page measured at every width, axe on each."""
+
+    def __init__(self, browser, app, base: str, *, javascript: bool = True, axe: bool = True,
+                 widths=WIDTHS):
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.browser, self.app, self.base = browser, app, base
+        self.javascript, self.widths = javascript, widths
+        self.axe = Axe() if axe else None
+        self.failures: list[str] = []
+        self.visited: set[str] = set()
+        self.page = None
+
+    def as_person(self, email: str | None, password: str = "demo-losenord"):
+        if self.page is not None:
+            self.page.context.close()
+        context = self.browser.new_context(locale="sv-SE", java_script_enabled=self.javascript,
+                                           viewport={"width": 1280, "height": 900})
+        self.page = context.new_page()
+        self.page.set_default_timeout(15000)
+        self.who = email or "anonymous"
+        if email:
+            self.page.goto(f"{self.base}/login")
+            self.page.get_by_label("E-postadress").fill(email)
+            self.page.get_by_label("Lösenord").fill(password)
+            self.page.get_by_role("button", name="Logga in").click()
+            self.page.wait_for_url(f"{self.base}/")
+        return self.page
+
+    def endpoint_of(self, url: str) -> str | None:
+        from urllib.parse import urlsplit
+
+        from werkzeug.exceptions import HTTPException
+
+        try:
+            endpoint, _ = self.app.url_map.bind("localhost").match(urlsplit(url).path, method="GET")
+        except HTTPException:
+            return None
+        return endpoint
+
+    def check(self, label: str, *, expect_status: int | None = None) -> None:
+        """Measure the page now shown at each width, then run axe on it."""
+        page = self.page
+        name = f"{self.who} {label} ({page.url.removeprefix(self.base)})"
+        endpoint = self.endpoint_of(page.url)
+        if endpoint:
+            self.visited.add(endpoint)
+        for width in self.widths:
+            page.set_viewport_size({"width": width, "height": 800})
+            problems = page.evaluate(OVERFLOW)
+            if problems:
+                self.failures.append(f"{name} at {width}px: {problems}")
+        if self.axe is not None:
+            page.set_viewport_size({"width": 390, "height": 800})
+            violations = [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}"
+                          for v in self.axe.run(page).response["violations"]]
+            if violations:
+                self.failures.append(f"{name} axe: {violations}")
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+    def visit(self, path: str, label: str | None = None, status: int = 200) -> None:
+        answer = self.page.goto(f"{self.base}{path}")
+        if answer.status != status:
+            self.failures.append(f"{self.who} {path}: status {answer.status}, expected {status}")
+        self.check(label or path)
+
+    def close(self):
+        if self.page is not None:
+            self.page.context.close()
+
+
+@pytest.fixture
+def browser(live_server):
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def build_stage(db, demo, join, stage: str) -> dict:
+    """Lund and Malmö take part (Lomma invited, not answered) with a comment thread; then the stage."""
+    from drafting.models import Decision, local_today
+    from drafting.services import comments, drafting, responses, review, stages
+
+    join(demo, "Lund", "Malmö")
+    responses.invite(demo, coordinator(), [municipality("Lomma").id])
+    section = drafting.working_sections(demo)[0]
+    comment = comments.add_comment(demo, official("Lund"), section,
+                                   "En kommentar med ett ganska långt ord: "
+                                   "Kommunstyrelsensarbetsutskottssammanträdesprotokollsjusterare.",
+                                   exact="finansieringen måste klargöras", suggested_text="Ny text")
+    if stage != "draft":
+        drafting.publish_version(demo, coordinator(), "Första versionen")
+        publish_change(demo, "Ändrad sammanfattning")
+    if stage in ("consensus", "signed", "sent"):
+        for name in ("Lund", "Malmö"):
+            review.record_position(demo, official(name), 2, Decision.APPROVE)
+        review.sign_off(demo, director("Lund"), 2, sign_data("Lund"))
+    if stage in ("signed", "sent"):
+        review.sign_off(demo, director("Malmö"), 2, sign_data("Malmö"))
+    if stage == "sent":
+        stages.record_sent(demo, coordinator(), local_today())
+    ids = {"response": demo.id, "section": section.id, "comment": comment.id,
+           "cooperation": demo.cooperation_id, "user": official("Lomma").id}
+    db.session.commit()
+    return ids
+
+
+def walk_response(walk: Walk, ids: dict, stage: str, role: str) -> None:
+    r = ids["response"]
+    has_versions = stage != "draft"
+    walk.visit(f"/responses/{r}", f"{stage} response page")
+    walk.visit(f"/responses/{r}/matrix")
+    walk.visit(f"/responses/{r}/versions")
+    walk.visit(f"/responses/{r}/audit")
+    walk.visit(f"/responses/{r}/export/")
+    if has_versions:
+        walk.visit(f"/responses/{r}/versions/1")
+        walk.visit(f"/responses/{r}/compare?from=1&to=2")
+    if stage in ("draft", "review", "consensus"):  # the discussion closes with the text
+        walk.visit(f"/responses/{r}/comments/{ids['comment']}/replies")
+    if role == "coordinator" and stage in ("draft", "review", "consensus"):
+        walk.visit(f"/responses/{r}/draft")
+        walk.visit(f"/responses/{r}/sections/{ids['section']}/edit")
+
+
+@pytest.mark.parametrize("stage", ["draft", "review", "consensus", "signed", "sent"])
+def test_response_pages_fit_every_width_for_every_role(browser, app, live_server, db, demo, join, stage):
+    ids = build_stage(db, demo, join, stage)
+    walk = Walk(browser, app, live_server)
+    try:
+        for role, email in (("coordinator", "koordinator@example.se"),
+                            ("official", "tjansteman.lund@example.se"),
+                            ("director", "direktor.malmo@example.se")):
+            walk.as_person(email)
+            walk.visit("/", "overview")
+            walk_response(walk, ids, stage, role)
+    finally:
+        walk.close()
+    assert not walk.failures, "\n".join(walk.failures)
+
+
+def test_every_other_page_fits_every_width(browser, app, live_server, db, demo, join):
+    """The pages around the response, and the pages reached by posting a form (confirmations,
+    previews, the edit conflict), at every width with axe; together with the test above they
+    visit every page of the URL map."""
+    from drafting.models import PasswordLinkPurpose, local_today
+    from drafting.services import drafting, passwords
+
+    ids = build_stage(db, demo, join, "consensus")
+    r, s = ids["response"], ids["section"]
+    _, secret = passwords.issue_link(official("Lomma"), PasswordLinkPurpose.INVITATION, None)
+    db.session.commit()
+    walk = Walk(browser, app, live_server)
+    try:
+        page = walk.as_person(None)
+        walk.visit("/login", "login")
+        walk.visit("/forgot-password")
+        page.get_by_label("E-postadress").fill("tjansteman.lund@example.se")
+        page.get_by_role("button").last.click()
+        walk.check("forgot password sent")
+        walk.visit(f"/set-password/{secret}", "set password")
+        walk.visit("/set-password/not-a-link", "link invalid", status=404)
+        walk.visit("/api/v1/docs", "API docs")
+
+        page = walk.as_person("koordinator@example.se")
+        walk.visit("/", "overview")
+        walk.visit("/notifications")
+        walk.visit("/profile")
+        walk.visit(f"/cooperations/{ids['cooperation']}/report")
+        walk.visit(f"/cooperations/{ids['cooperation']}/responses/new")
+        walk.visit("/responses/999999", "not found", status=404)
+        walk.visit(f"/responses/{r}/compare")
+        # Removing a section asks first.
+        walk.visit(f"/responses/{r}/draft")
+        page.locator(f"#section-{s}").get_by_role("button", name="Ta bort").click()
+        walk.check("confirm remove")
+        # Publishing over Lund's signature asks first.
+        walk.visit(f"/responses/{r}/draft")
+        page.get_by_role("button", name="Publicera version 3").click()
+        walk.check("confirm publish")
+        # A Word letter's preview.
+        walk.visit(f"/responses/{r}/draft")
+        page.locator("#import-document").set_input_files(str(CORPUS_DOCX))
+        page.get_by_role("button", name="Läs in", exact=True).click()
+        walk.check("import preview")
+        # Someone else saved the section meanwhile: the conflict page.
+        walk.visit(f"/responses/{r}/sections/{s}/edit")
+        section = drafting.working_sections(demo)[0]
+        drafting.save_section(section, coordinator(), section.heading, section.body + "\n\nAnnat.",
+                              section.current_revision.number)
+        db.session.commit()
+        page.locator("textarea").first.fill("Min ändrade text")
+        page.get_by_role("button", name="Spara").first.click()
+        walk.check("edit conflict")
+
+        page = walk.as_person("direktor.malmo@example.se")
+        walk.visit(f"/responses/{r}")
+        form = page.locator("#sign-form")
+        form.get_by_label("Beslutsdatum").fill(local_today().isoformat())
+        form.get_by_label("Undertecknarens namn").fill("Direktör Malmö")
+        form.get_by_label("Undertecknarens titel").fill("Kommundirektör")
+        form.get_by_role("button").click()
+        walk.check("confirm sign-off")
+
+        walk.as_person("admin@example.se")
+        walk.visit(f"/admin/cooperations/{ids['cooperation']}", "admin cooperation")
+        walk.visit(f"/admin/cooperations/{ids['cooperation']}/users/{ids['user']}", "admin user")
+        walk.as_person("koordinator@example.se")
+        walk_response(walk, ids, "consensus", "coordinator")
+    finally:
+        walk.close()
+    assert not walk.failures, "\n".join(walk.failures)
+    assert html_page_endpoints(app) <= walk.visited, html_page_endpoints(app) - walk.visited
+
+
+@pytest.mark.parametrize("stage", ["review", "signed"])
+def test_pages_fit_without_javascript(browser, app, live_server, db, demo, join, stage):
+    ids = build_stage(db, demo, join, stage)
+    walk = Walk(browser, app, live_server, javascript=False, axe=False, widths=(320, 1280))
+    try:
+        for role, email in (("coordinator", "koordinator@example.se"),
+                            ("official", "tjansteman.lund@example.se"),
+                            ("director", "direktor.malmo@example.se")):
+            walk.as_person(email)
+            walk.visit("/", "overview")
+            walk_response(walk, ids, stage, role)
+    finally:
+        walk.close()
+    assert not walk.failures, "\n".join(walk.failures)
