@@ -289,3 +289,72 @@ def test_pages_fit_without_javascript(browser, app, live_server, db, demo, join,
     finally:
         walk.close()
     assert not walk.failures, "\n".join(walk.failures)
+
+
+def test_looks_current_page_stage_label_language_and_status_above_the_fold(browser, app, live_server, db,
+                                                                          demo, join):
+    ids = build_stage(db, demo, join, "consensus")
+    r = ids["response"]
+    walk = Walk(browser, app, live_server, axe=False)
+    try:
+        for email in ("koordinator@example.se", "tjansteman.lund@example.se", "direktor.malmo@example.se"):
+            page = walk.as_person(email)
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.goto(f"{live_server}/responses/{r}")
+            # The status is read before anything else below the head, and is on a phone's first screen.
+            status = page.locator(".status-box").bounding_box()
+            assert status["y"] + 60 < 844, (email, status)
+            for later in (".next-step", ".document-column", ".side-column"):
+                if page.locator(later).count():
+                    assert page.locator(later).first.bounding_box()["y"] > status["y"], (email, later)
+        # The current tab and menu item are marked, in words and in looks.
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{live_server}/responses/{r}/matrix")
+        current = page.locator('.tabs a[aria-current="page"]')
+        assert current.count() == 1 and current.inner_text() == "Ställningstaganden"
+        other = page.locator(".tabs a:not([aria-current])").first
+        assert current.evaluate("e => getComputedStyle(e).fontWeight") != other.evaluate(
+            "e => getComputedStyle(e).fontWeight")
+        page.goto(f"{live_server}/responses/{r}/compare?from=1&to=2")
+        assert page.locator('.tabs a[aria-current="page"]').inner_text() == "Versioner"
+        page.goto(f"{live_server}/notifications")
+        assert page.locator('.nav a[aria-current="page"]').inner_text() == "Aviseringar"
+        # A stage label is a word, not something that looks pressable: no box, no border.
+        badge = page.goto(f"{live_server}/responses/{r}") and page.locator(".badge").first
+        looks = badge.evaluate("""e => { const s = getComputedStyle(e);
+            return [s.borderTopWidth, s.backgroundColor, s.cursor]; }""")
+        assert looks == ["0px", "rgba(0, 0, 0, 0)", "auto"], looks
+        # The language choice is a small control: smaller type than the text.
+        sizes = page.evaluate("""() => [parseFloat(getComputedStyle(document.querySelector('#lang-locale')).fontSize),
+                                        parseFloat(getComputedStyle(document.body).fontSize)]""")
+        assert sizes[0] < sizes[1], sizes
+    finally:
+        walk.close()
+
+
+@pytest.mark.parametrize("stage", ["consensus", "sent"])
+def test_print_shows_the_text_and_status_without_navigation_or_forms(browser, app, live_server, db,
+                                                                    demo, join, stage):
+    ids = build_stage(db, demo, join, stage)
+    walk = Walk(browser, app, live_server, axe=False)
+    try:
+        for email in ("koordinator@example.se", "direktor.malmo@example.se"):
+            page = walk.as_person(email)
+            for path in (f"/responses/{ids['response']}", f"/responses/{ids['response']}/matrix"):
+                page.goto(f"{live_server}{path}")
+                assert page.locator("form").count() > 0 and page.locator("nav").first.is_visible()
+                page.emulate_media(media="print")
+                for hidden in ("nav", "form", "button", ".site-footer"):
+                    visible = [i for i in range(page.locator(hidden).count())
+                               if page.locator(hidden).nth(i).is_visible()]
+                    assert not visible, (email, path, hidden, visible)
+                assert page.locator("h1").is_visible()
+                assert page.locator(".badge").first.is_visible()
+                if path.endswith("matrix"):
+                    assert page.locator("table.matrix").is_visible()
+                else:
+                    assert page.locator(".status-box").is_visible()
+                    assert page.locator(".section-body").first.is_visible()
+                page.emulate_media(media="screen")
+    finally:
+        walk.close()
