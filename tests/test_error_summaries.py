@@ -149,9 +149,9 @@ def assert_summary_and_field(page_html: str, field_id: str, action: str) -> None
     assert form is not None and form.get("action") == action, "the summary is not at the top of its form"
     links = {a.get("href")[1:]: a.text_content().strip() for a in summary.iter("a")}
     assert field_id in links, f"summary links to {sorted(links)}, not {field_id}"
-    for target_id, message in links.items():
-        targets = document.get_element_by_id(target_id, None)
-        assert targets is not None, f"the summary links to #{target_id}, which is not on the page"
+    for target_id in links:
+        assert document.get_element_by_id(target_id, None) is not None, \
+            f"the summary links to #{target_id}, which is not on the page"
     marked = document.get_element_by_id(field_id)
     assert marked.get("aria-invalid") == "true", f"#{field_id} is not marked invalid"
     described = [document.get_element_by_id(i, None) for i in (marked.get("aria-describedby") or "").split()]
