@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -44,9 +44,13 @@ def scroll_tables(html: str) -> Markup:
     """Each table of rendered, sanitized HTML inside its own focusable scroll region, so a wide
     table scrolls by itself (by keyboard too) instead of widening the page. No text is added:
     passage offsets on the page stay those of the stored HTML."""
-    label = escape(gettext("Tabell"))
-    opened = _TABLE_OPEN.sub(lambda m: f'<div class="table-scroll" role="region" aria-label="{label}" '
-                                       f'tabindex="0">{m.group(0)}', str(html))
+    def region(match: re.Match) -> str:
+        # Numbered through the request: landmarks on one page need names of their own.
+        g.scroll_tables = g.get("scroll_tables", 0) + 1
+        label = escape(gettext("Tabell %(n)d", n=g.scroll_tables))
+        return f'<div class="table-scroll" role="region" aria-label="{label}" tabindex="0">{match.group(0)}'
+
+    opened = _TABLE_OPEN.sub(region, str(html))
     return Markup(opened.replace("</table>", "</table></div>"))
 
 

@@ -18,7 +18,7 @@ WIDTHS = (320, 390, 768, 1280)
 CORPUS_DOCX = Path(__file__).parent / "corpus" / "docx" / "01_lund_starkare_kommuner.docx"
 
 # What sticks out: the document itself, or any visible element beyond either edge of the window.
-# Children of a marked scroll region (.table-scroll with role=region) may be wider: they scroll there.
+# Children of a marked scroll region (a focusable, labelled .table-scroll) may be wider: they scroll there.
 OVERFLOW = """() => {
   const w = window.innerWidth;
   const out = [];
@@ -26,7 +26,7 @@ OVERFLOW = """() => {
   if (docWidth > w) out.push('document ' + docWidth + ' > ' + w);
   for (const el of document.querySelectorAll('body *')) {
     if (el.closest('.skip-link, .visually-hidden, [hidden]')) continue;
-    if (el.parentElement && el.parentElement.closest('.table-scroll[role=region]')) continue;
+    if (el.parentElement && el.parentElement.closest('.table-scroll[tabindex="0"][aria-label]')) continue;
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue;
     if (r.right > w + 1 || r.left < -1) {
