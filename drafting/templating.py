@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask
-from flask_babel import format_date, get_locale
+from flask import Flask, g
+from flask_babel import format_date, get_locale, gettext
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from .labels import (
     DEADLINE_WINDOW_LABELS,
@@ -18,9 +20,25 @@ from .labels import (
     ROLE_LABELS,
     STAGE_LABELS,
 )
-from .models import local_today
+from .models import Stage, local_today
 from .permissions import Action, CooperationAction, can, can_in_cooperation
 from .services.fingerprint import short_fingerprint
+
+_TABLE_OPEN = re.compile(r"<table(?:\s[^>]*)?>")
+
+
+def scroll_tables(html: str) -> Markup:
+    """Each table of rendered, sanitized HTML inside its own focusable scroll region, so a wide
+    table scrolls by itself (by keyboard too) instead of widening the page. No text is added:
+    passage offsets on the page stay those of the stored HTML."""
+    def region(match: re.Match) -> str:
+        # Numbered through the request: landmarks on one page need names of their own.
+        g.scroll_tables = g.get("scroll_tables", 0) + 1
+        label = escape(gettext("Tabell %(n)d", n=g.scroll_tables))
+        return f'<div class="table-scroll" role="region" aria-label="{label}" tabindex="0">{match.group(0)}'
+
+    opened = _TABLE_OPEN.sub(region, str(html))
+    return Markup(opened.replace("</table>", "</table></div>"))
 
 
 def days_left(deadline: date, today: date | None = None) -> int:
@@ -38,6 +56,7 @@ def init_app(app: Flask) -> None:
         return {
             "Action": Action,
             "CooperationAction": CooperationAction,
+            "Stage": Stage,
             "can": lambda action, response: can(current_user, action, response),
             "can_in_cooperation": lambda action, coop: can_in_cooperation(current_user, action, coop),
             "STAGE_LABELS": STAGE_LABELS,
@@ -64,6 +83,7 @@ def init_app(app: Flask) -> None:
         return value.isoformat() if isinstance(value, date) else str(value)
 
     app.add_template_filter(short_fingerprint, "short_fingerprint")
+    app.add_template_filter(scroll_tables, "scroll_tables")
 
     @app.template_filter("longdate")
     def longdate_filter(value: date | None) -> str:

@@ -2,7 +2,9 @@
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
-    var target = document.querySelector("[data-error-summary], [data-focus-on-load]");
+    // An error summary first, wherever it is on the page; else what the page asks to focus.
+    var target = document.querySelector("[data-error-summary]") ||
+      document.querySelector("[data-focus-on-load]");
     if (!target) { return; }
     var details = target.closest("details");
     if (details) { details.open = true; }

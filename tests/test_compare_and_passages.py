@@ -185,7 +185,7 @@ def test_an_objection_to_an_earlier_version_is_shown_on_the_new_one(client, db, 
     panel = page[page.index('id="mine-heading"'):page.index('id="position-form"')]
     assert "Ni invände mot version 1: ”Finansieringen saknas.”" in panel
     assert f"/responses/{response_id}/compare?from=1&amp;to=2" in panel
-    table = page[page.index('<table class="data matrix">'):]
+    table = page[page.index('<table class="data matrix'):]
 
     def row(name: str) -> str:
         start = table.index(f'<th scope="row">{name}')

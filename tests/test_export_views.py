@@ -170,7 +170,8 @@ def test_import_rejects_a_file_that_is_not_word(app, db, demo):
                            data={"document": (io.BytesIO(b"not a zip"), "falsk.docx")},
                            content_type="multipart/form-data")
     assert response.status_code == 400
-    assert "flash-error" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "data-error-summary" in page and 'aria-describedby="import-document-error"' in page
     assert db.session.scalar(select(Section.id).where(Section.response_id == demo.id).order_by(Section.id.desc()))
 
 

@@ -42,13 +42,13 @@ def _with_municipalities(form, cooperation: Cooperation):
 
 def _page(cooperation: Cooperation, municipality_form=None, user_form=None,
           refused: RefusedSubmission | None = None, status: int = 200,
-          formal_forms: dict[int, FormalNameForm] | None = None):
+          formal_forms: dict[int, FormalNameForm] | None = None, template_error: str | None = None):
     return render_template(
         "admin/cooperation.html", cooperation=cooperation,
         users=people.cooperation_users(cooperation), ROLE_LABELS=ROLE_LABELS,
         municipality_form=municipality_form or MunicipalityForm(prefix="m"),
         user_form=user_form or _with_municipalities(UserForm(), cooperation),
-        refused=refused,
+        refused=refused, template_error=template_error,
         invitation_days=current_app.config["INVITATION_LINK_DAYS"], Role=Role,
         formal_forms={**{m.id: FormalNameForm(prefix=f"f{m.id}", formal_name=m.formal_name)
                          for m in cooperation.municipalities}, **(formal_forms or {})},
@@ -218,14 +218,12 @@ def upload_template(cooperation_id: int):
         return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))
     upload = request.files.get("template")
     if upload is None or not upload.filename:
-        flash(_("Välj en Word-fil att ladda upp."), "error")
-        return _page(cooperation, status=400)
+        return _page(cooperation, status=400, template_error=_("Välj en Word-fil att ladda upp."))
     try:
         removed = people.set_word_template(cooperation, current_user, upload.read(), upload.filename)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
-        return _page(_cooperation(cooperation_id), status=error.status)
+        return _page(_cooperation(cooperation_id), status=error.status, template_error=error.message)
     commit()
     flash(_("Word-mallen är uppladdad och används för nya exporter."), "success")
     if removed:

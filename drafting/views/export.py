@@ -44,7 +44,7 @@ from ..services.drafting import (
 )
 from ..services.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..services.responses import set_document_fields
-from .common import commit, end_read, form_int, load_response
+from .common import RefusedSubmission, commit, end_read, form_int, load_response
 
 bp = Blueprint("export", __name__, url_prefix="/responses/<int:response_id>/export")
 
@@ -69,14 +69,15 @@ def options(response_id: int):
     return _options_page(load_response(response_id))
 
 
-def _options_page(response: JointResponse, *, status: int = 200, typed_reference: str | None = None):
+def _options_page(response: JointResponse, *, status: int = 200, typed_reference: str | None = None,
+                  reference_error: str | None = None):
     versions = list(db.session.scalars(select(Version).where(Version.response_id == response.id)
                                        .order_by(Version.number.desc())))
     return render_template("export/options.html", response=response, versions=versions,
                            final=is_final(response), pdf_available=soffice_path() is not None,
                            email_subject=email_subject(response),
                            our_reference=response.our_reference if typed_reference is None
-                           else typed_reference), status
+                           else typed_reference, reference_error=reference_error), status
 
 
 @bp.post("/our-reference")
@@ -92,9 +93,10 @@ def set_our_reference(response_id: int):
         set_document_fields(response, current_user, our_reference=value)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")  # the typed text stays in the field
+        # The message on the field, the typed text kept in it.
         return _options_page(load_response(response_id), status=error.status,
-                             typed_reference=request.form.get("our_reference", ""))
+                             typed_reference=request.form.get("our_reference", ""),
+                             reference_error=error.message)
     commit()
     flash(_("Beteckningen är sparad."), "success")
     return redirect(url_for("export.options", response_id=response_id)), 303
@@ -150,13 +152,14 @@ def review_copy_docx(response_id: int, number: int):
 
 
 def _import_failed(response: JointResponse, message: str, status: int = 400):
-    flash(message, "error")
+    """The draft page again, the message on the file field."""
     return render_template(
         "drafting/draft.html", response=response, sections=working_sections(response),
         add_form=SectionForm(prefix="new"), publish_form=PublishForm(),
         structure_form=StructureForm(expected_revision=response.revision),
         versions=list(db.session.scalars(select(Version).where(Version.response_id == response.id)
                                          .order_by(Version.number.desc()))),
+        import_error=message,
     ), status
 
 
@@ -167,10 +170,11 @@ def _payloads() -> URLSafeSerializer:
 
 def _preview_page(response: JointResponse, preview: ImportPreview, filename: str, *,
                   keep: frozenset[int], mode: str, apply: frozenset[str], expected_revision: int,
-                  status: int = 200):
+                  status: int = 200, refused: str | None = None):
     payload = _payloads().dumps({"response": response.id, "file": filename, "preview": preview.to_data()})
     return render_template(
         "export/import_preview.html", response=response, preview=preview, filename=filename,
+        refused=RefusedSubmission(refused, ()) if refused else None,
         sections=preview.sections(keep), keep=keep, mode=mode, apply=apply, payload=payload,
         existing=len(working_sections(response)), expected_revision=expected_revision,
         remiss_fields=_remiss_fields(response, preview),
@@ -246,10 +250,10 @@ def import_preview(response_id: int):
                              expected_revision=expected_revision)
     sections = preview.sections(keep)
     if not sections:
-        flash(_("Inga avsnitt blir kvar att läsa in. Behåll någon del eller välj en annan rubriknivå."),
-              "error")
         return _preview_page(response, preview, filename, keep=keep, mode=mode, apply=apply,
-                             expected_revision=expected_revision, status=400)
+                             expected_revision=expected_revision, status=400,
+                             refused=_("Inga avsnitt blir kvar att läsa in. Behåll någon del eller "
+                                       "välj en annan rubriknivå."))
     # Only the draft's first section may be without a heading.
     first_is_free = mode == "replace" or not working_sections(response)
     end_read()  # rendering takes a while: no transaction (and no lock) meanwhile
@@ -259,9 +263,9 @@ def import_preview(response_id: int):
             for i, s in enumerate(sections)
         ])
     except DomainError as error:
-        flash(error.message, "error")
         return _preview_page(load_response(response_id), preview, filename, keep=keep, mode=mode,
-                             apply=apply, expected_revision=expected_revision, status=error.status)
+                             apply=apply, expected_revision=expected_revision, status=error.status,
+                             refused=error.message)
     response = load_response(response_id, for_update=True)
     try:
         ensure(current_user, Action.EDIT_DRAFT, response)
@@ -279,10 +283,9 @@ def import_preview(response_id: int):
         add_sections(response, current_user, texts)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
         return _preview_page(load_response(response_id), preview, filename, keep=keep, mode=mode,
                              apply=apply, expected_revision=load_response(response_id).revision,
-                             status=error.status)
+                             status=error.status, refused=error.message)
     record_event("draft_imported", current_user, response=response,
                  summary=_("Läste in %(n)d avsnitt från %(file)s.", n=len(texts), file=filename),
                  details={"replaced": removed, "kept_front_matter": sorted(keep)})
