@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import column_property
 
 from .audit import AuditEvent, Notification
+from .jobs import Job, JobStatus, StoredFile
 from .base import local_date, local_today, utcnow
 from .drafting import (
     AnchorState,
@@ -46,9 +47,9 @@ JointResponse.last_event_id = column_property(
 
 __all__ = [
     "AnchorState", "ApiToken", "AuditEvent", "Comment", "Consultation", "Cooperation",
-    "CooperationRole", "Decision", "FocusArea", "JointResponse", "Membership", "Municipality",
+    "CooperationRole", "Decision", "FocusArea", "Job", "JobStatus", "JointResponse", "Membership", "Municipality",
     "Notification", "Participation", "ParticipationStatus", "PasswordLink", "PasswordLinkPurpose",
     "Position", "Role", "Section",
-    "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",
+    "SectionRevision", "SignOff", "Stage", "StoredFile", "SuggestionState", "User", "Version",
     "VersionSection", "local_date", "local_today", "utcnow",
 ]

@@ -105,7 +105,12 @@ def _base_url() -> str:
 
 def link_url(secret: str) -> str:
     """The one place a password link is built."""
-    path = current_app.url_map.bind("localhost").build("auth.set_password", {"token": secret})
+    return page_url("auth.set_password", token=secret)
+
+
+def page_url(endpoint: str, **values) -> str:
+    """The absolute address of a page, for e-mail: built on EXTERNAL_BASE_URL, never a Host header."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
     return _base_url() + path
 
 

@@ -28,12 +28,13 @@ from ..export.assemble import (
 from ..export.docx_builder import build_final_docx, build_review_copy_docx
 from ..export.docx_import import DocxImportError, ImportPreview
 from ..export.filenames import content_disposition, export_filename
-from ..export.pdf import PdfConversionFailed, PdfUnavailable, docx_to_pdf, soffice_path
+from .. import jobs
 from ..extensions import db
 from ..forms import PublishForm, SectionForm, StructureForm
 from ..ints import parse_int
-from ..models import JointResponse, Version
+from ..models import JobStatus, JointResponse, Version
 from ..permissions import Action, ensure
+from ..services import documents
 from ..services.audit import record_event
 from ..services.drafting import (
     add_sections,
@@ -73,7 +74,7 @@ def _options_page(response: JointResponse, *, status: int = 200, typed_reference
     versions = list(db.session.scalars(select(Version).where(Version.response_id == response.id)
                                        .order_by(Version.number.desc())))
     return render_template("export/options.html", response=response, versions=versions,
-                           final=is_final(response), pdf_available=soffice_path() is not None,
+                           final=is_final(response), pdf_available=documents.pdf_possible(),
                            email_subject=email_subject(response),
                            our_reference=response.our_reference if typed_reference is None
                            else typed_reference), status
@@ -115,20 +116,80 @@ def final_docx(response_id: int):
 @bp.route("/final.pdf")
 @login_required
 def final_pdf(response_id: int):
+    """The PDF if it is stored already; otherwise its conversion is queued and a page waits for it."""
     response = load_response(response_id)
     ensure(current_user, Action.EXPORT, response)
-    data, filename, _version = _final(response)
-    try:
-        pdf = docx_to_pdf(data)
-    except PdfConversionFailed:
-        flash(_("PDF-konverteringen misslyckades just nu. Ladda ner Word-filen och försök igen senare."),
-              "error")
-        return redirect(url_for("export.options", response_id=response.id)), 303
-    except PdfUnavailable:
+    if not documents.pdf_possible():
         flash(_("PDF kan inte skapas på den här servern (LibreOffice saknas). Ladda ner Word-filen "
                 "och spara som PDF i Word."), "error")
         return redirect(url_for("export.options", response_id=response.id)), 303
-    return _download(pdf, filename.rsplit(".", 1)[0] + ".pdf", "application/pdf")
+    key, job = documents.request_pdf(response, current_user, _pdf_filename(response))
+    commit()
+    if job is None:
+        return _download(documents.stored(key).data, _pdf_filename(response), "application/pdf")
+    return redirect(url_for("export.pdf_job", response_id=response.id, job_id=job.id)), 303
+
+
+def _pdf_filename(response: JointResponse) -> str:
+    version = final_document(response).version_number
+    suffix = "" if is_final(response) else f"utkast v{version or 0}"
+    name = export_filename(response.consultation.reference_number, response.cooperation.name, suffix)
+    return name.rsplit(".", 1)[0] + ".pdf"
+
+
+def _load_pdf_job(response_id: int, job_id: int):
+    response = load_response(response_id)
+    ensure(current_user, Action.EXPORT, response)
+    job = documents.pdf_job(response, job_id)
+    if job is None:
+        raise NotFound(_("Det finns ingen sådan PDF."))
+    return response, job
+
+
+@bp.route("/pdf/<int:job_id>")
+@login_required
+def pdf_job(response_id: int, job_id: int):
+    """'PDF skapas…' until the file is ready (refresh by hand, or static/jobs.js does it)."""
+    response, job = _load_pdf_job(response_id, job_id)
+    if job.status == JobStatus.DONE.value and documents.stored(job.key) is not None:
+        return redirect(url_for("export.pdf_file", response_id=response.id, job_id=job.id)), 303
+    return render_template("export/pdf_job.html", response=response, job=job,
+                           failed=job.status == JobStatus.FAILED.value)
+
+
+@bp.route("/pdf/<int:job_id>/status.json")
+@login_required
+def pdf_job_status(response_id: int, job_id: int):
+    """The job's state for static/jobs.js."""
+    response, job = _load_pdf_job(response_id, job_id)
+    ready = job.status == JobStatus.DONE.value
+    return {"state": job.status,
+            "url": url_for("export.pdf_file", response_id=response.id, job_id=job.id) if ready
+            else url_for("export.pdf_job", response_id=response.id, job_id=job.id),
+            "message": _("PDF:en är klar.") if ready else
+            _("PDF:en kunde inte skapas.") if job.status == JobStatus.FAILED.value else
+            _("PDF skapas…")}
+
+
+@bp.post("/pdf/<int:job_id>/retry")
+@login_required
+def pdf_retry(response_id: int, job_id: int):
+    response, job = _load_pdf_job(response_id, job_id)
+    if job.status == JobStatus.FAILED.value:
+        jobs.retry(job)
+        commit()
+    return redirect(url_for("export.pdf_job", response_id=response.id, job_id=job.id)), 303
+
+
+@bp.route("/pdf/<int:job_id>/file")
+@login_required
+def pdf_file(response_id: int, job_id: int):
+    response, job = _load_pdf_job(response_id, job_id)
+    file = documents.stored(job.key) if job.status == JobStatus.DONE.value else None
+    if file is None:
+        return redirect(url_for("export.pdf_job", response_id=response.id, job_id=job.id)), 303
+    filename = str(job.args[1]) if len(job.args) > 1 else _pdf_filename(response)
+    return _download(file.data, filename, "application/pdf")
 
 
 @bp.route("/versions/<int:number>/review-copy.docx")

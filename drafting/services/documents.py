@@ -1,0 +1,92 @@
+"""Documents made by jobs: the PDF of a response, stored once per version, kind, template and language."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask_babel import get_locale
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..export import pdf
+from ..export.assemble import cooperation_template, final_document, is_final
+from ..export.docx_builder import build_final_docx
+from ..extensions import db
+from ..jobs import PermanentFailure, RqBackend, backend, enqueue, task
+from ..models import Job, JointResponse, StoredFile, User
+
+PDF_ATTEMPTS = 2  # a conversion (or its worker) that crashed is run once more; pdf.py retries inside too
+
+
+def pdf_key(response: JointResponse) -> tuple[str, bytes]:
+    """The key of the response's PDF as it stands, and the Word file it is converted from.
+
+    Keyed by version, kind (final or draft), template and language, and by a digest of the
+    document itself, so that anything printed in it (a formal name, a reference) makes a new key.
+    """
+    document = final_document(response)
+    template = cooperation_template(response.cooperation_id)
+    data = build_final_docx(document, template)
+    kind = "final" if is_final(response) else "draft"
+    template_digest = hashlib.sha256(template or b"").hexdigest()[:10]
+    content = hashlib.sha256(repr(document).encode("utf-8")).hexdigest()[:16]
+    key = (f"pdf:r{response.id}:v{document.version_number or 0}:{kind}:t{template_digest}:"
+           f"{get_locale() or 'sv'}:{content}")
+    return key, data
+
+
+def pdf_possible() -> bool:
+    """Whether PDFs can be made: LibreOffice here, or workers elsewhere (with Redis) that have it."""
+    return isinstance(backend(), RqBackend) or pdf.soffice_path() is not None
+
+
+def stored(key: str) -> StoredFile | None:
+    return db.session.scalar(select(StoredFile).where(StoredFile.key == key))
+
+
+def store(key: str, data: bytes) -> None:
+    """Keep `data` under `key` (written once: a second writer of the same key changes nothing)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(StoredFile(key=key, data=data, size=len(data)))
+    except IntegrityError:
+        pass
+
+
+def request_pdf(response: JointResponse, user: User, filename: str) -> tuple[str, Job | None]:
+    """The PDF's key and, unless it is already stored, the job that makes it (queued on commit)."""
+    key, docx = pdf_key(response)
+    if stored(key) is not None:
+        return key, None
+    store(key + ":docx", docx)
+    job = enqueue("pdf.convert", key, filename, key=key, cooperation_id=response.cooperation_id,
+                  created_by_id=user.id)
+    return key, job
+
+
+def pdf_job(response: JointResponse, job_id: int) -> Job | None:
+    """The PDF job `job_id` if it is one of this response's."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.task != "pdf.convert" or not job.key.startswith(f"pdf:r{response.id}:"):
+        return None
+    return job
+
+
+@task("pdf.convert", attempts=PDF_ATTEMPTS, timeout=600)
+def convert(key: str, filename: str = "") -> dict:
+    """Convert the stored Word file of `key` to PDF and store it; nothing when it exists."""
+    if stored(key) is not None:
+        return {"key": key}
+    source = stored(key + ":docx")
+    if source is None:
+        raise PermanentFailure(f"Word-filen för {key} finns inte längre.")
+    data = source.data
+    db.session.commit()  # no transaction while LibreOffice works
+    try:
+        result = pdf.docx_to_pdf(data)
+    except pdf.PdfConversionFailed:
+        raise
+    except pdf.PdfUnavailable as error:
+        raise PermanentFailure(str(error)) from error
+    store(key, result)
+    return {"key": key, "size": len(result)}

@@ -1,0 +1,1 @@
+"""Large Word imports, parsed by a job (small ones are parsed in the request)."""
