@@ -209,7 +209,10 @@ def _record_failure(job_id: int, error: Exception) -> None:
     job = db.session.get(Job, job_id)
     if job is None:
         return
-    message = f"{type(error).__name__}: {error}"[:4000]
+    message = f"{type(error).__name__}: {error}"
+    if error.__cause__ is not None:  # what the mail server or LibreOffice actually said
+        message += f"\n{type(error.__cause__).__name__}: {error.__cause__}"
+    message = message[:4000]
     log.warning("job %s (%s) attempt %d of %d failed: %s", job.id, job.task, job.attempts,
                 job.max_attempts, message)
     now = utcnow()
@@ -253,8 +256,10 @@ def _after_commit(session) -> None:
             runner.dispatch(job_id, 0)
 
 
-def _after_rollback(session) -> None:
-    session.info.pop("jobs_to_dispatch", None)
+def _after_soft_rollback(session, previous_transaction) -> None:
+    # Only the whole transaction: a savepoint that lost a race (same key) keeps earlier jobs.
+    if previous_transaction.parent is None:
+        session.info.pop("jobs_to_dispatch", None)
 
 
 class ThreadBackend:
@@ -394,7 +399,9 @@ def wait(job_id: int, timeout: float = 30) -> Job:
     while True:
         db.session.rollback()  # read what the runner committed
         job = db.session.get(Job, job_id)
-        if job is None or job.status in (JobStatus.DONE.value, JobStatus.FAILED.value):
+        status = job.status if job is not None else None
+        db.session.commit()  # and hold no transaction (on SQLite: the write lock) while waiting
+        if job is None or status in (JobStatus.DONE.value, JobStatus.FAILED.value):
             return job
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -460,4 +467,4 @@ def init_app(app: Flask) -> None:
     """Hand jobs over when their transaction commits (one listener for all apps)."""
     if not event.contains(db.session, "after_commit", _after_commit):
         event.listen(db.session, "after_commit", _after_commit)
-        event.listen(db.session, "after_rollback", _after_rollback)
+        event.listen(db.session, "after_soft_rollback", _after_soft_rollback)

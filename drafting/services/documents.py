@@ -46,6 +46,8 @@ def stored(key: str) -> StoredFile | None:
 
 def store(key: str, data: bytes) -> None:
     """Keep `data` under `key` (written once: a second writer of the same key changes nothing)."""
+    if db.session.scalar(select(StoredFile.id).where(StoredFile.key == key)) is not None:
+        return
     try:
         with db.session.begin_nested():
             db.session.add(StoredFile(key=key, data=data, size=len(data)))
