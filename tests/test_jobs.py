@@ -3,8 +3,10 @@ e-mail once per notification, and nothing slow inside a request (embedded pool a
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import has_request_context
@@ -474,12 +476,82 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_job_finishes(
     assert documents.stored(key).data == FAKE_PDF
 
 
+# --- large Word imports ----------------------------------------------------------------------
+
+CORPUS = Path(__file__).parent / "corpus" / "docx"
+
+
+def _upload(client, response_id: int, path: Path):
+    return client.post(f"/responses/{response_id}/export/import",
+                       data={"document": (io.BytesIO(path.read_bytes()), path.name)},
+                       content_type="multipart/form-data")
+
+
+@pytest.fixture
+def small_threshold(monkeypatch):
+    """Every corpus letter counts as large (the threshold itself is limits.IMPORT_IN_JOB_BYTES)."""
+    from drafting.services import imports
+
+    monkeypatch.setattr(imports, "IMPORT_IN_JOB_BYTES", 1000)
+
+
+@pytest.fixture
+def parse_counter(monkeypatch):
+    from drafting.export import docx_import
+
+    real = docx_import.parse_docx
+    calls = {"job": 0, "request": 0}
+
+    def counted(data):
+        calls["request" if has_request_context() else "job"] += 1
+        return real(data)
+
+    monkeypatch.setattr(docx_import, "parse_docx", counted)
+    return calls
+
+
+def test_a_large_word_file_is_parsed_by_a_job_and_the_preview_reads_its_result(
+        app, db, demo, small_threshold, parse_counter):
+    db.session.commit()
+    client = app.test_client()
+    login(client, "koordinator@example.se")
+    answer = _upload(client, demo.id, CORPUS / "01_lund_starkare_kommuner.docx")
+    assert answer.status_code == 303
+    waiting = answer.headers["Location"]
+    page = client.get(waiting).get_data(as_text=True)
+    assert "Word-filen läses in…" in page and "Uppdatera" in page
+    assert client.get(waiting + "/status.json").json["state"] == "queued"
+    jobs.run_queued()
+    preview = client.get(waiting)
+    assert preview.status_code == 200
+    text = preview.get_data(as_text=True)
+    assert "20.1 Förslag om stöd till kommunsammanläggningar" in text and 'name="payload"' in text
+    assert parse_counter == {"job": 1, "request": 0}
+    # The same file again: the same job, already done.
+    assert _upload(client, demo.id, CORPUS / "01_lund_starkare_kommuner.docx").headers[
+        "Location"] == waiting
+    assert parse_counter["job"] == 1
+
+
+def test_a_large_file_that_is_no_word_file_says_so(app, db, demo, small_threshold):
+    db.session.commit()
+    client = app.test_client()
+    login(client, "koordinator@example.se")
+    answer = client.post(f"/responses/{demo.id}/export/import",
+                         data={"document": (io.BytesIO(b"x" * 5000), "falsk.docx")},
+                         content_type="multipart/form-data")
+    jobs.run_queued()
+    page = client.get(answer.headers["Location"])
+    assert page.status_code == 400 and "Word" in page.get_data(as_text=True)
+
+
 # --- nothing slow inside a request ------------------------------------------------------------
 
 
 def test_no_request_converts_mails_or_parses_a_large_upload(app, db, in_review, sink, converter,
-                                                            thread_jobs, monkeypatch):
-    """Every route these flows touch: LibreOffice and SMTP are only ever called by a job."""
+                                                            thread_jobs, small_threshold,
+                                                            parse_counter, monkeypatch):
+    """The routes that start slow work: LibreOffice, SMTP and the parser run only in jobs."""
     import smtplib
 
     real_smtp = smtplib.SMTP
@@ -492,18 +564,19 @@ def test_no_request_converts_mails_or_parses_a_large_upload(app, db, in_review, 
 
     monkeypatch.setattr(smtplib, "SMTP", guarded_smtp)
     converter.gate.set()
+    response_id = in_review.id
+    db.session.commit()
     lund = app.test_client()
     login(lund, "tjansteman.lund@example.se")
     boss = app.test_client()
     login(boss, "koordinator@example.se")
-    section_id = in_review.sections[0].id if hasattr(in_review, "sections") else None
-    lund.post(f"/responses/{in_review.id}/position",
+    lund.post(f"/responses/{response_id}/position",
               data={"version_number": "1", "decision": "object", "note": "Nej"})
-    if section_id:
-        lund.post(f"/responses/{in_review.id}/sections/{section_id}/comments",
-                  data={"body": "En kommentar"})
-    waiting = lund.get(f"/responses/{in_review.id}/export/final.pdf").headers["Location"]
-    job_id = int(waiting.rsplit("/", 1)[1])
-    assert jobs.wait(job_id, 60).status == JobStatus.DONE.value
-    assert sink.wait_for(1, 30)
-    assert converter.calls == 1 and converter.in_request == 0 and in_request == []
+    waiting = lund.get(f"/responses/{response_id}/export/final.pdf").headers["Location"]
+    imported = _upload(boss, response_id, CORPUS / "01_lund_starkare_kommuner.docx")
+    assert imported.status_code == 303
+    for job_id in (int(waiting.rsplit("/", 1)[1]), int(imported.headers["Location"].rsplit("/", 1)[1])):
+        assert jobs.wait(job_id, 60).status == JobStatus.DONE.value
+    assert sink.wait_for_mail(lambda m: "invänder" in m["Subject"], 30) is not None
+    assert converter.calls == 1 and converter.in_request == 0
+    assert in_request == [] and parse_counter["request"] == 0

@@ -34,7 +34,7 @@ from ..forms import PublishForm, SectionForm, StructureForm
 from ..ints import parse_int
 from ..models import JobStatus, JointResponse, Version
 from ..permissions import Action, ensure
-from ..services import documents
+from ..services import documents, imports
 from ..services.audit import record_event
 from ..services.drafting import (
     add_sections,
@@ -263,11 +263,20 @@ def import_docx(response_id: int):
     if not upload.filename.lower().endswith(".docx"):
         return _import_failed(response, _("Filen måste vara ett Word-dokument i formatet .docx."))
     filename, data = upload.filename, upload.read()
+    if imports.parses_in_job(data):
+        job = imports.queue_import(response, current_user, data, filename[-200:])
+        commit()
+        return redirect(url_for("export.import_job", response_id=response.id, job_id=job.id)), 303
     end_read()  # parsing and rendering take a while: no transaction (and no lock) meanwhile
     try:
         preview = docx_import.parse_docx(data)
     except DocxImportError as error:
         return _import_failed(response, str(error))
+    return _parsed(response, preview, filename[-200:])
+
+
+def _parsed(response: JointResponse, preview: ImportPreview, filename: str):
+    """The first preview of a parsed Word file, or why it cannot be imported."""
     if not preview.sections(frozenset(range(len(preview.blocks)))):
         return _import_failed(response, _("Word-filen innehåller ingen text att läsa in."))
     try:
@@ -276,8 +285,43 @@ def import_docx(response_id: int):
         return _import_failed(response, error.message)
     mode = "append" if working_sections(response) else "replace"
     apply = frozenset(name for name, *_rest in _remiss_fields(response, preview))
-    return _preview_page(response, preview, filename[-200:], keep=frozenset(), mode=mode,
+    return _preview_page(response, preview, filename, keep=frozenset(), mode=mode,
                          apply=apply, expected_revision=response.revision)
+
+
+def _load_import_job(response_id: int, job_id: int):
+    response = load_response(response_id)
+    ensure(current_user, Action.EDIT_DRAFT, response)
+    job = imports.import_job(response, job_id)
+    if job is None:
+        raise NotFound(_("Det finns ingen sådan inläsning."))
+    return response, job
+
+
+@bp.route("/import/<int:job_id>")
+@login_required
+def import_job(response_id: int, job_id: int):
+    """A large Word file is read by a job: this page waits for it, then shows the preview."""
+    response, job = _load_import_job(response_id, job_id)
+    if job.status == JobStatus.DONE.value:
+        result = job.result or {}
+        if "error" in result:
+            return _import_failed(response, str(result["error"]))
+        return _parsed(response, ImportPreview.from_data(result["preview"]), str(job.args[1]))
+    if job.status == JobStatus.FAILED.value:
+        return _import_failed(response, _("Word-filen kunde inte läsas in. Försök igen, eller "
+                                          "be administratören titta på felet."), status=503)
+    return render_template("export/import_job.html", response=response, job=job)
+
+
+@bp.route("/import/<int:job_id>/status.json")
+@login_required
+def import_job_status(response_id: int, job_id: int):
+    """The import job's state for static/jobs.js."""
+    response, job = _load_import_job(response_id, job_id)
+    return {"state": job.status,
+            "url": url_for("export.import_job", response_id=response.id, job_id=job.id),
+            "message": _("Word-filen läses in…")}
 
 
 @bp.post("/import/preview")
