@@ -29,6 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -148,7 +149,8 @@ def recover(now=None) -> int:
     for job in stale:
         if job.attempts >= job.max_attempts:
             job.status = JobStatus.FAILED.value
-            job.error = (job.error or "") + "\nArbetet avbröts: den som körde det stannade."
+            job.error = ((job.error or "") + "\n" + _("Arbetet avbröts: den som körde det "
+                                                       "stannade mitt i.")).strip()
             job.finished_at = now
         else:
             job.status = JobStatus.QUEUED.value
