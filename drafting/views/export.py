@@ -151,7 +151,7 @@ def _load_pdf_job(response_id: int, job_id: int):
 def pdf_job(response_id: int, job_id: int):
     """'PDF skapas…' until the file is ready (refresh by hand, or static/jobs.js does it)."""
     response, job = _load_pdf_job(response_id, job_id)
-    if job.status == JobStatus.DONE.value and documents.stored(job.key) is not None:
+    if documents.pdf_of(job) is not None:
         return redirect(url_for("export.pdf_file", response_id=response.id, job_id=job.id)), 303
     return render_template("export/pdf_job.html", response=response, job=job,
                            failed=job.status == JobStatus.FAILED.value)
@@ -185,10 +185,10 @@ def pdf_retry(response_id: int, job_id: int):
 @login_required
 def pdf_file(response_id: int, job_id: int):
     response, job = _load_pdf_job(response_id, job_id)
-    file = documents.stored(job.key) if job.status == JobStatus.DONE.value else None
+    file = documents.pdf_of(job)
     if file is None:
         return redirect(url_for("export.pdf_job", response_id=response.id, job_id=job.id)), 303
-    filename = str(job.args[1]) if len(job.args) > 1 else _pdf_filename(response)
+    filename = str(job.args[2]) if len(job.args) > 2 else _pdf_filename(response)
     return _download(file.data, filename, "application/pdf")
 
 
