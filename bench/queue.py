@@ -188,7 +188,10 @@ def _fetch_pdf(session: requests.Session, base: str, response_id: int) -> tuple[
     waiting = answer.headers["Location"]
     waiting = waiting if waiting.startswith("http") else base + waiting
     deadline = time.monotonic() + 300
+    pause = 1.0
     while time.monotonic() < deadline:
+        time.sleep(pause)  # static/jobs.js: after 1 s, then 1.5 times longer each time, at most 5 s
+        pause = min(pause * 1.5, 5.0)
         status = session.get(waiting + "/status.json", timeout=TIMEOUT).json()
         if status["state"] == "done":
             url = status["url"] if status["url"].startswith("http") else base + status["url"]
@@ -196,7 +199,6 @@ def _fetch_pdf(session: requests.Session, base: str, response_id: int) -> tuple[
             return file.content.startswith(b"%PDF"), time.monotonic() - started
         if status["state"] == "failed":
             return False, time.monotonic() - started
-        time.sleep(0.5)  # the page's poll interval, roughly
     return False, time.monotonic() - started
 
 

@@ -580,3 +580,23 @@ def test_no_request_converts_mails_or_parses_a_large_upload(app, db, in_review, 
     assert sink.wait_for_mail(lambda m: "invänder" in m["Subject"], 30) is not None
     assert converter.calls == 1 and converter.in_request == 0
     assert in_request == [] and parse_counter["request"] == 0
+
+
+def test_the_schedulers_duties_run_in_a_worker(app, db, in_review, monkeypatch):
+    """What `flask scheduler` enqueues: reminders (each once) and recovery of lost jobs."""
+    from drafting.models import local_today
+
+    db.session.commit()
+    monkeypatch.setattr(jobs, "_worker_app", app)
+    monkeypatch.setattr("drafting.models.local_today", lambda: in_review.deadline - timedelta(days=7))
+    monkeypatch.setattr("drafting.models.base.local_today",
+                        lambda: in_review.deadline - timedelta(days=7))
+    assert local_today  # imported for the patch above
+    for _ in range(2):
+        jobs.scheduled("reminders")
+        jobs.scheduled("recover")
+    db.session.expire_all()
+    reminders = db.session.scalar(select(func.count()).select_from(Notification)
+                                  .where(Notification.kind == "deadline"))
+    assert reminders and reminders == db.session.scalar(
+        select(func.count(func.distinct(Notification.user_id))).where(Notification.kind == "deadline"))

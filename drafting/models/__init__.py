@@ -4,7 +4,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import column_property
 
 from .audit import AuditEvent, Notification
-from .jobs import Job, JobStatus, StoredFile
 from .base import local_date, local_today, utcnow
 from .drafting import (
     AnchorState,
@@ -15,6 +14,7 @@ from .drafting import (
     Version,
     VersionSection,
 )
+from .jobs import Job, JobStatus, StoredFile
 from .people import (
     ApiToken,
     Cooperation,

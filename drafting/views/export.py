@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
+from .. import jobs
 from ..export import docx_import
 from ..export.assemble import (
     cooperation_template,
@@ -28,7 +29,6 @@ from ..export.assemble import (
 from ..export.docx_builder import build_final_docx, build_review_copy_docx
 from ..export.docx_import import DocxImportError, ImportPreview
 from ..export.filenames import content_disposition, export_filename
-from .. import jobs
 from ..extensions import db
 from ..forms import PublishForm, SectionForm, StructureForm
 from ..ints import parse_int
