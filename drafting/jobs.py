@@ -44,6 +44,7 @@ TASK_MODULES = (
     "drafting.services.documents",
     "drafting.services.mail",
     "drafting.services.imports",
+    "drafting.services.passwords",
 )
 # A queued job that no runner picked up in this long (Redis was down when it was handed over)
 # is handed over again by recover().

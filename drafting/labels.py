@@ -29,4 +29,6 @@ JOB_TASK_LABELS = {
     "mail.notification": _l("E-post om en avisering"),
     "mail.digest": _l("Daglig sammanfattning med e-post"),
     "import.parse": _l("Inläsning av en Word-fil"),
+    "mail.invitation": _l("E-post med en inbjudan"),
+    "mail.password_reset": _l("E-post med en länk för nytt lösenord"),
 }

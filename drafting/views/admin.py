@@ -113,7 +113,7 @@ def add_user(cooperation_id: int):
             cooperation=cooperation, role=Role(form.role.data),
             municipality_id=form.municipality_id.data or None, actor=actor,
         )
-        passwords.send_invitation(user, cooperation, actor)
+        passwords.queue_invitation(user, cooperation, actor)  # mailed by a job after the commit
     except DomainError as error:
         # Nothing half-made: no account without its invitation, no invitation without the account.
         db.session.rollback()
