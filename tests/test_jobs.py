@@ -564,7 +564,10 @@ def test_no_request_converts_mails_or_parses_a_large_upload(app, db, in_review, 
 
     monkeypatch.setattr(smtplib, "SMTP", guarded_smtp)
     converter.gate.set()
-    response_id = in_review.id
+    response_id, cooperation_id = in_review.id, in_review.cooperation_id
+    from tests.conftest import municipality
+
+    lund_id = municipality("Lund").id
     db.session.commit()
     lund = app.test_client()
     login(lund, "tjansteman.lund@example.se")
@@ -575,7 +578,19 @@ def test_no_request_converts_mails_or_parses_a_large_upload(app, db, in_review, 
     waiting = lund.get(f"/responses/{response_id}/export/final.pdf").headers["Location"]
     imported = _upload(boss, response_id, CORPUS / "01_lund_starkare_kommuner.docx")
     assert imported.status_code == 303
-    for job_id in (int(waiting.rsplit("/", 1)[1]), int(imported.headers["Location"].rsplit("/", 1)[1])):
+    admin = app.test_client()
+    login(admin, "admin@example.se")
+    assert admin.post(f"/admin/cooperations/{cooperation_id}/users", data={
+        "name": "Nils Ny", "email": "nils.ny@example.se", "title": "", "role": "official",
+        "municipality_id": lund_id}).status_code == 302
+    assert app.test_client().post("/forgot-password",
+                                  data={"email": "tjansteman.malmo@example.se"}).status_code == 200
+    mail_jobs = list(db.session.scalars(select(Job.id).where(
+        Job.task.in_(["mail.invitation", "mail.password_reset"]))))
+    db.session.commit()
+    assert len(mail_jobs) == 2
+    for job_id in (int(waiting.rsplit("/", 1)[1]), int(imported.headers["Location"].rsplit("/", 1)[1]),
+                   *mail_jobs):
         assert jobs.wait(job_id, 60).status == JobStatus.DONE.value
     assert sink.wait_for_mail(lambda m: "invänder" in m["Subject"], 30) is not None
     assert converter.calls == 1 and converter.in_request == 0
