@@ -599,18 +599,13 @@ def test_no_request_converts_mails_or_parses_a_large_upload(app, db, in_review, 
 
 def test_the_schedulers_duties_run_in_a_worker(app, db, in_review, monkeypatch):
     """What `flask scheduler` enqueues: reminders (each once) and recovery of lost jobs."""
-    from drafting.models import local_today
-
-    db.session.commit()
+    day = in_review.deadline - timedelta(days=7)
+    db.session.commit()  # the duties run in their own app context, as in a worker
     monkeypatch.setattr(jobs, "_worker_app", app)
-    monkeypatch.setattr("drafting.models.local_today", lambda: in_review.deadline - timedelta(days=7))
-    monkeypatch.setattr("drafting.models.base.local_today",
-                        lambda: in_review.deadline - timedelta(days=7))
-    assert local_today  # imported for the patch above
+    monkeypatch.setattr("drafting.models.local_today", lambda: day)
     for _ in range(2):
         jobs.scheduled("reminders")
         jobs.scheduled("recover")
-    db.session.expire_all()
     reminders = db.session.scalar(select(func.count()).select_from(Notification)
                                   .where(Notification.kind == "deadline"))
     assert reminders and reminders == db.session.scalar(
