@@ -1,10 +1,10 @@
-"""Run the benchmarks and print JSON lines: `python -m bench [pages] [export] [load]` (default all)."""
+"""Run the benchmarks and print JSON lines: `python -m bench [pages] [export] [load] [queue]` (default all)."""
 
 from __future__ import annotations
 
 import sys
 
-GROUPS = ("pages", "export", "load")
+GROUPS = ("pages", "export", "load", "queue")
 
 
 def main() -> int:
@@ -18,6 +18,8 @@ def main() -> int:
             except ImportError as error:  # pragma: no cover - bench dependency missing
                 print(f'{{"name": "export_final", "error": "{error}"}}')
                 continue
+        elif name == "queue":
+            from . import queue as group
         else:
             from . import load as group
         for line in group.run():

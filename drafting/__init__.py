@@ -21,7 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     load_config(app, test_config)
 
-    from . import auth, cli, database, errors, i18n, security, templating
+    from . import auth, cli, database, errors, i18n, jobs, security, templating
     from .extensions import cache, csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
 
     from .views import (
         admin,

@@ -128,19 +128,66 @@ def init_app(app: Flask) -> None:
     @app.cli.command("send-reminders")
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
     def send_reminders_command(today) -> None:
-        """Send deadline and plan reminders, each once, then pending e-mail."""
-        from .services.notifications import (
-            deliver_pending_email,
-            send_deadline_reminders,
-            send_plan_reminders,
-        )
+        """Create deadline reminders (7 and 2 days before) and plan reminders, each once, and queue today's digests."""
+        from . import jobs
+        from .services.mail import deliver_digests
+        from .services.notifications import send_deadline_reminders, send_plan_reminders
 
         day = today.date() if today else local_today()
         count = send_deadline_reminders(day) + send_plan_reminders(day)
-        db.session.commit()
-        mailed = deliver_pending_email()
-        db.session.commit()
-        click.echo(f"{count} reminders created, {mailed} e-mails delivered.")
+        db.session.commit()  # their e-mails are queued now
+        digests = deliver_digests()
+        mailed = 0
+        if not isinstance(jobs.backend(), jobs.RqBackend):
+            mailed = jobs.run_queued()  # no worker without Redis: this command sends them
+        click.echo(f"{count} reminders created, {digests} digests queued, {mailed} jobs run.")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    def worker_command(burst: bool) -> None:
+        """Run queued jobs (PDFs, imports, e-mail) from Redis; start as many as you like."""
+        from . import jobs
+
+        runner = jobs.backend()
+        if not isinstance(runner, jobs.RqBackend):
+            raise click.ClickException("flask worker needs REDIS_URL; without it the web "
+                                       "process runs the jobs itself.")
+        from flask import current_app
+        from rq import Worker
+
+        jobs._worker_app = current_app._get_current_object()
+        jobs.recover()  # what a dead worker left behind
+        Worker([runner.queue()], connection=runner.connection).work(
+            burst=burst, with_scheduler=True)
+
+    @app.cli.command("scheduler")
+    @click.option("--reminders-at", default="0 7 * * *", show_default=True,
+                  help="When the daily reminders and digests go out (cron syntax, server time).")
+    def scheduler_command(reminders_at: str) -> None:
+        """Enqueue the periodic duties on Redis: reminders and digests daily, lost jobs each minute."""
+        from . import jobs
+
+        runner = jobs.backend()
+        if not isinstance(runner, jobs.RqBackend):
+            raise click.ClickException("flask scheduler needs REDIS_URL; without it use cron: "
+                                       "flask send-reminders and flask jobs-recover.")
+        from rq.cron import CronScheduler
+
+        scheduler = CronScheduler(connection=runner.connection)
+        scheduler.register(jobs.scheduled, runner.queue_name, args=("recover",), interval=60)
+        scheduler.register(jobs.scheduled, runner.queue_name, args=("reminders",),
+                           cron=reminders_at)
+        scheduler.start()
+
+    @app.cli.command("jobs-recover")
+    def jobs_recover_command() -> None:
+        """Hand over again jobs whose worker died and queued jobs nobody picked up."""
+        from . import jobs
+
+        handed = jobs.recover()
+        if not isinstance(jobs.backend(), jobs.RqBackend):
+            jobs.run_queued()
+        click.echo(f"{handed} jobs handed over again.")
 
     @app.cli.command("export")
     @click.argument("response_id", type=int)

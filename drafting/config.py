@@ -59,6 +59,12 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         PROXY_FIX_X_FOR=0,
         REDIS_URL=os.environ.get("REDIS_URL"),
         CACHE_DEFAULT_TIMEOUT=600,
+        # Slow work: "rq" with REDIS_URL, else "thread" (a pool in the web process); tests "manual".
+        JOBS_BACKEND=None,
+        JOBS_THREADS=2,
+        JOBS_QUEUE="yttrande",
+        # Seconds before the 2nd, 3rd, … attempt of a failed job ("10,60,300" from the environment).
+        JOB_RETRY_DELAYS=(10, 60, 300, 1800),
         LOGIN_LIMIT_ACCOUNT_ADDRESS="5 per 15 minutes",
         LOGIN_LIMIT_ACCOUNT="20 per hour",
         LOGIN_LIMIT_ADDRESS="300 per hour",

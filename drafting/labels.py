@@ -77,3 +77,13 @@ EVENT_KIND_LABELS = {
 def label_choices(labels: Mapping) -> list[tuple[str, str]]:
     """(stored value, Swedish label) pairs in the enum's order, for a select or radio buttons."""
     return [(str(value), label) for value, label in labels.items()]
+
+# The kinds of background job (jobs.TASKS), as the administrator's list of failed jobs names them.
+JOB_TASK_LABELS = {
+    "pdf.convert": _l("PDF av yttrandet"),
+    "mail.notification": _l("E-post om en avisering"),
+    "mail.digest": _l("Daglig sammanfattning med e-post"),
+    "import.parse": _l("Inläsning av en Word-fil"),
+    "mail.invitation": _l("E-post med en inbjudan"),
+    "mail.password_reset": _l("E-post med en länk för nytt lösenord"),
+}

@@ -23,6 +23,8 @@ MAX_SECTIONS_PER_DRAFT = 150
 # and rendering it stay within a few seconds (5 000 paragraphs parse in about 0.2 s).
 MAX_IMPORT_PARAGRAPHS = 5_000  # paragraphs, table cells' included
 MAX_IMPORT_CHARS = 500_000  # characters of text
+# A Word file larger than this is parsed by a job, not in the request; the page waits for it.
+IMPORT_IN_JOB_BYTES = 256 * 1024
 
 # A comment's anchor: the quoted passage, and the text just before and after it that finds
 # the passage again after edits (columns Comment.anchor_prefix/anchor_suffix).

@@ -68,6 +68,10 @@ def app(tmp_path_factory) -> Iterator[Flask]:
         "SQLALCHEMY_DATABASE_URI": _database_url(tmp_dir),
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # Jobs wait until a test runs them (jobs.run_queued()); tests/test_jobs*.py switch to
+        # the thread pool or RQ.
+        "JOBS_BACKEND": "manual",
+        "JOB_RETRY_DELAYS": (0,),
     })
     application.test_client_class = IsolatedClient
     with application.app_context():

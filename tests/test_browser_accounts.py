@@ -64,6 +64,9 @@ def test_admin_invites_and_the_person_sets_a_password_and_logs_in(
     check("user page")
     log_out(page)
 
+    from drafting import jobs
+
+    jobs.run_queued()  # the invitation is mailed by a job (tests run jobs when asked)
     [link] = [m.group(1) for r in caplog.records for m in LINK_RE.finditer(r.getMessage())
               if "nina.ny@example.se" in r.getMessage()]
     page.goto(link)

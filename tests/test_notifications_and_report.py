@@ -121,6 +121,12 @@ class FakeSMTP:
     def quit(self):
         pass
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
 
 def test_send_reminders_cli_emails_through_smtp_once(app, db, demo, monkeypatch):
     import drafting.services.notifications as notifications

@@ -43,6 +43,7 @@ POST_ACTIONS: dict[str, Action | None] = {
     "export.import_docx": Action.EDIT_DRAFT,
     "export.import_preview": Action.EDIT_DRAFT,
     "export.set_our_reference": Action.EDIT_DRAFT,
+    "export.pdf_retry": Action.EXPORT,
     "responses.invite": Action.MANAGE_PARTICIPANTS,
     "responses.remind": Action.REMIND,
     "responses.answer_invitation": Action.ANSWER_INVITATION,
@@ -73,10 +74,11 @@ COOPERATION_POST_ACTIONS: dict[str, CooperationAction] = {
     "planning.remove_meeting": CooperationAction.KEEP_CALENDAR,
     "planning.import_calendar": CooperationAction.KEEP_CALENDAR,
     "planning.set_delegation": CooperationAction.KEEP_CALENDAR,
+    "admin.retry_job": CooperationAction.ADMINISTER,
 }
 # Logged in or not, these act only on the account whose e-mail or one-time link is given.
 ACCOUNT_POSTS = {"auth.forgot_password", "auth.set_password"}
-OWN_DATA_POSTS = {"auth.login", "auth.logout", "auth.profile", "auth.set_language", "reports.mark_read",
+OWN_DATA_POSTS = {"auth.login", "auth.logout", "auth.profile", "auth.set_mail_preference", "auth.set_language", "reports.mark_read",
                   "tokens.create", "tokens.revoke", *ACCOUNT_POSTS}
 PUBLIC = {"auth.login", "auth.set_language", "static", *ACCOUNT_POSTS}
 # Under /api/v1 but no API call: readable without a token, and HTML rather than JSON.
@@ -139,7 +141,7 @@ def world(app, db, demo):
     people.create_user(email=PEOPLE["outsider"], name="Utomstående", password="losenord-123",
                        cooperation=other, role=Role.COORDINATOR)
     ids = {"response_id": demo.id, "section_id": section.id, "comment_id": comment.id, "number": 1,
-           "cooperation_id": demo.cooperation_id, "token_id": 1,
+           "cooperation_id": demo.cooperation_id, "token_id": 1, "job_id": 1,
            # Someone none of PEOPLE logs in as, so an administrator's deactivation spoils no login.
            "user_id": official("Lomma").id, "token": "not-a-real-link",
            "municipality_id": municipality("Lund").id, "internal_comment_id": internal.id}

@@ -11,7 +11,9 @@ Read from the environment, so that every worker agrees:
 - ``DRAFTING_PDF_PARALLEL``: conversions at once on this machine (default: half the cores, at
   least one);
 - ``DRAFTING_PDF_LOCK_DIR``: where the slot locks live (default: a per-user folder in the
-  system's temporary directory).
+  system's temporary directory);
+- ``DRAFTING_PDF_NICE``: how much lower than the web servers LibreOffice runs (default 10; 0 the
+  same), so that a conversion takes the CPU that readers of pages leave.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ _MAC_SOFFICE = "/Applications/LibreOffice.app/Contents/MacOS/soffice"
 SOFFICE_ENV = "DRAFTING_SOFFICE"
 PARALLEL_ENV = "DRAFTING_PDF_PARALLEL"
 LOCK_DIR_ENV = "DRAFTING_PDF_LOCK_DIR"
+NICE_ENV = "DRAFTING_PDF_NICE"
 ATTEMPTS = 2  # the first run and one retry with a fresh profile
 # For sending and archiving: PDF/A-2b, tagged with the structure PDF/UA asks for (headings,
 # lists, tables, reading order, document title shown, language); fonts are embedded. LibreOffice
@@ -191,6 +194,7 @@ def _convert_once(soffice: str, data: bytes, timeout: float) -> bytes:
             str(work),
             str(source),
         ]
+        command = _niced(command)
         env = {**os.environ, "HOME": tmp, "TMPDIR": tmp}
         with subprocess.Popen(
             command,
@@ -221,6 +225,15 @@ def _convert_once(soffice: str, data: bytes, timeout: float) -> bytes:
         if not result.is_file() or result.stat().st_size == 0:
             raise _AttemptFailed(f"skrev ingen PDF. {detail}".strip())
         return result.read_bytes()
+
+
+def _niced(command: list[str]) -> list[str]:
+    """The command at a lower CPU priority (it and every helper it starts), if `nice` exists."""
+    value = os.environ.get(NICE_ENV, "10").strip()
+    nice = shutil.which("nice")
+    if not value.isdigit() or int(value) == 0 or nice is None:
+        return command
+    return [nice, "-n", str(min(int(value), 19)), *command]
 
 
 def _signal_name(number: int) -> str:

@@ -87,6 +87,18 @@ class LanguageForm(FlaskForm):
     locale = SelectField(_l("Språk"), choices=choices([("sv", "Svenska"), ("en", "English")]))
 
 
+class MailPreferenceForm(FlaskForm):
+    mail = RadioField(_l("E-post om aviseringar"), choices=choices([
+        ("immediate", _l("Genast, ett brev för varje avisering")),
+        ("digest", _l("En sammanfattning om dagen")),
+    ]), validators=[DataRequired(_l("Välj hur du vill få e-post."))])
+
+    @classmethod
+    def of(cls, user, **kwargs) -> MailPreferenceForm:
+        """The form showing the person's present choice."""
+        return cls(prefix="mail", mail="digest" if user.mail_digest else "immediate", **kwargs)
+
+
 class ResponseForm(FlaskForm):
     sender = StringField(_l("Avsändare (departement eller myndighet)"), validators=[DataRequired(REQUIRED), Length(max=200)])
     reference_number = StringField(_l("Remissens diarienummer (Er beteckning)"), validators=[DataRequired(REQUIRED), Length(max=80)])

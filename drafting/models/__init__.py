@@ -15,6 +15,7 @@ from .drafting import (
     VersionSection,
 )
 from .home import HomeReviewer, HomeRound, InternalComment
+from .jobs import Job, JobStatus, StoredFile
 from .people import (
     ApiToken,
     Cooperation,
@@ -63,9 +64,9 @@ __all__ = [
     "EVENTS_BESIDE_THE_DOCUMENT", "EVENT_ACTIONS", "SOON_DAYS", "AnchorState", "ApiToken", "AuditEvent",
     "Comment", "Consultation", "Cooperation", "CooperationRole", "Decision", "DeadlineWindow",
     "DecisionBasisRevision", "EventKind", "FocusArea", "HomeReviewer", "HomeRound", "InternalComment",
-    "JointResponse", "MeetingDate", "Membership", "Municipality",
+    "Job", "JobStatus", "JointResponse", "MeetingDate", "Membership", "Municipality",
     "Notification", "Participation", "ParticipationStatus", "PasswordLink", "PasswordLinkPurpose",
     "Position", "Role", "Section",
-    "SectionRevision", "SignOff", "Stage", "SuggestionState", "User", "Version",
+    "SectionRevision", "SignOff", "Stage", "StoredFile", "SuggestionState", "User", "Version",
     "VersionSection", "local_date", "local_today", "utcnow",
 ]

@@ -83,6 +83,12 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @property
+    def page_endpoint(self) -> str:
+        """The page a notification leads to, on the notifications page and in its e-mail: a home
+        round's own page for what happens in it, else the response."""
+        return "home.show" if self.kind.startswith("home_") else "responses.show"
+
 
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")

@@ -86,6 +86,8 @@ class User(UserMixin, db.Model):
     # Changing this invalidates every session cookie issued before (logout, password change).
     session_nonce: Mapped[str] = mapped_column(String(64), default="")
     preferred_locale: Mapped[str | None] = mapped_column(String(8))
+    # E-mail of notifications: at once (False) or gathered in one message a day (True).
+    mail_digest: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # None until the person has chosen a password themselves (an invited account).
     password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

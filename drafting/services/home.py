@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -207,25 +206,14 @@ def invite_reviewer(response: JointResponse, official: User, email: str, name: s
                   official=official.name, name=user.name, email=user.email),
                 details={"user_id": user.id})
     notifications.notify([user], response, "home_invited",
-                         _("%(official)s bjuder in dig att granska ”%(title)s” inom %(municipality)s.",
+                         _l("%(official)s bjuder in dig att granska ”%(title)s” inom %(municipality)s.",
                            official=official.name, title=response.title,
                            municipality=official.municipality.name))
     if created:
-        passwords.send_invitation(user, response.cooperation, official)
-    else:
-        _mail_invitation(response, official, user)
+        # A new account chooses its password from the one-time link, mailed by a job; an
+        # existing colleague gets the notification above by e-mail, linked to the home round.
+        passwords.queue_invitation(user, response.cooperation, official)
     return reviewer, created
-
-
-def _mail_invitation(response: JointResponse, official: User, user: User) -> None:
-    """Tell an existing account where the home round is."""
-    with force_locale(user.preferred_locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        subject = _("Hemmaberedning: %(title)s", title=response.title)
-        body = _("Hej %(name)s!\n\n%(official)s bjuder in dig att granska ”%(title)s” inom "
-                 "%(municipality)s. Dina kommentarer syns bara inom kommunen.\n\n%(url)s",
-                 name=user.name, official=official.name, title=response.title,
-                 municipality=official.municipality.name, url=passwords.page_url("home.show", {"response_id": response.id}))
-    notifications.send_mail(user.email, subject, body)
 
 
 def set_deadline(response: JointResponse, official: User, deadline: date | None) -> None:
@@ -253,7 +241,7 @@ def set_deadline(response: JointResponse, official: User, deadline: date | None)
     notifications.notify(
         _insiders(response, official.municipality_id, exclude=official, roles={Role.REVIEWER}),
         response, "home_deadline",
-        _("Lämna dina synpunkter på ”%(title)s” senast %(day)s.", title=response.title,
+        _l("Lämna dina synpunkter på ”%(title)s” senast %(day)s.", title=response.title,
           day=deadline.isoformat()),
         f"home-deadline:{home.id}:{deadline.isoformat()}")
 
@@ -286,7 +274,7 @@ def add_internal_comment(response: JointResponse, user: User, section: Section, 
     notifications.notify(
         _insiders(response, user.municipality_id, exclude=user, roles={Role.OFFICIAL}),
         response, "home_comment",
-        _("%(name)s kommenterade ”%(heading)s” i hemmaberedningen av ”%(title)s”.",
+        _l("%(name)s kommenterade ”%(heading)s” i hemmaberedningen av ”%(title)s”.",
           name=user.name, heading=section.heading, title=response.title))
     return comment
 

@@ -1,4 +1,4 @@
-"""In-app notifications, mirrored to e-mail by the send-reminders job when SMTP is configured."""
+"""In-app notifications; each is mailed through the job queue (services/mail.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from datetime import date
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import LazyString, force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -58,9 +60,13 @@ def _coordinators(response: JointResponse) -> list[User]:
     ))
 
 
-def notify(users: Iterable[User], response: JointResponse | None, kind: str, message: str,
+def notify(users: Iterable[User], response: JointResponse | None, kind: str, message: Message,
            dedupe_prefix: str | None = None) -> int:
-    """Create one notification per user; with a dedupe prefix each user gets it only once."""
+    """Create one notification per user, in that user's language, and queue its e-mail.
+
+    With a dedupe prefix each user gets it only once. Whoever chose a daily digest gets the
+    e-mail with the next digest instead.
+    """
     created = 0
     for user in users:
         if not user.is_active_account:  # a deactivated account hears nothing more
@@ -69,19 +75,37 @@ def notify(users: Iterable[User], response: JointResponse | None, kind: str, mes
         if key and db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
             continue
         notification = Notification(user_id=user.id, response_id=response.id if response else None,
-                                    kind=kind, message=message, dedupe_key=key)
-        if key:
-            # A savepoint: a concurrent job that inserted the same key first wins quietly.
-            try:
-                with db.session.begin_nested():
-                    db.session.add(notification)
-            except IntegrityError:
-                continue
-        else:
-            db.session.add(notification)
+                                    kind=kind, message=in_language_of(user, message),
+                                    dedupe_key=key)
+        # A savepoint: a concurrent job that inserted the same key first wins quietly.
+        try:
+            with db.session.begin_nested():
+                db.session.add(notification)
+        except IntegrityError:
+            continue
         created += 1
-        log.info("notification to %s: %s", user.email, message)
+        log.info("notification to %s: %s", user.email, notification.message)
+        if not user.mail_digest:
+            from .mail import queue_notification_mail
+
+            queue_notification_mail(notification, response)
     return created
+
+
+# A message is made with lazy_gettext, so that each recipient reads it in their own language.
+Message = str | LazyString
+
+
+def language_of(user: User) -> str:
+    """The language a person reads the product in (their choice, else Swedish)."""
+    languages = current_app.config["LANGUAGES"]
+    return user.preferred_locale if user.preferred_locale in languages else \
+        current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def in_language_of(user: User, message: Message) -> str:
+    with force_locale(language_of(user)):
+        return str(message)
 
 
 def _joined_ids(response: JointResponse) -> list[int]:
@@ -90,13 +114,13 @@ def _joined_ids(response: JointResponse) -> list[int]:
 
 
 def version_published(response: JointResponse, version: Version) -> None:
-    message = _("Version %(number)d av ”%(title)s” är ute för ställningstagande.",
+    message = _l("Version %(number)d av ”%(title)s” är ute för ställningstagande.",
                 number=version.number, title=response.title)
     notify(_users_of(response, _joined_ids(response), {Role.OFFICIAL}), response,
            "version_published", message, f"version:{version.id}")
     # The colleagues reviewing it at home read each new version too.
     notify(_home_reviewers(response.id), response, "home_version",
-           _("Version %(number)d av ”%(title)s” finns att granska i hemmaberedningen.",
+           _l("Version %(number)d av ”%(title)s” finns att granska i hemmaberedningen.",
              number=version.number, title=response.title), f"home-version:{version.id}")
 
 
@@ -111,19 +135,19 @@ def _home_reviewers(response_id: int, municipality_id: int | None = None) -> lis
 
 
 def invited(response: JointResponse, municipality_id: int) -> None:
-    message = _("Din kommun är inbjuden att delta i ”%(title)s”.", title=response.title)
+    message = _l("Din kommun är inbjuden att delta i ”%(title)s”.", title=response.title)
     notify(_users_of(response, [municipality_id], {Role.OFFICIAL, Role.DIRECTOR}), response,
            "invited", message, f"invite:{response.id}:{municipality_id}")
 
 
 def objection_raised(response: JointResponse, municipality_name: str, version: Version) -> None:
-    message = _("%(municipality)s invänder mot version %(number)d av ”%(title)s”.",
+    message = _l("%(municipality)s invänder mot version %(number)d av ”%(title)s”.",
                 municipality=municipality_name, number=version.number, title=response.title)
     notify(_coordinators(response), response, "objection", message)
 
 
 def consensus_reached(response: JointResponse, version: Version) -> None:
-    message = _("Samsyn om version %(number)d av ”%(title)s”. Underskrift behövs.",
+    message = _l("Samsyn om version %(number)d av ”%(title)s”. Underskrift behövs.",
                 number=version.number, title=response.title)
     users = _coordinators(response) + _users_of(response, _joined_ids(response),
                                                 {Role.OFFICIAL, Role.DIRECTOR})
@@ -135,7 +159,7 @@ def reply_posted(response: JointResponse, parent_author_id: int, replier: User) 
     if parent_author_id == replier.id:
         return
     author = db.session.get(User, parent_author_id)
-    message = _("%(name)s svarade på din kommentar i ”%(title)s”.",
+    message = _l("%(name)s svarade på din kommentar i ”%(title)s”.",
                 name=replier.display_name, title=response.title)
     notify([author] if author else [], response, "reply", message)
 
@@ -143,24 +167,24 @@ def reply_posted(response: JointResponse, parent_author_id: int, replier: User) 
 def suggestion_decided(response: JointResponse, author_id: int, accepted: bool) -> None:
     """My suggestion was taken in, or declined."""
     author = db.session.get(User, author_id)
-    message = (_("Ditt ändringsförslag i ”%(title)s” är infört i utkastet.", title=response.title)
+    message = (_l("Ditt ändringsförslag i ”%(title)s” är infört i utkastet.", title=response.title)
                if accepted else
-               _("Ditt ändringsförslag i ”%(title)s” togs inte med; se svaret.", title=response.title))
+               _l("Ditt ändringsförslag i ”%(title)s” togs inte med; se svaret.", title=response.title))
     notify([author] if author else [], response, "suggestion_decided", message)
 
 
 def comment_added(response: JointResponse, author: User, is_suggestion: bool, heading: str) -> None:
     """The coordinator hears of every new comment and suggestion."""
-    message = (_("%(name)s föreslog en ändring i ”%(heading)s”.", name=author.display_name,
+    message = (_l("%(name)s föreslog en ändring i ”%(heading)s”.", name=author.display_name,
                  heading=heading) if is_suggestion else
-               _("%(name)s kommenterade ”%(heading)s”.", name=author.display_name, heading=heading))
+               _l("%(name)s kommenterade ”%(heading)s”.", name=author.display_name, heading=heading))
     notify([u for u in _coordinators(response) if u.id != author.id], response,
            "suggestion" if is_suggestion else "comment", message)
 
 
 def response_sent(response: JointResponse) -> None:
     """Everyone who took part hears that the yttrande has gone to the ministry."""
-    message = _("”%(title)s” är skickat till %(recipient)s.", title=response.title,
+    message = _l("”%(title)s” är skickat till %(recipient)s.", title=response.title,
                 recipient=response.consultation.sender)
     notify(_users_of(response, _joined_ids(response), {Role.OFFICIAL, Role.DIRECTOR}), response,
            "sent", message, f"sent:{response.id}")
@@ -172,20 +196,20 @@ def remind_now(response: JointResponse, today: date) -> int:
     invited = [p.municipality_id for p in response.participations
                if p.status == ParticipationStatus.INVITED]
     sent = notify(_users_of(response, invited, {Role.OFFICIAL, Role.DIRECTOR}), response, "reminder",
-                  _("Påminnelse: svara på inbjudan till ”%(title)s”.", title=response.title),
+                  _l("Påminnelse: svara på inbjudan till ”%(title)s”.", title=response.title),
                   f"remind:{response.id}:{today.isoformat()}:invited")
     if stage.takes_signoffs:
         names = set(missing_signatures(response))
         ids = [p.municipality_id for p in response.participations if p.municipality.name in names]
         sent += notify(_users_of(response, ids, {Role.DIRECTOR}), response, "reminder",
-                       _("Påminnelse: registrera kommunens beslut och skriv under ”%(title)s”.",
+                       _l("Påminnelse: registrera kommunens beslut och skriv under ”%(title)s”.",
                          title=response.title),
                        f"remind:{response.id}:{today.isoformat()}:sign")
     elif stage.takes_positions:
         waiting = set(consensus.current_status(response).not_answered)
         ids = [p.municipality_id for p in response.participations if p.municipality.name in waiting]
         sent += notify(_users_of(response, ids, {Role.OFFICIAL}), response, "reminder",
-                       _("Påminnelse: ta ställning till den senaste versionen av ”%(title)s”.",
+                       _l("Påminnelse: ta ställning till den senaste versionen av ”%(title)s”.",
                          title=response.title),
                        f"remind:{response.id}:{today.isoformat()}:position")
     return sent
@@ -206,7 +230,7 @@ def send_deadline_reminders(today: date) -> int:
             names = set(missing_signatures(response))
             ids = [p.municipality_id for p in response.participations if p.municipality.name in names]
             roles = {Role.DIRECTOR}
-            message = _("%(days)d dagar kvar till sista svarsdag för ”%(title)s”, och din kommun "
+            message = _l("%(days)d dagar kvar till sista svarsdag för ”%(title)s”, och din kommun "
                         "har inte skrivit under.", days=days_left, title=response.title)
         else:
             status = consensus.current_status(response)
@@ -215,8 +239,8 @@ def send_deadline_reminders(today: date) -> int:
                    if p.municipality.name in waiting
                    or p.status == ParticipationStatus.INVITED]
             roles = {Role.OFFICIAL}
-            message = _("%(days)d dagar kvar till sista svarsdag för ”%(title)s”, och din kommun "
-                        "har inte svarat.", days=days_left, title=response.title)
+            message = _l("%(days)d dagar kvar till sista svarsdag för ”%(title)s”, och din kommun "
+                         "har inte svarat.", days=days_left, title=response.title)
         sent += notify(_users_of(response, ids, roles), response, "deadline", message,
                        f"deadline:{response.id}:{days_left}")
     return sent + _home_deadline_reminders(today)
@@ -232,7 +256,7 @@ def _home_deadline_reminders(today: date) -> int:
         if response is None or not Stage(response.stage).discussion_is_open:
             continue
         sent += notify(_home_reviewers(response.id, home.municipality_id), response, "home_deadline",
-                       _("2 dagar kvar till den interna svarsdagen för ”%(title)s” (%(day)s).",
+                       _l("2 dagar kvar till den interna svarsdagen för ”%(title)s” (%(day)s).",
                          title=response.title, day=home.deadline.isoformat()),
                        f"home-deadline-reminder:{home.id}:{home.deadline.isoformat()}")
     return sent
@@ -265,12 +289,12 @@ def send_plan_reminders(today: date) -> int:
             elif not Stage(response.stage).text_is_open or response.consensus_version_id:
                 continue
             messages = {
-                MilestoneKind.HOME_ROUND: _("Beredningen på hemmaplan av ”%(title)s” ska vara klar "
+                MilestoneKind.HOME_ROUND: _l("Beredningen på hemmaplan av ”%(title)s” ska vara klar "
                                             "%(date)s enligt planen.", title=response.title,
                                             date=day.isoformat()),
-                MilestoneKind.COMMENTS: _("Sista dag för synpunkter på ”%(title)s” är %(date)s "
+                MilestoneKind.COMMENTS: _l("Sista dag för synpunkter på ”%(title)s” är %(date)s "
                                           "enligt planen.", title=response.title, date=day.isoformat()),
-                MilestoneKind.POSITIONS: _("Sista dag att ta ställning till ”%(title)s” är %(date)s "
+                MilestoneKind.POSITIONS: _l("Sista dag att ta ställning till ”%(title)s” är %(date)s "
                                            "enligt planen, så att alla hinner besluta.",
                                            title=response.title, date=day.isoformat()),
             }
@@ -278,39 +302,11 @@ def send_plan_reminders(today: date) -> int:
                            messages[kind], f"plan:{response.id}:{kind.value}:{day.isoformat()}")
         if plan.late:
             sent += notify(_coordinators(response), response, "plan",
-                           _("Alla kommuner hinner inte besluta om ”%(title)s” före sista svarsdag: "
+                           _l("Alla kommuner hinner inte besluta om ”%(title)s” före sista svarsdag: "
                              "%(names)s. Se planen; begär anstånd vid behov.", title=response.title,
                              names=", ".join(p.municipality for p in plan.late)),
                            f"plan-late:{response.id}:{','.join(p.municipality for p in plan.late)}")
     return sent
-
-
-def deliver_pending_email() -> int:
-    """E-mail notifications not yet sent, through SMTP if configured, else to the log."""
-    pending = list(db.session.scalars(
-        select(Notification).where(Notification.emailed.is_(False)).limit(500)
-    ))
-    server_name = current_app.config.get("MAIL_SERVER")
-    smtp = None
-    if server_name:
-        smtp = smtplib.SMTP(server_name, int(current_app.config.get("MAIL_PORT", 25)), timeout=30)
-    try:
-        for notification in pending:
-            user = db.session.get(User, notification.user_id)
-            if smtp is not None and user is not None:
-                mail = EmailMessage()
-                mail["From"] = current_app.config["MAIL_SENDER"]
-                mail["To"] = user.email
-                mail["Subject"] = "Yttrande: " + notification.message[:120]
-                mail.set_content(notification.message)
-                smtp.send_message(mail)
-            else:
-                log.info("e-mail (not configured) to %s: %s", user.email if user else "?", notification.message)
-            notification.emailed = True
-    finally:
-        if smtp is not None:
-            smtp.quit()
-    return len(pending)
 
 
 class MailNotSent(DomainError):

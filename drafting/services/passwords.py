@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, request
@@ -21,11 +22,12 @@ from sqlalchemy import func, select, update
 from ..auth import MIN_PASSWORD_LENGTH, renew_session_nonce
 from ..config import is_development
 from ..extensions import db
+from ..jobs import enqueue, task
 from ..limits import MAX_PASSWORD_LENGTH
 from ..models import Cooperation, PasswordLink, PasswordLinkPurpose, User, utcnow
 from .audit import record_event
 from .errors import DomainError, InvalidInput, NotFound
-from .notifications import MailNotSent, send_mail
+from .notifications import send_mail
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +90,16 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+# The address the request that queued a mail had, for the job that sends it (development only:
+# outside development the base is always EXTERNAL_BASE_URL).
+_queued_base: ContextVar[str | None] = ContextVar("queued_base", default=None)
+
+
 def _base_url() -> str:
     """The address in front of every link: EXTERNAL_BASE_URL, or in development the request's."""
+    queued = _queued_base.get()
+    if queued:
+        return queued
     configured = (current_app.config.get("EXTERNAL_BASE_URL") or "").strip()
     if configured:
         return configured.rstrip("/")
@@ -105,11 +115,11 @@ def _base_url() -> str:
 
 def link_url(secret: str) -> str:
     """The one place a password link is built."""
-    return page_url("auth.set_password", {"token": secret})
+    return page_url("auth.set_password", token=secret)
 
 
-def page_url(endpoint: str, values: dict) -> str:
-    """The full address of a page, for an e-mail: the one place such links are built."""
+def page_url(endpoint: str, **values) -> str:
+    """The absolute address of a page, for e-mail: built on EXTERNAL_BASE_URL, never a Host header."""
     path = current_app.url_map.bind("localhost").build(endpoint, values)
     return _base_url() + path
 
@@ -222,31 +232,67 @@ def send_invitation(user: User, cooperation: Cooperation, actor: User | None) ->
     return url
 
 
+def queue_invitation(user: User, cooperation: Cooperation, actor: User | None) -> None:
+    """Mail the user an invitation link, by a job once the caller commits (no SMTP in a request)."""
+    enqueue("mail.invitation", user.id, cooperation.id, actor.id if actor else None, _base_url(),
+            key=f"invitation:{user.id}:{secrets.token_hex(8)}", cooperation_id=cooperation.id,
+            created_by_id=actor.id if actor else None)
+
+
+@task("mail.invitation", attempts=5, timeout=120)
+def _mail_invitation(user_id: int, cooperation_id: int, actor_id: int | None, base: str) -> dict:
+    """The job: a new link (replacing earlier ones) and its e-mail; nothing kept if it fails."""
+    user = db.session.get(User, user_id)
+    cooperation = db.session.get(Cooperation, cooperation_id)
+    if (user is None or cooperation is None or not user.is_active_account
+            or user.password_set_at is not None):
+        return {"sent": False}
+    actor = db.session.get(User, actor_id) if actor_id else None
+    token = _queued_base.set(base)
+    try:
+        send_invitation(user, cooperation, actor)
+    finally:
+        _queued_base.reset(token)
+    return {"sent": True}
+
+
 def request_reset(email: str) -> None:
     """Mail a link to choose a new password, if an active account has this address.
 
-    Whether one has is never told to the person asking: the caller answers the same either way.
+    Whether one has is never told to the person asking: the caller answers the same either way,
+    and as fast (the e-mail is made and sent by a job).
     """
-    _base_url()  # a missing setting refuses every request alike, not only those for real accounts
+    base = _base_url()  # a missing setting refuses every request alike, not only real accounts
     email = email.strip().lower()
     user = db.session.scalars(select(User).where(func.lower(User.email) == email)).first()
     if user is None or not user.is_active_account:
         return
-    link, secret = issue_link(user, PasswordLinkPurpose.RESET, None)
-    with force_locale(user.preferred_locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        subject = _("Välj ett nytt lösenord i Yttrande")
-        body = _(
-            "Hej %(name)s!\n\n"
-            "Någon, troligen du, bad om ett nytt lösenord till ditt konto i Yttrande "
-            "(%(email)s). Välj ett nytt lösenord här. Länken fungerar en gång och gäller till "
-            "%(until)s:\n%(url)s\n\n"
-            "Bad du inte om det kan du bortse från meddelandet: ditt lösenord är oförändrat.",
-            name=user.name, email=user.email, until=_local(link.expires_at), url=link_url(secret))
+    enqueue("mail.password_reset", user.id, base, key=f"reset:{user.id}:{secrets.token_hex(8)}",
+            cooperation_id=user.roles[0].cooperation_id if user.roles else None)
+
+
+@task("mail.password_reset", attempts=5, timeout=120)
+def _mail_reset(user_id: int, base: str) -> dict:
+    """The job: a new link (replacing earlier ones) and its e-mail; nothing kept if it fails."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active_account:
+        return {"sent": False}
+    token = _queued_base.set(base)
     try:
+        link, secret = issue_link(user, PasswordLinkPurpose.RESET, None)
+        with force_locale(user.preferred_locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            subject = _("Välj ett nytt lösenord i Yttrande")
+            body = _(
+                "Hej %(name)s!\n\n"
+                "Någon, troligen du, bad om ett nytt lösenord till ditt konto i Yttrande "
+                "(%(email)s). Välj ett nytt lösenord här. Länken fungerar en gång och gäller till "
+                "%(until)s:\n%(url)s\n\n"
+                "Bad du inte om det kan du bortse från meddelandet: ditt lösenord är oförändrat.",
+                name=user.name, email=user.email, until=_local(link.expires_at), url=link_url(secret))
         send_mail(user.email, subject, body)
-    except MailNotSent:
-        # Already logged. Saying so would tell the asker that the account exists.
-        return
-    record_event("password_link_sent", user,
-                 summary=_("En länk för att välja nytt lösenord skickades till %(email)s.",
-                           email=user.email), details={"link_id": link.id})
+        record_event("password_link_sent", user,
+                     summary=_("En länk för att välja nytt lösenord skickades till %(email)s.",
+                               email=user.email), details={"link_id": link.id})
+    finally:
+        _queued_base.reset(token)
+    return {"sent": True}

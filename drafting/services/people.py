@@ -232,14 +232,14 @@ def reactivate_user(actor: User, cooperation: Cooperation, user: User) -> None:
                  details={"user_id": user.id})
 
 
-def resend_invitation(actor: User, cooperation: Cooperation, user: User) -> str:
+def resend_invitation(actor: User, cooperation: Cooperation, user: User) -> None:
     """A new invitation link for an account whose person has not yet chosen a password."""
     if not user.is_active_account:
         raise InvalidInput(_("Kontot är inaktiverat. Aktivera det först."))
     if user.password_set_at is not None:
         raise InvalidInput(_("%(name)s har redan valt ett lösenord. Har hen glömt det kan hen be om "
                              "en ny länk på inloggningssidan.", name=user.name))
-    return passwords.send_invitation(user, cooperation, actor)
+    passwords.queue_invitation(user, cooperation, actor)
 
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024

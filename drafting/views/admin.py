@@ -13,12 +13,14 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import jobs
 from ..extensions import db
 from ..forms import EditUserForm, FormalNameForm, MunicipalityForm, UserForm, choices
-from ..labels import ROLE_LABELS
-from ..models import Cooperation, Municipality, Role, User
+from ..labels import JOB_TASK_LABELS, ROLE_LABELS
+from ..models import Cooperation, JobStatus, Municipality, Role, User
 from ..permissions import CooperationAction, ensure_in_cooperation
 from ..services import passwords, people
+from ..services.audit import record_event
 from ..services.errors import DomainError
 from .common import RefusedSubmission, commit, refuse
 
@@ -49,6 +51,7 @@ def _page(cooperation: Cooperation, municipality_form=None, user_form=None,
         municipality_form=municipality_form or MunicipalityForm(prefix="m"),
         user_form=user_form or _with_municipalities(UserForm(), cooperation),
         refused=refused, template_error=template_error,
+        failed_job_count=len(jobs.failed_jobs(cooperation.id)),
         invitation_days=current_app.config["INVITATION_LINK_DAYS"], Role=Role,
         formal_forms={**{m.id: FormalNameForm(prefix=f"f{m.id}", formal_name=m.formal_name)
                          for m in cooperation.municipalities}, **(formal_forms or {})},
@@ -111,7 +114,7 @@ def add_user(cooperation_id: int):
             cooperation=cooperation, role=Role(form.role.data),
             municipality_id=form.municipality_id.data or None, actor=actor,
         )
-        passwords.send_invitation(user, cooperation, actor)
+        passwords.queue_invitation(user, cooperation, actor)  # mailed by a job after the commit
     except DomainError as error:
         # Nothing half-made: no account without its invitation, no invitation without the account.
         db.session.rollback()
@@ -232,3 +235,29 @@ def upload_template(cooperation_id: int):
                 "bort: %(items)s. Bädda in logotyper och bilder i mallen i stället för att länka "
                 "till dem.", items="; ".join(removed)), "info")
     return redirect(url_for("admin.cooperation", cooperation_id=cooperation.id))
+
+
+@bp.route("/cooperations/<int:cooperation_id>/jobs")
+@login_required
+def failed_jobs(cooperation_id: int):
+    """Background work that failed after its retries: what it was, why, and a button to retry."""
+    cooperation = _cooperation(cooperation_id)
+    return render_template("admin/jobs.html", cooperation=cooperation,
+                           jobs=jobs.failed_jobs(cooperation.id), JOB_TASK_LABELS=JOB_TASK_LABELS)
+
+
+@bp.post("/cooperations/<int:cooperation_id>/jobs/<int:job_id>/retry")
+@login_required
+def retry_job(cooperation_id: int, job_id: int):
+    cooperation = _cooperation(cooperation_id)
+    job = jobs.get(job_id)
+    if job is None or job.cooperation_id != cooperation.id:
+        abort(404)
+    if job.status == JobStatus.FAILED.value:
+        jobs.retry(job)
+        record_event("job_retried", current_user, cooperation_id=cooperation.id,
+                     summary=_("Körde om ett misslyckat jobb: %(task)s.",
+                               task=JOB_TASK_LABELS.get(job.task, job.task)))
+        commit()
+        flash(_("Jobbet körs igen."), "success")
+    return redirect(url_for("admin.failed_jobs", cooperation_id=cooperation.id)), 303

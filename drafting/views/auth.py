@@ -17,7 +17,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import authenticate, renew_session_nonce, verify_password_limited
 from ..extensions import db
-from ..forms import ChangePasswordForm, ForgotPasswordForm, LanguageForm, LoginForm, SetPasswordForm
+from ..forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    MailPreferenceForm,
+    SetPasswordForm,
+)
 from ..security import count_link_request, ensure_link_requests_left, start_authenticated_session
 from ..services import passwords
 from ..services.audit import record_event
@@ -130,7 +137,7 @@ def profile():
         if not verify_password_limited(user, user.email, form.current_password.data):
             form.current_password.errors.append(_("Det nuvarande lösenordet stämmer inte."))
             return render_template("auth/profile.html", form=form, language_form=language_form,
-                                   **token_context(current_user)), 400
+                                   mail_form=_mail_form(), **token_context(current_user)), 400
         user.set_password(form.new_password.data, current_app.config.get("PASSWORD_HASH_METHOD"))
         renew_session_nonce(user)
         record_event("password_changed", user)
@@ -141,7 +148,27 @@ def profile():
         return redirect(url_for("auth.profile"))
     status = 400 if form.errors else 200
     return render_template("auth/profile.html", form=form, language_form=language_form,
-                           **token_context(current_user)), status
+                           mail_form=_mail_form(), **token_context(current_user)), status
+
+
+def _mail_form() -> MailPreferenceForm:
+    return MailPreferenceForm.of(current_user)
+
+
+@bp.post("/profile/mail")
+@login_required
+def set_mail_preference():
+    """E-mail of notifications at once, or one digest a day."""
+    form = MailPreferenceForm(prefix="mail")
+    if not form.validate_on_submit():
+        return render_template("auth/profile.html", form=ChangePasswordForm(),
+                               language_form=LanguageForm(prefix="lang"), mail_form=form,
+                               **token_context(current_user)), 400
+    current_user.mail_digest = form.mail.data == "digest"
+    commit()
+    flash(_("Du får en sammanfattning om dagen.") if current_user.mail_digest
+          else _("Du får e-post genast om varje avisering."), "success")
+    return redirect(url_for("auth.profile"))
 
 
 @bp.post("/language")

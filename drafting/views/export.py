@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
+from .. import jobs
 from ..export import docx_import
 from ..export.assemble import (
     cooperation_template,
@@ -28,12 +29,12 @@ from ..export.assemble import (
 from ..export.docx_builder import build_final_docx, build_review_copy_docx
 from ..export.docx_import import DocxImportError, ImportPreview
 from ..export.filenames import content_disposition, export_filename
-from ..export.pdf import PdfConversionFailed, PdfUnavailable, docx_to_pdf, soffice_path
 from ..extensions import db
 from ..forms import PublishForm, SectionForm, StructureForm
 from ..ints import parse_int
-from ..models import JointResponse, Version
+from ..models import JobStatus, JointResponse, Version
 from ..permissions import Action, ensure
+from ..services import documents, imports
 from ..services.audit import record_event
 from ..services.drafting import (
     add_sections,
@@ -74,7 +75,7 @@ def _options_page(response: JointResponse, *, status: int = 200, typed_reference
     versions = list(db.session.scalars(select(Version).where(Version.response_id == response.id)
                                        .order_by(Version.number.desc())))
     return render_template("export/options.html", response=response, versions=versions,
-                           final=is_final(response), pdf_available=soffice_path() is not None,
+                           final=is_final(response), pdf_available=documents.pdf_possible(),
                            email_subject=email_subject(response),
                            our_reference=response.our_reference if typed_reference is None
                            else typed_reference, reference_error=reference_error), status
@@ -117,20 +118,80 @@ def final_docx(response_id: int):
 @bp.route("/final.pdf")
 @login_required
 def final_pdf(response_id: int):
+    """The PDF if it is stored already; otherwise its conversion is queued and a page waits for it."""
     response = load_response(response_id)
     ensure(current_user, Action.EXPORT, response)
-    data, filename, _version = _final(response)
-    try:
-        pdf = docx_to_pdf(data)
-    except PdfConversionFailed:
-        flash(_("PDF-konverteringen misslyckades just nu. Ladda ner Word-filen och försök igen senare."),
-              "error")
-        return redirect(url_for("export.options", response_id=response.id)), 303
-    except PdfUnavailable:
+    if not documents.pdf_possible():
         flash(_("PDF kan inte skapas på den här servern (LibreOffice saknas). Ladda ner Word-filen "
                 "och spara som PDF i Word."), "error")
         return redirect(url_for("export.options", response_id=response.id)), 303
-    return _download(pdf, filename.rsplit(".", 1)[0] + ".pdf", "application/pdf")
+    key, job = documents.request_pdf(response, current_user, _pdf_filename(response))
+    commit()
+    if job is None:
+        return _download(documents.stored(key).data, _pdf_filename(response), "application/pdf")
+    return redirect(url_for("export.pdf_job", response_id=response.id, job_id=job.id)), 303
+
+
+def _pdf_filename(response: JointResponse) -> str:
+    version = final_document(response).version_number
+    suffix = "" if is_final(response) else f"utkast v{version or 0}"
+    name = export_filename(response.consultation.reference_number, response.cooperation.name, suffix)
+    return name.rsplit(".", 1)[0] + ".pdf"
+
+
+def _load_pdf_job(response_id: int, job_id: int):
+    response = load_response(response_id)
+    ensure(current_user, Action.EXPORT, response)
+    job = documents.pdf_job(response, job_id)
+    if job is None:
+        raise NotFound(_("Det finns ingen sådan PDF."))
+    return response, job
+
+
+@bp.route("/pdf/<int:job_id>")
+@login_required
+def pdf_job(response_id: int, job_id: int):
+    """'PDF skapas…' until the file is ready (refresh by hand, or static/jobs.js does it)."""
+    response, job = _load_pdf_job(response_id, job_id)
+    if documents.pdf_of(job) is not None:
+        return redirect(url_for("export.pdf_file", response_id=response.id, job_id=job.id)), 303
+    return render_template("export/pdf_job.html", response=response, job=job,
+                           failed=job.status == JobStatus.FAILED.value)
+
+
+@bp.route("/pdf/<int:job_id>/status.json")
+@login_required
+def pdf_job_status(response_id: int, job_id: int):
+    """The job's state for static/jobs.js."""
+    response, job = _load_pdf_job(response_id, job_id)
+    ready = job.status == JobStatus.DONE.value
+    return {"state": job.status,
+            "url": url_for("export.pdf_file", response_id=response.id, job_id=job.id) if ready
+            else url_for("export.pdf_job", response_id=response.id, job_id=job.id),
+            "message": _("PDF:en är klar.") if ready else
+            _("PDF:en kunde inte skapas.") if job.status == JobStatus.FAILED.value else
+            _("PDF skapas…")}
+
+
+@bp.post("/pdf/<int:job_id>/retry")
+@login_required
+def pdf_retry(response_id: int, job_id: int):
+    response, job = _load_pdf_job(response_id, job_id)
+    if job.status == JobStatus.FAILED.value:
+        jobs.retry(job)
+        commit()
+    return redirect(url_for("export.pdf_job", response_id=response.id, job_id=job.id)), 303
+
+
+@bp.route("/pdf/<int:job_id>/file")
+@login_required
+def pdf_file(response_id: int, job_id: int):
+    response, job = _load_pdf_job(response_id, job_id)
+    file = documents.pdf_of(job)
+    if file is None:
+        return redirect(url_for("export.pdf_job", response_id=response.id, job_id=job.id)), 303
+    filename = str(job.args[2]) if len(job.args) > 2 else _pdf_filename(response)
+    return _download(file.data, filename, "application/pdf")
 
 
 @bp.route("/versions/<int:number>/review-copy.docx")
@@ -206,11 +267,20 @@ def import_docx(response_id: int):
     if not upload.filename.lower().endswith(".docx"):
         return _import_failed(response, _("Filen måste vara ett Word-dokument i formatet .docx."))
     filename, data = upload.filename, upload.read()
+    if imports.parses_in_job(data):
+        job = imports.queue_import(response, current_user, data, filename[-200:])
+        commit()
+        return redirect(url_for("export.import_job", response_id=response.id, job_id=job.id)), 303
     end_read()  # parsing and rendering take a while: no transaction (and no lock) meanwhile
     try:
         preview = docx_import.parse_docx(data)
     except DocxImportError as error:
         return _import_failed(response, str(error))
+    return _parsed(response, preview, filename[-200:])
+
+
+def _parsed(response: JointResponse, preview: ImportPreview, filename: str):
+    """The first preview of a parsed Word file, or why it cannot be imported."""
     if not preview.sections(frozenset(range(len(preview.blocks)))):
         return _import_failed(response, _("Word-filen innehåller ingen text att läsa in."))
     try:
@@ -219,8 +289,43 @@ def import_docx(response_id: int):
         return _import_failed(response, error.message)
     mode = "append" if working_sections(response) else "replace"
     apply = frozenset(name for name, *_rest in _remiss_fields(response, preview))
-    return _preview_page(response, preview, filename[-200:], keep=frozenset(), mode=mode,
+    return _preview_page(response, preview, filename, keep=frozenset(), mode=mode,
                          apply=apply, expected_revision=response.revision)
+
+
+def _load_import_job(response_id: int, job_id: int):
+    response = load_response(response_id)
+    ensure(current_user, Action.EDIT_DRAFT, response)
+    job = imports.import_job(response, job_id)
+    if job is None:
+        raise NotFound(_("Det finns ingen sådan inläsning."))
+    return response, job
+
+
+@bp.route("/import/<int:job_id>")
+@login_required
+def import_job(response_id: int, job_id: int):
+    """A large Word file is read by a job: this page waits for it, then shows the preview."""
+    response, job = _load_import_job(response_id, job_id)
+    if job.status == JobStatus.DONE.value:
+        result = job.result or {}
+        if "error" in result:
+            return _import_failed(response, str(result["error"]))
+        return _parsed(response, ImportPreview.from_data(result["preview"]), str(job.args[1]))
+    if job.status == JobStatus.FAILED.value:
+        return _import_failed(response, _("Word-filen kunde inte läsas in. Försök igen, eller "
+                                          "be administratören titta på felet."), status=503)
+    return render_template("export/import_job.html", response=response, job=job)
+
+
+@bp.route("/import/<int:job_id>/status.json")
+@login_required
+def import_job_status(response_id: int, job_id: int):
+    """The import job's state for static/jobs.js."""
+    response, job = _load_import_job(response_id, job_id)
+    return {"state": job.status,
+            "url": url_for("export.import_job", response_id=response.id, job_id=job.id),
+            "message": _("Word-filen läses in…")}
 
 
 @bp.post("/import/preview")

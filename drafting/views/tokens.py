@@ -8,7 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..forms import ChangePasswordForm, LanguageForm
+from ..forms import ChangePasswordForm, LanguageForm, MailPreferenceForm
 from ..models import User
 from ..services import tokens as token_service
 from ..services.errors import DomainError
@@ -45,6 +45,7 @@ def _profile(status: int, **context):
     page = {
         "form": ChangePasswordForm(formdata=None),
         "language_form": LanguageForm(prefix="lang", locale=locale, formdata=None),
+        "mail_form": MailPreferenceForm.of(user, formdata=None),
         **token_context(user), **context,
     }
     return render_template("auth/profile.html", **page), status, {"Cache-Control": "no-store"}
