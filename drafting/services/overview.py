@@ -38,7 +38,6 @@ from .errors import InvalidInput
 from .signatures import SignOffState, states_of, unsigned
 
 
-
 @dataclass(frozen=True)
 class EarlierObjection:
     """A municipality's objection to an older version, shown beside the current one."""

@@ -8,10 +8,10 @@ from sqlalchemy import select, update
 
 from ..csv_export import csv_download
 from ..extensions import db
+from ..labels import FOCUS_AREA_LABELS
 from ..models import Cooperation, Notification, utcnow
 from ..permissions import CooperationAction, ensure_in_cooperation
 from ..services.followup import build_report, current_year
-from ..labels import FOCUS_AREA_LABELS
 from .common import commit, query_int
 
 bp = Blueprint("reports", __name__)
