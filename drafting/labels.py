@@ -21,6 +21,7 @@ from .models import (
     Role,
     Stage,
 )
+from .models.deciding_bodies import DecidingBody
 
 ROLE_LABELS = {  # in the order a new user's role is offered: most users are officials
     Role.OFFICIAL: _l("Tjänsteman"),
@@ -56,6 +57,9 @@ DECISION_LABELS = {
     Decision.OBJECT: _l("Invänder"),
 }
 
+# A deciding body's name is Swedish in every language: it is printed as such in the Swedish
+# yttrande's signature block, so its stored value is its label (models/deciding_bodies.py).
+DECIDING_BODY_LABELS = {body: body.value for body in DecidingBody}
 # The overview's deadline filter.
 DEADLINE_WINDOW_LABELS = {
     DeadlineWindow.PASSED: _l("Har passerat"),

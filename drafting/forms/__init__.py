@@ -21,7 +21,7 @@ from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Option
 
 from ..auth import MIN_PASSWORD_LENGTH
 from ..ints import form_id
-from ..labels import DECISION_LABELS, ROLE_LABELS, label_choices
+from ..labels import DECIDING_BODY_LABELS, DECISION_LABELS, ROLE_LABELS, label_choices
 from ..limits import (
     MAX_BODY_CHARS,
     MAX_COMMENT_CHARS,
@@ -32,7 +32,6 @@ from ..limits import (
     MAX_PASSWORD_LENGTH,
     MAX_SIGNATORY_CHARS,
 )
-from ..models.deciding_bodies import DecidingBody
 
 REQUIRED = _l("Fältet måste fyllas i.")
 
@@ -194,7 +193,7 @@ class SignOffForm(FlaskForm):
     # Set on the confirmation page, which shows exactly what is being signed.
     confirmed = HiddenField()
     deciding_body = SelectField(_l("Beslutande organ"),
-                                choices=choices((body.value, body.value) for body in DecidingBody))
+                                choices=choices(label_choices(DECIDING_BODY_LABELS)))
     decision_date = DateField(_l("Beslutsdatum"), validators=[DataRequired(_l("Ange beslutsdatum som ÅÅÅÅ-MM-DD."))])
     minutes_paragraph = StringField(_l("Protokollsparagraf (om någon)"), validators=[Optional(), Length(max=MAX_MINUTES_CHARS)])
     signatory_name = StringField(_l("Undertecknarens namn"), validators=[DataRequired(REQUIRED), Length(max=MAX_SIGNATORY_CHARS)])
