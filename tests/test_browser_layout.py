@@ -121,6 +121,12 @@ class Walk:
             self.failures.append(f"{self.who} {path}: status {answer.status}, expected {status}")
         self.check(label or path)
 
+    def submit(self, button) -> None:
+        """Press a button that posts its form, and wait until the answer has loaded."""
+        with self.page.expect_navigation():
+            button.click()
+        self.page.wait_for_load_state("load")
+
     def close(self):
         if self.page is not None:
             self.page.context.close()
@@ -190,7 +196,7 @@ def test_every_other_page_fits_every_width(browser, app, live_server, db, demo, 
         walk.visit("/login", "login")
         walk.visit("/forgot-password")
         page.get_by_label("E-postadress").fill("tjansteman.lund@example.se")
-        page.get_by_role("button").last.click()
+        walk.submit(page.get_by_role("button", name="Skicka länk"))
         walk.check("forgot password sent")
         walk.visit(f"/set-password/{secret}", "set password")
         walk.visit("/set-password/not-a-link", "link invalid", status=404)
@@ -206,16 +212,16 @@ def test_every_other_page_fits_every_width(browser, app, live_server, db, demo, 
         walk.visit(f"/responses/{r}/compare")
         # Removing a section asks first.
         walk.visit(f"/responses/{r}/draft")
-        page.locator(f"#section-{s}").get_by_role("button", name="Ta bort").click()
+        walk.submit(page.locator(f"#section-{s}").get_by_role("button", name="Ta bort"))
         walk.check("confirm remove")
         # Publishing over Lund's signature asks first.
         walk.visit(f"/responses/{r}/draft")
-        page.get_by_role("button", name="Publicera version 3").click()
+        walk.submit(page.get_by_role("button", name="Publicera version 3"))
         walk.check("confirm publish")
         # A Word letter's preview.
         walk.visit(f"/responses/{r}/draft")
         page.locator("#import-document").set_input_files(str(CORPUS_DOCX))
-        page.get_by_role("button", name="Läs in", exact=True).click()
+        walk.submit(page.get_by_role("button", name="Läs in", exact=True))
         walk.check("import preview")
         # Someone else saved the section meanwhile: the conflict page.
         walk.visit(f"/responses/{r}/sections/{s}/edit")
@@ -224,7 +230,7 @@ def test_every_other_page_fits_every_width(browser, app, live_server, db, demo, 
                               section.current_revision.number)
         db.session.commit()
         page.locator("textarea").first.fill("Min ändrade text")
-        page.get_by_role("button", name="Spara").first.click()
+        walk.submit(page.get_by_role("button", name="Spara").first)
         walk.check("edit conflict")
 
         page = walk.as_person("direktor.malmo@example.se")
@@ -233,7 +239,7 @@ def test_every_other_page_fits_every_width(browser, app, live_server, db, demo, 
         form.get_by_label("Beslutsdatum").fill(local_today().isoformat())
         form.get_by_label("Undertecknarens namn").fill("Direktör Malmö")
         form.get_by_label("Undertecknarens titel").fill("Kommundirektör")
-        form.get_by_role("button").click()
+        walk.submit(form.get_by_role("button"))
         walk.check("confirm sign-off")
 
         walk.as_person("admin@example.se")
