@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-
-date_ = date  # for fields named "date"
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -84,6 +82,7 @@ def _iso_date(value: object) -> object:
     raise PydanticCustomError("iso_date", "not a date as YYYY-MM-DD")
 
 
+date_ = date  # for fields named "date"
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date),
                     WithJsonSchema({"type": "string", "format": "date"})]

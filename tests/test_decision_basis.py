@@ -56,7 +56,7 @@ def meeting_system_export(today: date) -> bytes:
         "BEGIN:VEVENT", f"UID:mp-kf-{at(44)}@eslov.meetingsplus.se", f"DTSTAMP:{at(0)}T080000Z",
         # 23:30 UTC is the next morning's day in Sweden.
         f"DTSTART:{at(44)}T233000Z", "SUMMARY:Kommunfullmäktige", "END:VEVENT",
-        "BEGIN:VEVENT", f"UID:mp-old@eslov.meetingsplus.se", f"DTSTAMP:{at(0)}T080000Z",
+        "BEGIN:VEVENT", "UID:mp-old@eslov.meetingsplus.se", f"DTSTAMP:{at(0)}T080000Z",
         f"DTSTART;VALUE=DATE:{at(-3)}", "SUMMARY:Kommunstyrelsen", "END:VEVENT",
         "END:VCALENDAR",
     ]

@@ -13,6 +13,7 @@ from ..services.drafting import reader_sections
 from ..services.fingerprint import version_fingerprint
 from ..services.queries import latest_version
 from ..services.signatures import signoffs_in_signing_order
+from .decision_documents import DecisionBasis, ExtensionRequest, LateMunicipality
 from .docx_builder import (
     DocSection,
     FinalDocument,
@@ -20,7 +21,6 @@ from .docx_builder import (
     ReviewCopy,
     Signatory,
 )
-from .decision_documents import DecisionBasis, ExtensionRequest, LateMunicipality
 
 
 def is_final(response: JointResponse) -> bool:

@@ -246,11 +246,11 @@ def plan(deadline: date, today: date, calendars: Sequence[Calendar],
 
 def response_plan(response, today: date) -> Plan:
     """The plan of one response, from its joined participants' calendars and chosen bodies."""
+    from sqlalchemy import select
+
     from ..extensions import db
     from ..models import MeetingDate
     from .decision_basis import chosen_bodies
-    from sqlalchemy import select
-
     from .queries import joined_participations
     from .signatures import signoffs_in_signing_order
 

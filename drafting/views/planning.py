@@ -12,7 +12,13 @@ from ..export.assemble import cooperation_template, decision_basis, extension_re
 from ..export.decision_documents import build_decision_basis_docx, build_extension_request_docx
 from ..export.filenames import export_filename
 from ..extensions import db
-from ..forms import CalendarImportForm, DecisionBasisForm, DelegationForm, MeetingForm, PlanDatesForm
+from ..forms import (
+    CalendarImportForm,
+    DecisionBasisForm,
+    DelegationForm,
+    MeetingForm,
+    PlanDatesForm,
+)
 from ..ints import parse_int
 from ..limits import MAX_CALENDAR_BYTES, MAX_DOCUMENT_DEADLINE_DAYS
 from ..models import Cooperation, JointResponse, Municipality, local_today
