@@ -84,6 +84,7 @@ def _iso_date(value: object) -> object:
     raise PydanticCustomError("iso_date", "not a date as YYYY-MM-DD")
 
 
+date_ = date  # for fields named "date"
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date),
                     WithJsonSchema({"type": "string", "format": "date"})]

@@ -115,3 +115,27 @@ def test_a_draft_export_prints_no_fingerprint(db, in_review):
     assert document.text_fingerprint == ""
     text = "\n".join(p.text for p in Document(io.BytesIO(build_final_docx(document))).paragraphs)
     assert FINGERPRINT_LABEL not in text
+
+
+def test_the_migration_gives_earlier_sign_offs_the_fingerprint_of_what_they_signed(app, db, signed):
+    import importlib.util
+    from pathlib import Path
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy import text
+
+    expected = {s.id: s.text_fingerprint for s in db.session.scalars(select(SignOff))}
+    assert all(expected.values())
+    db.session.commit()
+    path = Path(app.root_path) / "migrations" / "versions" / "0010_decision_basis.py"
+    spec = importlib.util.spec_from_file_location("migration_0010", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with db.engine.begin() as connection:
+        # As the rows stood before the column existed: its server default.
+        connection.execute(text("UPDATE sign_off SET text_fingerprint = ''"))
+        with Operations.context(MigrationContext.configure(connection)):
+            migration._fingerprint_existing_signoffs()
+    db.session.expire_all()
+    assert {s.id: s.text_fingerprint for s in db.session.scalars(select(SignOff))} == expected
