@@ -32,6 +32,7 @@ from ..limits import (
     MAX_PASSWORD_LENGTH,
     MAX_SIGNATORY_CHARS,
 )
+from ..models.deciding_bodies import DecidingBody
 
 REQUIRED = _l("Fältet måste fyllas i.")
 
@@ -270,7 +271,7 @@ class PlanDatesForm(FlaskForm):
 class DecisionBasisForm(FlaskForm):
     base_number = HiddenField()
     deciding_body = SelectField(_l("Beslutande organ"),
-                                choices=choices((body.value, body.value) for body in DecidingBody))
+                                choices=choices(label_choices(DECIDING_BODY_LABELS)))
     local_reference = StringField(_l("Kommunens diarienummer"),
                                   validators=[Optional(), Length(max=MAX_LOCAL_REFERENCE_CHARS)])
     local_considerations = TextAreaField(
@@ -280,8 +281,8 @@ class DecisionBasisForm(FlaskForm):
 
 class MeetingForm(FlaskForm):
     meeting_body = SelectField(_l("Organ"), choices=choices(
-        (body.value, body.value) for body in DecidingBody
-        if body is not DecidingBody.DIRECTOR_ON_DELEGATION))
+        (value, label) for value, label in label_choices(DECIDING_BODY_LABELS)
+        if value != DecidingBody.DIRECTOR_ON_DELEGATION.value))
     meets_on = DateField(_l("Sammanträdesdag"), validators=[DataRequired(_l("Ange datum som ÅÅÅÅ-MM-DD."))])
     document_deadline_days = StringField(_l("Handlingarna ska vara inne så många dagar före"),
                                          default="10", validators=[DataRequired(REQUIRED), Length(max=3)])
