@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
-from tests.conftest import coordinator, official
+from tests.conftest import coordinator, municipality, official
 from tests.scenarios import build_stage
 
 WIDTHS = (320, 390, 768, 1280)
@@ -40,7 +40,10 @@ OVERFLOW = """() => {
 
 # Pages that are files, not pages; and pages a browser cannot reach in tests.
 NOT_PAGES = {"static", "export.final_docx", "export.final_pdf", "export.review_copy_docx",
-             "responses.audit_csv", "reports.followup_csv", "api.openapi"}
+             "responses.audit_csv", "reports.followup_csv", "api.openapi",
+             "home.review_copy", "planning.plan_ics", "planning.extension_docx",
+             "planning.basis_docx", "export.pdf_file", "export.pdf_job_status",
+             "export.import_job_status"}
 
 
 def html_page_endpoints(app) -> set[str]:
@@ -153,6 +156,9 @@ def walk_response(walk: Walk, ids: dict, stage: str, role: str) -> None:
     walk.visit(f"/responses/{r}/versions")
     walk.visit(f"/responses/{r}/audit")
     walk.visit(f"/responses/{r}/export/")
+    walk.visit(f"/responses/{r}/plan")
+    if role == "official":  # Lund's own home round
+        walk.visit(f"/responses/{r}/home")
     if has_versions:
         walk.visit(f"/responses/{r}/versions/1")
         walk.visit(f"/responses/{r}/compare?from=1&to=2")
@@ -179,7 +185,7 @@ def test_response_pages_fit_every_width_for_every_role(browser, app, live_server
     assert not walk.failures, "\n".join(walk.failures)
 
 
-def test_every_other_page_fits_every_width(browser, app, live_server, db, demo, join):
+def test_every_other_page_fits_every_width(browser, app, live_server, db, demo, join, monkeypatch):
     """The pages around the response, and the pages reached by posting a form (confirmations,
     previews, the edit conflict), at every width with axe; together with the test above they
     visit every page of the URL map."""
@@ -189,7 +195,8 @@ def test_every_other_page_fits_every_width(browser, app, live_server, db, demo, 
     ids = build_stage(db, demo, join, "consensus")
     r, s = ids["response"], ids["section"]
     _, secret = passwords.issue_link(official("Lomma"), PasswordLinkPurpose.INVITATION, None)
-    db.session.commit()
+    lund_id = municipality("Lund").id
+    db.session.commit()  # no transaction of this thread holds the database while the browser walks
     walk = Walk(browser, app, live_server)
     try:
         page = walk.as_person(None)
@@ -204,6 +211,7 @@ def test_every_other_page_fits_every_width(browser, app, live_server, db, demo, 
 
         page = walk.as_person("koordinator@example.se")
         walk.visit("/", "overview")
+        walk.visit("/archive")
         walk.visit("/notifications")
         walk.visit("/profile")
         walk.visit(f"/cooperations/{ids['cooperation']}/report")
@@ -223,6 +231,17 @@ def test_every_other_page_fits_every_width(browser, app, live_server, db, demo, 
         page.locator("#import-document").set_input_files(str(CORPUS_DOCX))
         walk.submit(page.get_by_role("button", name="Läs in", exact=True))
         walk.check("import preview")
+        # A large letter is read by a job: the page waits for it (jobs run only when asked here).
+        from drafting.services import imports
+
+        monkeypatch.setattr(imports, "IMPORT_IN_JOB_BYTES", 0)
+        walk.visit(f"/responses/{r}/draft")
+        page.locator("#import-document").set_input_files(str(CORPUS_DOCX))
+        walk.submit(page.get_by_role("button", name="Läs in", exact=True))
+        walk.check("import waiting for its job")
+        monkeypatch.undo()
+        # A PDF is made by a job: the page says it is being made.
+        walk.visit(f"/responses/{r}/export/final.pdf", "PDF waiting for its job")
         # Someone else saved the section meanwhile: the conflict page.
         walk.visit(f"/responses/{r}/sections/{s}/edit")
         section = drafting.working_sections(demo)[0]
@@ -242,9 +261,15 @@ def test_every_other_page_fits_every_width(browser, app, live_server, db, demo, 
         walk.submit(form.get_by_role("button"))
         walk.check("confirm sign-off")
 
+        walk.as_person("tjansteman.lund@example.se")
+        walk.visit(f"/responses/{r}/home", "Lund's home round")
+
         walk.as_person("admin@example.se")
         walk.visit(f"/admin/cooperations/{ids['cooperation']}", "admin cooperation")
         walk.visit(f"/admin/cooperations/{ids['cooperation']}/users/{ids['user']}", "admin user")
+        walk.visit(f"/admin/cooperations/{ids['cooperation']}/jobs", "failed jobs")
+        walk.visit(f"/cooperations/{ids['cooperation']}/municipalities/{lund_id}"
+                   "/calendar", "meeting calendar")
         walk.as_person("koordinator@example.se")
         walk_response(walk, ids, "consensus", "coordinator")
     finally:
