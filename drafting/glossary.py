@@ -43,6 +43,8 @@ GLOSSARY: tuple[Term, ...] = (
     Term("kommundirektör", "municipal director",
          "head of a municipality's administration; signs off for the municipality", "en"),
     Term("administratör", "administrator", "manages the cooperation's members and accounts", "en"),
+    Term("intern granskare", "internal reviewer",
+         "a colleague in one municipality, invited to its home round of one response", "en"),
     Term("ordförandekommun", "chair municipality", "listed first among the signatories", "en"),
     Term("arbetsgrupp", "working group", "e.g. ÖP-gruppen, helps draft in its area", "en"),
     Term("fokusområde", "focus area", "the cooperation's areas of work", "ett"),
@@ -104,6 +106,7 @@ ROLE_TERMS = {
     Role.DIRECTOR: "kommundirektör",
     Role.COORDINATOR: "koordinator",
     Role.ADMIN: "administratör",
+    Role.REVIEWER: "intern granskare",
 }
 STAGE_TERMS = {  # the state a response is in; "Undertecknat" as in "(yttrandet är) undertecknat"
     Stage.DRAFT: ("utkast", "Draft"),

@@ -75,6 +75,7 @@ EVENT_KIND_LABELS = {
     EventKind.SIGNATURES: _l("Underskrifter"),
     EventKind.STAGES: _l("Skeden"),
     EventKind.EXPORTS: _l("Nedladdningar"),
+    EventKind.PLANNING: _l("Plan och beslutsunderlag"),
 }
 
 

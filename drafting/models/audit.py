@@ -23,6 +23,7 @@ class EventKind(StrEnum):
     SIGNATURES = "signatures"
     STAGES = "stages"
     EXPORTS = "exports"
+    PLANNING = "planning"
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -40,7 +41,8 @@ EVENT_ACTIONS: dict[EventKind, tuple[str, ...]] = {
     EventKind.POSITIONS: ("position_recorded",),
     EventKind.SIGNATURES: ("signed_off", "signoffs_discarded"),
     EventKind.STAGES: ("stage_changed",),
-    EventKind.EXPORTS: ("exported",),
+    EventKind.EXPORTS: ("exported", "decision_basis_exported", "extension_requested"),
+    EventKind.PLANNING: ("plan_adjusted", "decision_basis_saved"),
 }
 
 
