@@ -103,7 +103,13 @@ def test_create_user_with_a_password_still_works_and_refuses_both_ways_at_once(a
 
 def test_seed_demo_shows_the_plan_and_a_home_round_and_runs_once(app, db):
     from drafting.demo import DEMO_INTERNAL_COMMENT, SHOWCASE_REFERENCE
-    from drafting.models import Consultation, InternalComment, JointResponse, MeetingDate, local_today
+    from drafting.models import (
+        Consultation,
+        InternalComment,
+        JointResponse,
+        MeetingDate,
+        local_today,
+    )
     from drafting.services.planning import response_plan
 
     runner = app.test_cli_runner()

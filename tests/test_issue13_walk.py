@@ -15,8 +15,15 @@ from sqlalchemy import select
 
 from drafting import jobs
 from drafting.extensions import db as _db
-from drafting.models import Comment, Decision, JointResponse, Notification, SignOff, Version
-from drafting.models import local_today
+from drafting.models import (
+    Comment,
+    Decision,
+    JointResponse,
+    Notification,
+    SignOff,
+    Version,
+    local_today,
+)
 from drafting.services import calendars, drafting, home, passwords, review
 from drafting.services.fingerprint import short_fingerprint, version_fingerprint
 from drafting.services.notifications import send_deadline_reminders, send_plan_reminders
