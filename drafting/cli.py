@@ -20,9 +20,10 @@ def init_app(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Load the demo cooperation, its people and a remiss (safe to run twice)."""
-        from .demo import DEMO_PASSWORD, seed_demo
+        from .demo import DEMO_PASSWORD, seed_demo, seed_showcase
 
         created = seed_demo()
+        created = seed_showcase() or created
         db.session.commit()
         if created:
             click.echo(f"Demo data created. Password for every demo account: {DEMO_PASSWORD}")

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Cooperation, FocusArea, Municipality, Role, local_today
-from .services import drafting, people, responses
+from .models import Consultation, Cooperation, FocusArea, Municipality, Role, User, local_today
+from .services import calendars, drafting, home, passwords, people, responses
 
 DEMO_PASSWORD = "demo-losenord"
 COOPERATION_NAME = "MalmöLundregionen"
@@ -100,5 +100,69 @@ def seed_demo(today: date | None = None) -> bool:
     )
     for heading, body in DRAFT_SECTIONS:
         drafting.add_section(response, coordinator, heading, body)
+    db.session.flush()
+    return True
+
+
+# The second demo remiss, already out for positions: a real plan and a home round to look at.
+SHOWCASE_REFERENCE = "N2026/00456"
+SHOWCASE_PARTICIPANTS = ["Eslöv", "Lomma", "Lund", "Malmö"]
+SHOWCASE_SECTIONS = [
+    ("Sammanfattning",
+     "MalmöLundregionens kommuner **tillstyrker** en regional cykelstrategi, under förutsättning "
+     "att regionen tar ansvar för de regionala stråken mellan tätorterna."),
+    ("Synpunkter på förslaget",
+     "Kommunerna vill att stråken mellan tågstationerna byggs först, och att strategin anger hur "
+     "underhållet ska finansieras."),
+]
+# Each member's kommunstyrelse meets once before the remiss deadline, except Eslöv's, whose only
+# meeting falls after it: the plan warns about that.
+SHOWCASE_DEADLINE_DAYS = 40
+_MEETING_DAYS = {"Burlöv": 24, "Eslöv": 46, "Höör": 27, "Kävlinge": 25, "Lomma": 30, "Lund": 28,
+                 "Malmö": 26, "Staffanstorp": 29, "Svedala": 23, "Trelleborg": 27, "Vellinge": 31}
+DEMO_REVIEWER = "planerare.lund@example.se"
+DEMO_INTERNAL_COMMENT = ("Planavdelningen: stråket Lund–Dalby saknas i avsnittet; det finns med i "
+                         "vår översiktsplan.")
+
+
+def _user(email: str) -> User:
+    return db.session.scalars(select(User).where(User.email == email)).one()
+
+
+def seed_showcase(today: date | None = None) -> bool:
+    """Add, once, the second demo remiss with the members' meeting dates and a small home round
+    in Lund (one colleague, one internal comment); False when it is already there."""
+    cooperation = db.session.scalars(select(Cooperation).where(
+        Cooperation.name == COOPERATION_NAME)).first()
+    if cooperation is None or db.session.scalar(select(Consultation.id).where(
+            Consultation.cooperation_id == cooperation.id,
+            Consultation.reference_number == SHOWCASE_REFERENCE)):
+        return False
+    today = today or local_today()
+    by_name = {m.name: m for m in cooperation.municipalities}
+    officials = {name: _user(email_for(name, "tjansteman")) for name in MUNICIPALITIES}
+    for name, days in _MEETING_DAYS.items():
+        calendars.add_meeting(cooperation, by_name[name], officials[name], "Kommunstyrelsen",
+                              today + timedelta(days=days), 10)
+    coordinator = _user("koordinator@example.se")
+    response = responses.open_response(
+        cooperation, coordinator,
+        responses.ConsultationInput(
+            sender="Region Skåne", reference_number=SHOWCASE_REFERENCE,
+            title="Regional cykelstrategi för Skåne", received_on=today - timedelta(days=5),
+            deadline=today + timedelta(days=SHOWCASE_DEADLINE_DAYS)),
+        FocusArea.PLANNING,
+    )
+    for heading, body in SHOWCASE_SECTIONS:
+        drafting.add_section(response, coordinator, heading, body)
+    responses.invite(response, coordinator, [by_name[n].id for n in SHOWCASE_PARTICIPANTS])
+    for name in SHOWCASE_PARTICIPANTS:
+        responses.answer_invitation(response, officials[name], join=True)
+    drafting.publish_version(response, coordinator, "")
+    reviewer, _created = home.invite_reviewer(response, officials["Lund"], DEMO_REVIEWER,
+                                              "Petra Planerare", "Planavdelningen")
+    passwords.set_password(reviewer.user, DEMO_PASSWORD)
+    home.add_internal_comment(response, reviewer.user, drafting.working_sections(response)[1],
+                              DEMO_INTERNAL_COMMENT)
     db.session.flush()
     return True

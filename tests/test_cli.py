@@ -99,3 +99,29 @@ def test_create_user_with_a_password_still_works_and_refuses_both_ways_at_once(a
                                "--cooperation", "Skåne Nordost", "--role", "coordinator",
                                "--password", "ett-bra-losenord", "--invite"])
     assert both.exit_code != 0 and "either --invite or --password" in both.output
+
+
+def test_seed_demo_shows_the_plan_and_a_home_round_and_runs_once(app, db):
+    from drafting.demo import DEMO_INTERNAL_COMMENT, SHOWCASE_REFERENCE
+    from drafting.models import (
+        Consultation,
+        InternalComment,
+        JointResponse,
+        MeetingDate,
+        local_today,
+    )
+    from drafting.services.planning import response_plan
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0 and "Demo data created." in first.output, first.output
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0 and "nothing changed" in again.output
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(JointResponse)) == 2
+    assert db.session.scalar(select(func.count()).select_from(MeetingDate)) == 11
+    assert db.session.scalars(select(InternalComment.body)).all() == [DEMO_INTERNAL_COMMENT]
+    response = db.session.scalars(select(JointResponse).join(Consultation).where(
+        Consultation.reference_number == SHOWCASE_REFERENCE)).one()
+    plan = response_plan(response, local_today())
+    assert [p.municipality for p in plan.late] == ["Eslöv"] and len(plan.warnings) == 1

@@ -194,6 +194,29 @@ def test_internal_deadline_is_checked_and_reviewers_hear_of_it_and_are_reminded(
     assert send_deadline_reminders(day - timedelta(days=2)) == 0
 
 
+def test_the_plans_home_round_date_is_the_default_and_an_own_date_replaces_it(db, lund_home):
+    from drafting.services.notifications import send_plan_reminders
+    from drafting.services.planning import home_round_due
+
+    lund, today = official("Lund"), local_today()
+    plan_day = home_round_due(lund_home, today)
+    view = home.home_round(lund_home, lund, with_text=False)
+    assert view.deadline == plan_day and view.internal_deadline.from_plan
+    own = plan_day - timedelta(days=3)
+    home.set_deadline(lund_home, lund, own)
+    view = home.home_round(lund_home, lund, with_text=False)
+    assert view.deadline == own and not view.internal_deadline.later_than_plan
+    # Two days before the plan's date only Malmö's official hears of it: Lund has its own date.
+    day = plan_day - timedelta(days=2)
+    assert send_deadline_reminders(day) == 0
+    send_plan_reminders(day)
+    told = {n.user_id for n in db.session.scalars(select(Notification).where(
+        Notification.kind == "plan")) if "hemmaplan" in n.message}
+    assert told == {official("Malmö").id}
+    home.set_deadline(lund_home, lund, plan_day + timedelta(days=1))
+    assert home.home_round(lund_home, lund, with_text=False).internal_deadline.later_than_plan
+
+
 def _new_version(response) -> None:
     section = drafting.working_sections(response)[3]
     drafting.save_section(section, coordinator(), section.heading, section.body + "\n\nTillägg.",

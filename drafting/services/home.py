@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -46,17 +47,58 @@ from .queries import latest_version
 _COLLEAGUE_ROLES = {Role.OFFICIAL, Role.DIRECTOR, Role.REVIEWER}
 
 
+@dataclass(frozen=True)
+class InternalDeadline:
+    """The internal deadline of one municipality's home round: the official's own where set,
+    else the plan's home-round date (services/planning.py) as the default."""
+
+    own: date | None
+    plan: date | None
+
+    @property
+    def day(self) -> date | None:
+        return self.own or self.plan
+
+    @property
+    def from_plan(self) -> bool:
+        return self.own is None and self.plan is not None
+
+    @property
+    def later_than_plan(self) -> bool:
+        """The official's own date falls after the plan's: worth a warning on the page."""
+        return self.own is not None and self.plan is not None and self.own > self.plan
+
+
+def internal_deadline(response: JointResponse, municipality_id: int,
+                      today: date | None = None) -> InternalDeadline:
+    """The internal deadline in effect for one municipality's home round of this response."""
+    from .planning import home_round_due
+
+    home = _round(response, municipality_id)
+    return InternalDeadline(own=home.deadline if home else None,
+                            plan=home_round_due(response, today or local_today()))
+
+
 @dataclass
 class HomeRoundView:
     """What one municipality's home round holds, as its own people see it."""
 
     response: JointResponse
     municipality_id: int
-    deadline: date | None
+    own_deadline: date | None
     reviewers: list[HomeReviewer]
     comments: list[InternalComment]
     version: Version | None
     sections: list[DisplaySection] = field(default_factory=list)
+
+    @cached_property
+    def internal_deadline(self) -> InternalDeadline:
+        return internal_deadline(self.response, self.municipality_id)
+
+    @property
+    def deadline(self) -> date | None:
+        """The internal deadline in effect: the official's own, else the plan's."""
+        return self.internal_deadline.day
 
     def comments_on(self, section_id: int) -> list[InternalComment]:
         return [c for c in self.comments if c.section_id == section_id]
@@ -98,7 +140,7 @@ def home_round(response: JointResponse, user: User, *, with_text: bool = True) -
     home = _round(response, municipality_id)
     version = latest_version(response)
     view = HomeRoundView(response=response, municipality_id=municipality_id,
-                         deadline=home.deadline if home else None,
+                         own_deadline=home.deadline if home else None,
                          reviewers=reviewers(response, municipality_id),
                          comments=internal_comments(response, municipality_id), version=version)
     if with_text:

@@ -247,18 +247,25 @@ def send_deadline_reminders(today: date) -> int:
 
 
 def _home_deadline_reminders(today: date) -> int:
-    """Two days before a home round's internal deadline its reviewers are reminded, once."""
+    """Two days before a home round's internal deadline in effect (the official's own, else the
+    plan's home-round date: services/home.py) its invited colleagues are reminded, once."""
+    from .home import internal_deadline
+
     sent = 0
-    for home in db.session.scalars(select(HomeRound).where(HomeRound.deadline.is_not(None))):
-        if (home.deadline - today).days != 2:
-            continue
-        response = db.session.get(JointResponse, home.response_id)
+    rounds = db.session.execute(select(HomeReviewer.response_id, HomeReviewer.municipality_id)
+                                .distinct().order_by(HomeReviewer.response_id,
+                                                     HomeReviewer.municipality_id)).all()
+    for response_id, municipality_id in rounds:
+        response = db.session.get(JointResponse, response_id)
         if response is None or not Stage(response.stage).discussion_is_open:
             continue
-        sent += notify(_home_reviewers(response.id, home.municipality_id), response, "home_deadline",
+        day = internal_deadline(response, municipality_id, today).day
+        if day is None or (day - today).days != 2:
+            continue
+        sent += notify(_home_reviewers(response.id, municipality_id), response, "home_deadline",
                        _l("2 dagar kvar till den interna svarsdagen för ”%(title)s” (%(day)s).",
-                         title=response.title, day=home.deadline.isoformat()),
-                       f"home-deadline-reminder:{home.id}:{home.deadline.isoformat()}")
+                         title=response.title, day=day.isoformat()),
+                       f"home-deadline-reminder:{response.id}:{municipality_id}:{day.isoformat()}")
     return sent
 
 
@@ -288,6 +295,14 @@ def send_plan_reminders(today: date) -> int:
                        if p.municipality.name in waiting]
             elif not Stage(response.stage).text_is_open or response.consensus_version_id:
                 continue
+            users = _users_of(response, ids, {Role.OFFICIAL})
+            if kind is MilestoneKind.HOME_ROUND:
+                # The plan's date is each home round's default (services/home.py): its officials
+                # are reminded of it here unless they set their own internal deadline; the
+                # invited colleagues hear of the date in effect from _home_deadline_reminders.
+                own = set(db.session.scalars(select(HomeRound.municipality_id).where(
+                    HomeRound.response_id == response.id, HomeRound.deadline.is_not(None))))
+                users = _users_of(response, [i for i in ids if i not in own], {Role.OFFICIAL})
             messages = {
                 MilestoneKind.HOME_ROUND: _l("Beredningen på hemmaplan av ”%(title)s” ska vara klar "
                                             "%(date)s enligt planen.", title=response.title,
@@ -298,8 +313,8 @@ def send_plan_reminders(today: date) -> int:
                                            "enligt planen, så att alla hinner besluta.",
                                            title=response.title, date=day.isoformat()),
             }
-            sent += notify(_users_of(response, ids, {Role.OFFICIAL}), response, "plan",
-                           messages[kind], f"plan:{response.id}:{kind.value}:{day.isoformat()}")
+            sent += notify(users, response, "plan", messages[kind],
+                           f"plan:{response.id}:{kind.value}:{day.isoformat()}")
         if plan.late:
             sent += notify(_coordinators(response), response, "plan",
                            _l("Alla kommuner hinner inte besluta om ”%(title)s” före sista svarsdag: "

@@ -279,6 +279,16 @@ def response_plan(response, today: date) -> Plan:
                 consensus_reached=response.consensus_version_id is not None)
 
 
+def home_round_due(response, today: date) -> date | None:
+    """The plan's home-round date for this response (the coordinator's where set), or None when
+    the response is past planning. The home round (services/home.py) asks here, never recomputes."""
+    from ..models import Stage
+
+    if not Stage(response.stage).can_be_planned:
+        return None
+    return response_plan(response, today).due[MilestoneKind.HOME_ROUND]
+
+
 # --------------------------------------------------------------------------------------------
 # What people read
 

@@ -51,7 +51,7 @@ def _page(response: JointResponse, status: int = 200, refused: RefusedSubmission
         "home/show.html", response=response, home=view,
         events=home_service.home_events(response, current_user),
         reviewer_form=forms.get("reviewer_form") or HomeReviewerForm(),
-        deadline_form=forms.get("deadline_form") or HomeDeadlineForm(deadline=view.deadline),
+        deadline_form=forms.get("deadline_form") or HomeDeadlineForm(deadline=view.own_deadline),
         comment_forms=comment_forms, lift_forms=lift_forms, refused=refused,
     ), status
 
