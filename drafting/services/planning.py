@@ -19,7 +19,7 @@ pure functions over small frozen dataclasses (`plan`), with a thin loader beside
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -354,6 +354,17 @@ def milestone_label(milestone: Milestone) -> str:
 def describe(warning: PlanWarning) -> str:
     """The warning as one sentence, e.g. "Eslövs kommunstyrelse sammanträder 12 mars, efter sista
     svarsdag 10 mars: välj arbetsutskottet 3 mars eller delegation."."""
+    from flask_babel import get_locale
+
+    from ..models import local_today
+
+    # The sentence follows from the warning, the language and this year (short_date leaves the
+    # year out then): a response page shows the same few warnings on every request.
+    return _described(warning, str(get_locale()), local_today().year)
+
+
+@lru_cache(maxsize=1024)
+def _described(warning: PlanWarning, locale: str, year: int) -> str:
     from babel.lists import format_list
     from flask_babel import get_locale
     from flask_babel import gettext as _
