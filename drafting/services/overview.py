@@ -62,6 +62,8 @@ class ResponseOverview:
     participations: tuple[Participation, ...]  # by municipality name
     # Municipalities with no position on the latest version whose latest word was an objection.
     earlier_objections: dict[int, EarlierObjection]
+    # Every sign-off of the response, oldest first: for the plan and the signing order.
+    signoff_rows: tuple[SignOff, ...] = ()
 
     def sentence(self) -> str:
         """Where the response stands and what is missing, in one sentence."""
@@ -180,7 +182,7 @@ def _build(response: JointResponse, version: Version | None,
         signoffs=states, missing_signatures=missing,
         unanswered_invitations=tuple(p.municipality.name for p in participations
                                      if p.status == ParticipationStatus.INVITED),
-        participations=participations, earlier_objections=earlier,
+        participations=participations, earlier_objections=earlier, signoff_rows=tuple(signoffs),
     )
 
 

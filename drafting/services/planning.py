@@ -19,6 +19,7 @@ pure functions over small frozen dataclasses (`plan`), with a thin loader beside
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache, lru_cache
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -244,8 +245,11 @@ def plan(deadline: date, today: date, calendars: Sequence[Calendar],
 # Loading a response's plan
 
 
-def response_plan(response, today: date) -> Plan:
-    """The plan of one response, from its joined participants' calendars and chosen bodies."""
+def response_plan(response, today: date, *, signoffs: Iterable | None = None) -> Plan:
+    """The plan of one response, from its joined participants' calendars and chosen bodies.
+
+    `signoffs`: all the response's sign-offs when the caller has them already (one query less).
+    """
     from sqlalchemy import select
 
     from ..extensions import db
@@ -263,7 +267,7 @@ def response_plan(response, today: date) -> Plan:
         meetings.setdefault(row.municipality_id, []).append(
             Meeting(row.body, row.meets_on, row.document_deadline_days))
     bodies = chosen_bodies(response)
-    decided = {s.municipality_id: s for s in signoffs_in_signing_order(response)}
+    decided = {s.municipality_id: s for s in signoffs_in_signing_order(response, signoffs)}
     calendars = [
         Calendar(p.municipality.name,
                  decided[p.municipality_id].deciding_body if p.municipality_id in decided
@@ -293,6 +297,7 @@ def home_round_due(response, today: date) -> date | None:
 # What people read
 
 
+@cache  # lazy strings: translated when used, so one dict serves every locale
 def _labels():
     from flask_babel import lazy_gettext as _l
 
@@ -359,6 +364,17 @@ def milestone_label(milestone: Milestone) -> str:
 def describe(warning: PlanWarning) -> str:
     """The warning as one sentence, e.g. "Eslövs kommunstyrelse sammanträder 12 mars, efter sista
     svarsdag 10 mars: välj arbetsutskottet 3 mars eller delegation."."""
+    from flask_babel import get_locale
+
+    from ..models import local_today
+
+    # The sentence follows from the warning, the language and this year (short_date leaves the
+    # year out then): a response page shows the same few warnings on every request.
+    return _described(warning, str(get_locale()), local_today().year)
+
+
+@lru_cache(maxsize=1024)
+def _described(warning: PlanWarning, locale: str, year: int) -> str:
     from babel.lists import format_list
     from flask_babel import get_locale
     from flask_babel import gettext as _

@@ -6,6 +6,7 @@ current participants count.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -44,16 +45,21 @@ def signoffs_a_new_version_would_discard(response: JointResponse) -> list[SignOf
     return sorted((s for s in rows if s.municipality_id in joined), key=lambda s: s.municipality.name)
 
 
-def signoffs_in_signing_order(response: JointResponse) -> list[SignOff]:
+def signoffs_in_signing_order(response: JointResponse,
+                              loaded: Iterable[SignOff] | None = None) -> list[SignOff]:
     """Sign-offs of the consensus version by current participants, chair first, then by name.
 
-    A municipality that signed and then stepped aside is no longer a co-signer.
+    A municipality that signed and then stepped aside is no longer a co-signer. `loaded`: all the
+    response's sign-offs when the caller already has them (the overview does), to save the query.
     """
     chair = response.cooperation.chair_municipality_id
     joined = {p.municipality_id for p in joined_participations(response)}
-    rows = db.session.scalars(select(SignOff).where(
-        SignOff.response_id == response.id, SignOff.version_id == response.consensus_version_id,
-    ))
+    if loaded is None:
+        rows: Iterable[SignOff] = db.session.scalars(select(SignOff).where(
+            SignOff.response_id == response.id, SignOff.version_id == response.consensus_version_id,
+        ))
+    else:
+        rows = [s for s in loaded if s.version_id == response.consensus_version_id]
     return sorted((s for s in rows if s.municipality_id in joined),
                   key=lambda s: (s.municipality_id != chair, s.municipality.name))
 

@@ -46,9 +46,12 @@ ICS_MIMETYPE = "text/calendar"
 # The plan of one response
 
 
-def plan_context(response: JointResponse) -> dict:
-    """What the plan shows: its dates, warnings and participants, with their sentences."""
-    plan = response_plan(response, local_today())
+def plan_context(response: JointResponse, signoffs=None) -> dict:
+    """What the plan shows: its dates, warnings and participants, with their sentences.
+
+    `signoffs`: the response's sign-offs when the caller has loaded them (the overview has).
+    """
+    plan = response_plan(response, local_today(), signoffs=signoffs)
     return {
         "plan": plan,
         "plan_rows": [(m, milestone_label(m)) for m in plan.milestones],

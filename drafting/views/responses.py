@@ -187,12 +187,12 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "csrf": generate_csrf(),
         "refused": None,
         # What the home round said, beside the position form: for the municipality's own people.
-        "home": (home_service.home_round(response, current_user, with_text=False)
+        "home": (home_service.home_round(response, current_user, with_text=False, version=version)
                  if can(current_user, Action.VIEW_HOME_ROUND, response) else None),
     })
     from .planning import plan_context  # the plan's dates and warnings, beside the status
 
-    context.update(plan_context(response))
+    context.update(plan_context(response, context["overview"].signoff_rows))
     if with_document:
         _add_document(response, context)
     return context
