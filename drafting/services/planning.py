@@ -19,10 +19,10 @@ pure functions over small frozen dataclasses (`plan`), with a thin loader beside
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import cache, lru_cache
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache, lru_cache
 
 from ..models.deciding_bodies import DecidingBody
 
