@@ -760,7 +760,7 @@ def plan(response_id: int):
            result=schemas.MeetingList, result_description="The meetings, soonest first.")
 def meetings(cooperation_id: int, municipality_id: int):
     cooperation = _load_cooperation(cooperation_id)
-    municipality = db.session.get(Municipality, municipality_id)
+    municipality = db.session.get(Municipality, municipality_id) if _in_range(municipality_id) else None
     if municipality is None or municipality_id not in {m.municipality_id for m in cooperation.memberships}:
         raise NotFound(_("Kommunen finns inte."))
     return _json(schemas.MeetingList(
