@@ -27,7 +27,8 @@ def test_signatures_discarded_by_a_new_version_are_signed_again(
     page.get_by_label("Vad har ändrats?").fill("Tillägg om finansieringen")
     page.get_by_role("button", name="Publicera version 2").click()
     page.get_by_text("Lund har redan skrivit under version 1").wait_for()
-    assert page.evaluate("document.activeElement.id") == "confirm-heading"
+    # forms.js moves focus once the page has loaded: wait for it rather than read mid-load.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'confirm-heading'")
     assert Axe().run(page).response["violations"] == []
     page.get_by_role("button", name="Publicera ändå – underskrifterna upphör").click()
     page.get_by_text("Version 2 är publicerad").wait_for()
