@@ -268,15 +268,17 @@ def _in_range(id_: int) -> bool:
     return 1 <= id_ <= MAX_ID
 
 
-def _load_response(response_id: int, *, for_update: bool = False) -> JointResponse:
-    """The response if the token's owner may view it; 404 otherwise, so ids reveal nothing."""
+def _load_response(response_id: int, *, for_update: bool = False,
+                   action: Action = Action.VIEW) -> JointResponse:
+    """The response if the token's owner may take `action` on it (view it); 404 otherwise, so ids
+    reveal nothing."""
     response = None
     if _in_range(response_id):
         try:
             response = get_response(response_id, for_update=for_update)
         except NotFound:
             pass
-    if response is None or not can(_user(), Action.VIEW, response):
+    if response is None or not can(_user(), action, response):
         raise NotFound(_("Yttrandet finns inte."))
     return response
 
@@ -595,15 +597,7 @@ def add_comment(response_id: int):
 
 def _load_home_round(response_id: int, *, for_update: bool = False) -> JointResponse:
     """The response if the token's owner is inside their municipality's home round of it."""
-    response = None
-    if _in_range(response_id):
-        try:
-            response = get_response(response_id, for_update=for_update)
-        except NotFound:
-            pass
-    if response is None or not can(_user(), Action.VIEW_HOME_ROUND, response):
-        raise NotFound(_("Yttrandet finns inte."))
-    return response
+    return _load_response(response_id, for_update=for_update, action=Action.VIEW_HOME_ROUND)
 
 
 def _internal_comment(comment, numbers: dict[int, int]) -> schemas.InternalComment:
