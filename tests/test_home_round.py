@@ -394,3 +394,46 @@ def test_no_internal_comment_once_the_text_is_frozen(db, lund_home):
                                   drafting.working_sections(lund_home)[0], "Sent")
     assert home.home_round(lund_home, official("Lund")).comments  # still readable
     assert db.session.scalar(select(func.count()).select_from(HomeReviewer)) == 2
+
+
+def test_a_home_round_has_its_row_from_its_first_step_and_the_migration_gives_older_ones_theirs(
+        app, db, lund_home):
+    """The response page reads an untouched round in one query: a round with reviewers or
+    comments always has its row (services create it; migration 0012 did for older rounds)."""
+    import importlib.util
+    from pathlib import Path
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy import text
+
+    from drafting.models import HomeRound
+
+    lund = official("Lund")
+    rounds = db.session.scalars(select(HomeRound)).all()
+    assert [(r.response_id, r.municipality_id, r.deadline) for r in rounds] == [
+        (lund_home.id, lund.municipality_id, None)]
+    view = home.home_round(lund_home, lund, with_text=False)
+    assert len(view.reviewers) == 2 and len(view.comments) == 2
+    # Malmö has not begun one: nothing to show, and nothing was created by looking.
+    malmo = home.home_round(lund_home, official("Malmö"), with_text=False)
+    assert malmo.reviewers == [] and malmo.comments == [] and malmo.own_deadline is None
+    assert db.session.scalar(select(func.count(HomeRound.id))) == 1
+
+    db.session.commit()
+    with db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM home_round"))  # as before the services made them
+    path = Path(app.root_path) / "migrations" / "versions" / "0012_home_round_rows.py"
+    spec = importlib.util.spec_from_file_location("migration_0012", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with db.engine.begin() as connection:
+        with Operations.context(MigrationContext.configure(connection)):
+            migration.upgrade()
+            migration.upgrade()  # a second run adds nothing
+    db.session.expire_all()
+    restored = db.session.scalars(select(HomeRound)).all()
+    assert [(r.response_id, r.municipality_id) for r in restored] == [
+        (lund_home.id, lund.municipality_id)]
+    assert restored[0].created_at is not None
+    assert len(home.home_round(lund_home, lund, with_text=False).comments) == 2

@@ -71,7 +71,8 @@ class Membership(db.Model):
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id", ondelete="CASCADE"))
 
     cooperation: Mapped[Cooperation] = relationship(back_populates="memberships")
-    municipality: Mapped[Municipality] = relationship()
+    # Joined: whoever reads a cooperation's members reads their names.
+    municipality: Mapped[Municipality] = relationship(lazy="joined")
 
 
 class User(UserMixin, db.Model):

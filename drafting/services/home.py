@@ -43,6 +43,8 @@ from .drafting import DisplaySection, reader_sections
 from .errors import Conflict, InvalidInput, NotFound
 from .queries import latest_version
 
+_LATEST = object()  # "look it up": a caller that already has the value passes it
+
 # Who may be invited as a colleague: people of the same municipality, in these roles here.
 _COLLEAGUE_ROLES = {Role.OFFICIAL, Role.DIRECTOR, Role.REVIEWER}
 
@@ -90,10 +92,14 @@ class HomeRoundView:
     comments: list[InternalComment]
     version: Version | None
     sections: list[DisplaySection] = field(default_factory=list)
+    # The plan's home-round date when the caller knows it (services/planning.home_round_due).
+    plan_due: date | None | object = field(default=_LATEST)
 
     @cached_property
     def internal_deadline(self) -> InternalDeadline:
-        return internal_deadline(self.response, self.municipality_id)
+        if self.plan_due is _LATEST:
+            return internal_deadline(self.response, self.municipality_id)
+        return InternalDeadline(own=self.own_deadline, plan=self.plan_due)
 
     @property
     def deadline(self) -> date | None:
@@ -111,6 +117,18 @@ class HomeRoundView:
 def _round(response: JointResponse, municipality_id: int) -> HomeRound | None:
     return db.session.scalars(select(HomeRound).where(
         HomeRound.response_id == response.id, HomeRound.municipality_id == municipality_id)).first()
+
+
+def _started_round(response: JointResponse, municipality_id: int) -> HomeRound:
+    """The municipality's home round, begun now if it was not: its row exists as soon as anything
+    happens in it (an invitation, a comment, a deadline), so a page finds an untouched round in
+    one query. The callers hold the response's row lock, so two first steps cannot both begin it."""
+    home = _round(response, municipality_id)
+    if home is None:
+        home = HomeRound(response_id=response.id, municipality_id=municipality_id)
+        db.session.add(home)
+        db.session.flush()
+    return home
 
 
 def reviewers(response: JointResponse, municipality_id: int) -> list[HomeReviewer]:
@@ -131,14 +149,13 @@ def internal_comments(response: JointResponse, municipality_id: int) -> list[Int
         .order_by(InternalComment.created_at, InternalComment.id)))
 
 
-_LATEST = object()  # "look the latest version up": a caller that already has it passes it
-
-
 def home_round(response: JointResponse, user: User, *, with_text: bool = True,
-               version: Version | None | object = _LATEST) -> HomeRoundView:
+               version: Version | None | object = _LATEST,
+               plan_due: date | None | object = _LATEST) -> HomeRoundView:
     """The home round of the user's own municipality; NotFound for anyone outside it.
 
-    `version` is the latest published version when the caller has already loaded it (one query less).
+    `version` is the latest published version and `plan_due` the plan's home-round date, when
+    the caller has them already (fewer queries).
     """
     if not can(user, Action.VIEW_HOME_ROUND, response):
         raise NotFound(_("Yttrandet finns inte."))
@@ -147,10 +164,12 @@ def home_round(response: JointResponse, user: User, *, with_text: bool = True,
     home = _round(response, municipality_id)
     if version is _LATEST:
         version = latest_version(response)
+    begun = home is not None  # no reviewer and no comment before the round has begun
     view = HomeRoundView(response=response, municipality_id=municipality_id,
                          own_deadline=home.deadline if home else None,
-                         reviewers=reviewers(response, municipality_id),
-                         comments=internal_comments(response, municipality_id), version=version)
+                         reviewers=reviewers(response, municipality_id) if begun else [],
+                         comments=internal_comments(response, municipality_id) if begun else [],
+                         version=version, plan_due=plan_due)
     if with_text:
         view.sections = reader_sections(response, version)
     return view
@@ -246,6 +265,7 @@ def invite_reviewer(response: JointResponse, official: User, email: str, name: s
             HomeReviewer.response_id == response.id, HomeReviewer.user_id == user.id)):
         raise InvalidInput(_("%(name)s är redan inbjuden till hemmaberedningen.", name=user.name),
                            field="email")
+    _started_round(response, municipality_id)
     reviewer = HomeReviewer(response_id=response.id, municipality_id=municipality_id,
                             user_id=user.id, invited_by_id=official.id)
     db.session.add(reviewer)
@@ -276,10 +296,7 @@ def set_deadline(response: JointResponse, official: User, deadline: date | None)
             raise InvalidInput(_("Den interna svarsdagen måste ligga före remissens sista "
                                  "svarsdag (%(day)s).", day=response.deadline.isoformat()),
                                field="deadline")
-    home = _round(response, official.municipality_id)
-    if home is None:
-        home = HomeRound(response_id=response.id, municipality_id=official.municipality_id)
-        db.session.add(home)
+    home = _started_round(response, official.municipality_id)
     home.deadline = deadline
     home.deadline_set_by_id = official.id
     db.session.flush()
@@ -310,6 +327,7 @@ def add_internal_comment(response: JointResponse, user: User, section: Section, 
                      None)
         text = anchoring.section_text(shown.body_html if shown else section.body_html)
         exact = _chosen_quote(text, None, exact, "").exact
+    _started_round(response, user.municipality_id)
     comment = InternalComment(
         response_id=response.id, municipality_id=user.municipality_id, section_id=section.id,
         version_id=version.id if version else None, author_id=user.id,

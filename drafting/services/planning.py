@@ -283,14 +283,17 @@ def response_plan(response, today: date, *, signoffs: Iterable | None = None) ->
                 consensus_reached=response.consensus_version_id is not None)
 
 
-def home_round_due(response, today: date) -> date | None:
+def home_round_due(response, today: date, *, known_plan: Plan | None = None) -> date | None:
     """The plan's home-round date for this response (the coordinator's where set), or None when
-    the response is past planning. The home round (services/home.py) asks here, never recomputes."""
+    the response is past planning. The home round (services/home.py) asks here, never recomputes.
+
+    `known_plan`: the response's plan for `today` when the caller has computed it already.
+    """
     from ..models import Stage
 
     if not Stage(response.stage).can_be_planned:
         return None
-    return response_plan(response, today).due[MilestoneKind.HOME_ROUND]
+    return (known_plan or response_plan(response, today)).due[MilestoneKind.HOME_ROUND]
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,16 +19,20 @@ from .errors import NotFound
 
 
 def get_response(response_id: int, *, for_update: bool = False,
-                 with_last_event: bool = False) -> JointResponse:
+                 with_last_event: bool = False, with_members: bool = True) -> JointResponse:
     """Load a response, optionally locking its row so concurrent writers queue up.
 
     with_last_event also loads JointResponse.last_document_event_id (for the cached document column).
+    with_members=False leaves the cooperation's members to be loaded when first read (one query
+    then): the response page reads them only for the coordinator or when its document column
+    is rendered afresh.
     """
     # What every page about a response shows, loaded up front in a fixed number of queries.
+    cooperation = joinedload(JointResponse.cooperation)
     statement = select(JointResponse).where(JointResponse.id == response_id).options(
         joinedload(JointResponse.consultation),
-        joinedload(JointResponse.cooperation)
-        .selectinload(Cooperation.memberships).joinedload(Membership.municipality),
+        cooperation.selectinload(Cooperation.memberships).joinedload(Membership.municipality)
+        if with_members else cooperation,
         # Joined, not a query of its own: a dozen rows instead of one more round trip.
         joinedload(JointResponse.participations).joinedload(Participation.municipality),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -50,6 +50,7 @@ from ..services.overview import (
     list_responses,
     overview,
 )
+from ..services.planning import home_round_due
 from .common import RefusedSubmission, commit, load_response, query_choice, query_int, refuse
 
 bp = Blueprint("responses", __name__)
@@ -186,13 +187,15 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "may_decide": can(current_user, Action.DECIDE_SUGGESTION, response),
         "csrf": generate_csrf(),
         "refused": None,
-        # What the home round said, beside the position form: for the municipality's own people.
-        "home": (home_service.home_round(response, current_user, with_text=False, version=version)
-                 if can(current_user, Action.VIEW_HOME_ROUND, response) else None),
     })
     from .planning import plan_context  # the plan's dates and warnings, beside the status
 
     context.update(plan_context(response, context["overview"].signoff_rows))
+    # What the home round said, beside the position form: for the municipality's own people.
+    context["home"] = (home_service.home_round(
+        response, current_user, with_text=False, version=version,
+        plan_due=home_round_due(response, context["plan"].today, known_plan=context["plan"]))
+        if can(current_user, Action.VIEW_HOME_ROUND, response) else None)
     if with_document:
         _add_document(response, context)
     return context
@@ -213,6 +216,9 @@ def _add_document(response: JointResponse, context: dict) -> None:
 
 # The CSRF token is per session: cached renderings carry this mark, replaced on the way out.
 _CSRF_MARK = "\x00csrf\x00"
+# Where the document column goes in the page: a long response's column is most of its bytes,
+# so it is kept (and cached) as encoded bytes and never copied into the page's string.
+_DOCUMENT_SLOT = Markup("\x00document\x00")
 
 
 def _document_cache_key(response: JointResponse, context: dict) -> str | None:
@@ -226,17 +232,18 @@ def _document_cache_key(response: JointResponse, context: dict) -> str | None:
     return "document:" + ":".join(map(str, parts))
 
 
-def render_document(response: JointResponse, context: dict) -> Markup:
-    """The document column, from the cache when nothing it shows has changed since."""
+def render_document(response: JointResponse, context: dict) -> bytes:
+    """The document column as UTF-8, from the cache when nothing it shows has changed since."""
     key = _document_cache_key(response, context)
     html = cache.get(key) if key else None
     if html is None:
         if "sections" not in context:
             _add_document(response, context)
-        html = render_template("responses/_document.html", **{**context, "csrf": _CSRF_MARK})
+        html = render_template("responses/_document.html",
+                               **{**context, "csrf": _CSRF_MARK}).encode()
         if key:
             cache.set(key, html)
-    return Markup(html.replace(_CSRF_MARK, context["csrf"]))
+    return html.replace(_CSRF_MARK.encode(), context["csrf"].encode())
 
 
 def rerender_show(response_id: int, status: int, refused: RefusedSubmission | None = None,
@@ -249,7 +256,11 @@ def rerender_show(response_id: int, status: int, refused: RefusedSubmission | No
 
 
 def _invite_form(response: JointResponse) -> InviteForm:
+    """The coordinator's invitation form; with no choices for anyone else (the page hides it)."""
     form = InviteForm()
+    if not can(current_user, Action.MANAGE_PARTICIPANTS, response):
+        form.municipalities.choices = []
+        return form
     invited = {p.municipality_id for p in response.participations}
     form.municipalities.choices = choices((m.id, m.name) for m in response.cooperation.municipalities
                                           if m.id not in invited)
@@ -259,13 +270,16 @@ def _invite_form(response: JointResponse) -> InviteForm:
 @bp.route("/responses/<int:response_id>")
 @login_required
 def show(response_id: int):
-    response = load_response(response_id, with_last_event=True)
+    response = load_response(response_id, with_last_event=True, with_members=False)
     state = request.args.get("comments")
     context = response_page_context(
         response, municipality_filter=query_int("municipality", None),
         comment_state=state if state in ("open", "resolved") else None, with_document=False)
-    return render_template("responses/show.html", **context,
-                           document_html=render_document(response, context))
+    document = render_document(response, context)
+    page = render_template("responses/show.html", **context, document_html=_DOCUMENT_SLOT)
+    before, after = page.split(_DOCUMENT_SLOT, 1)
+    return current_app.response_class([before.encode(), document, after.encode()],
+                                      mimetype="text/html")
 
 
 @bp.route("/responses/<int:response_id>/matrix")
