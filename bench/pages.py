@@ -34,6 +34,32 @@ def _measure(client, url: str, counter: list[int]) -> tuple[list[float], int]:
     return times, queries
 
 
+def _measure_after_comments(app, client, response_id: int, counter: list[int]) -> tuple[list[float], int]:
+    """The page right after someone else's new comment: the whole column's cache is stale, and
+    only the commented section is rendered again (views/document_column.py)."""
+    from drafting.models import JointResponse, User
+    from drafting.services import comments, drafting
+
+    times, queries = [], 0
+    for run in range(RUNS):
+        with app.app_context():
+            response = db.session.get(JointResponse, response_id)
+            author = db.session.scalars(db.select(User).where(
+                User.email == "tjansteman.malmo@example.se")).one()
+            sections = drafting.working_sections(response)
+            comments.add_comment(response, author, sections[run % len(sections)],
+                                 f"Ny synpunkt nummer {run}.")
+            db.session.commit()
+            db.session.remove()
+        counter[0] = 0
+        start = time.perf_counter()
+        answer = client.get(f"/responses/{response_id}")
+        times.append((time.perf_counter() - start) * 1000)
+        assert answer.status_code == 200 and f"nummer {run}." in answer.get_data(as_text=True)
+        queries = counter[0]
+    return times, queries
+
+
 def _line(name: str, times: list[float], queries: int, baseline_ms: float, **extra) -> str:
     median = statistics.median(times)
     return json.dumps({"name": name, "median_ms": round(median, 1),
@@ -67,6 +93,8 @@ def run() -> list[str]:
     times, queries = _measure(client, f"/responses/{response_id}", counter)
     lines.append(_line("response_page", times, queries, baseline,
                        sections=40, comments=1000, versions=20))
+    times, queries = _measure_after_comments(app, client, response_id, counter)
+    lines.append(_line("response_page_after_comment", times, queries, baseline))
     times, queries = _measure(client, f"/responses/{response_id}/compare?from=1&to=20", counter)
     lines.append(_line("diff_page", times, queries, baseline))
     return lines

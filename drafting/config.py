@@ -102,8 +102,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         else:
             app.config["CACHE_TYPE"] = "FileSystemCache"
             app.config.setdefault("CACHE_DIR", str(instance / "cache"))
-            # A long response's column is a few hundred kB, and any change makes it garbage.
-            app.config.setdefault("CACHE_THRESHOLD", 200)
+            # A long response's column is a few hundred kB and each section a fragment of its own
+            # (views/document_column.py); old versions' entries expire (CACHE_DEFAULT_TIMEOUT).
+            app.config.setdefault("CACHE_THRESHOLD", 5000)
     # Test each pooled connection before use, so one the server closed is replaced, not used.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
                                                **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}

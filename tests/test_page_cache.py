@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from drafting.services import comments, drafting
 from tests.conftest import login, official
 
@@ -101,3 +103,93 @@ def test_the_page_cache_is_shared_by_workers_without_redis(tmp_path, monkeypatch
     assert app.config["CACHE_DIR"].startswith(app.instance_path)
     assert create_app({**config, "REDIS_URL": "redis://127.0.0.1:6379/0"}).config["CACHE_TYPE"] == "RedisCache"
     assert create_app({**config, "TESTING": True}).config["CACHE_TYPE"] == "SimpleCache"
+
+
+@pytest.fixture
+def section_renders(app):
+    """Which section fragments the requests render afresh (the rest come from the cache)."""
+    from flask import template_rendered
+
+    rendered: list[int] = []
+
+    def record(sender, template, context, **extra):
+        if template.name == "responses/_section.html":
+            rendered.append(context["section"].section_id)
+
+    with template_rendered.connected_to(record, app):
+        yield rendered
+
+
+def test_after_a_comment_only_its_section_is_rendered_again(app, db, in_review, section_renders):
+    sections = drafting.working_sections(in_review)
+    assert len(sections) >= 3
+    db.session.commit()
+    rendered = section_renders
+    lund = app.test_client()
+    login(lund, "tjansteman.lund@example.se")
+    page(lund, in_review.id)
+    assert sorted(rendered) == sorted(s.id for s in sections)  # the first reader renders all
+    rendered.clear()
+
+    comment = comments.add_comment(in_review, official("Malmö"), sections[1], "Busslinjerna saknas")
+    db.session.commit()
+    html = page(lund, in_review.id)
+    assert "Busslinjerna saknas" in html and rendered == [sections[1].id]
+    rendered.clear()
+    comments.reply(comment, official("Lund"), "Håller med om linjerna")
+    comments.set_resolved(comment, official("Malmö"), True)
+    db.session.commit()
+    html = page(lund, in_review.id)
+    assert "Håller med om linjerna" in html and rendered == [sections[1].id]
+    assert re.search(rf'class="comment resolved[^"]*" id="comment-{comment.id}"', html)
+    rendered.clear()
+
+    # A fragment is keyed on everything it shows: a new name of the author renews it too.
+    official("Malmö").name = "Maja Malmö"
+    comments.add_comment(in_review, official("Lund"), sections[2], "Tidplanen är för snäv")
+    db.session.commit()
+    html = page(lund, in_review.id)
+    assert sorted(rendered) == sorted([sections[1].id, sections[2].id])
+    assert "Maja Malmö" in html
+
+
+def test_the_column_from_cached_sections_reads_as_the_column_rendered_whole(app, db, in_review):
+    """The two paths (fragments, and the whole template for a refused form) show the same."""
+    from drafting.views.document_column import CSRF_MARK, document_context, render_column
+    from drafting.views.responses import response_page_context
+
+    sections = drafting.working_sections(in_review)
+    lund, malmo = official("Lund"), official("Malmö")
+    quoted = comments.add_comment(in_review, malmo, sections[0], "Ordet stämmer inte",
+                                  exact=sections[0].body.split()[1])
+    comments.reply(quoted, lund, "Vi ändrar det")
+    comments.add_comment(in_review, lund, sections[1], "Skriv om meningen",
+                         exact=sections[1].body.split()[0], suggested_text="En bättre mening.")
+    resolved = comments.add_comment(in_review, malmo, sections[2], "Klart nu")
+    comments.set_resolved(resolved, malmo, True)
+    db.session.commit()
+    client = app.test_client()
+    login(client, "tjansteman.lund@example.se")
+    assert "Vi ändrar det" in page(client, in_review.id)  # fragments in the cache now
+
+    from drafting.services.queries import get_response
+
+    with app.test_request_context(f"/responses/{in_review.id}"):
+        from flask import render_template
+        from flask_login import login_user
+
+        login_user(lund)
+        response = get_response(in_review.id, with_last_event=True)
+        context = response_page_context(response, with_document=False)
+        context["csrf"] = "TOKEN"
+        from_fragments = render_column(response, context).decode()
+        whole = render_template("responses/_document.html", **{
+            **context, **document_context(response, context), "csrf": CSRF_MARK}).replace(
+            CSRF_MARK, "TOKEN")
+
+    def squeezed(html: str) -> str:
+        return re.sub(r"\s+", "", html)
+
+    assert "Vi ändrar det" in from_fragments and "En bättre mening." in from_fragments
+    assert "data-anchor-start" in from_fragments  # the passages were found per section
+    assert squeezed(from_fragments) == squeezed(whole)

@@ -351,7 +351,7 @@ def comment_threads(response: JointResponse, *, municipality_id: int | None = No
 
     Plain rows rather than ORM objects: a response may carry thousands of comments.
     """
-    rows = db.session.execute(
+    result = db.session.execute(
         select(Comment.__table__, User.name.label("author_name"),
                Municipality.name.label("municipality_name"),
                Version.number.label("version_number"))  # the version it was made on
@@ -360,7 +360,9 @@ def comment_threads(response: JointResponse, *, municipality_id: int | None = No
         .outerjoin(Version, Version.id == Comment.version_id)
         .where(Comment.response_id == response.id)
         .order_by(Comment.created_at, Comment.id)
-    ).all()
+    )
+    keys = list(result.keys())
+    rows = result.all()
     # One shared object per author and municipality, as the ORM would give.
     authors: dict[int, SimpleNamespace] = {}
     municipalities: dict[int, SimpleNamespace] = {}
@@ -372,8 +374,8 @@ def comment_threads(response: JointResponse, *, municipality_id: int | None = No
     threads: dict[int, Thread] = {}
     replies: list[CommentView] = []
     for row in rows:
-        fields = {key: value for key, value in row._mapping.items()
-                  if key not in ("author_name", "municipality_name")}
+        fields = dict(zip(keys, row, strict=True))  # the row's fields by name, cheaply
+        del fields["author_name"], fields["municipality_name"]
         view = CommentView(**fields, author=authors[row.author_id],
                            municipality=municipalities.get(row.municipality_id))
         if view.parent_id is None:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 
 from ..csv_export import csv_download
-from ..extensions import cache, db
+from ..extensions import db
 from ..forms import (
     AnswerInvitationForm,
     CommentForm,
@@ -40,8 +40,7 @@ from ..services import audit as audit_service
 from ..services import home as home_service
 from ..services import notifications, stages
 from ..services import responses as response_service
-from ..services.comments import comment_threads, page_ranges, passage_choices
-from ..services.drafting import has_unpublished_changes, reader_sections
+from ..services.drafting import has_unpublished_changes
 from ..services.errors import DomainError
 from ..services.next_steps import next_step
 from ..services.overview import (
@@ -52,6 +51,7 @@ from ..services.overview import (
 )
 from ..services.planning import home_round_due
 from .common import RefusedSubmission, commit, load_response, query_choice, query_int, refuse
+from .document_column import document_context, render_column
 
 bp = Blueprint("responses", __name__)
 
@@ -197,53 +197,14 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         plan_due=home_round_due(response, context["plan"].today, known_plan=context["plan"]))
         if can(current_user, Action.VIEW_HOME_ROUND, response) else None)
     if with_document:
-        _add_document(response, context)
+        context.update(document_context(response, context))
     return context
 
 
-def _add_document(response: JointResponse, context: dict) -> None:
-    """The text and its threads: what the (cached) document column shows."""
-    sections = reader_sections(response, context["version"])
-    threads = comment_threads(response, municipality_id=context["municipality_filter"],
-                              state=context["comment_state"])
-    context.update(
-        sections=sections, threads=threads, passages=page_ranges(sections, threads),
-        # The blocks of each section, to choose a passage from without a mouse.
-        passage_options={s.section_id: passage_choices(s.body_html) for s in sections}
-        if context["may_comment"] else {},
-    )
-
-
-# The CSRF token is per session: cached renderings carry this mark, replaced on the way out.
-_CSRF_MARK = "\x00csrf\x00"
-# Where the document column goes in the page: a long response's column is most of its bytes,
-# so it is kept (and cached) as encoded bytes and never copied into the page's string.
+# Where the document column (views/document_column.py) goes in the page: a long response's
+# column is most of its bytes, so it is kept (and cached) as encoded bytes and never copied
+# into the page's string.
 _DOCUMENT_SLOT = Markup("\x00document\x00")
-
-
-def _document_cache_key(response: JointResponse, context: dict) -> str | None:
-    """What the document column depends on; None when it must be rendered fresh."""
-    version = context["version"]
-    if version is None or response.last_document_event_id is None:
-        return None  # the draft before version 1 changes without events of its own
-    parts = (response.id, response.created_at.timestamp(), version.id, response.last_document_event_id,
-             str(get_locale()), context["may_comment"], context["may_decide"],
-             context["municipality_filter"], context["comment_state"])
-    return "document:" + ":".join(map(str, parts))
-
-
-def render_document(response: JointResponse, context: dict) -> bytes:
-    """The document column as UTF-8, from the cache when nothing it shows has changed since."""
-    key = _document_cache_key(response, context)
-    html = cache.get(key) if key else None
-    if html is None:
-        if "sections" not in context:
-            _add_document(response, context)
-        html = render_template("responses/_document.html",
-                               **{**context, "csrf": _CSRF_MARK}).encode()
-        if key:
-            cache.set(key, html)
-    return html.replace(_CSRF_MARK.encode(), context["csrf"].encode())
 
 
 def rerender_show(response_id: int, status: int, refused: RefusedSubmission | None = None,
@@ -275,7 +236,7 @@ def show(response_id: int):
     context = response_page_context(
         response, municipality_filter=query_int("municipality", None),
         comment_state=state if state in ("open", "resolved") else None, with_document=False)
-    document = render_document(response, context)
+    document = render_column(response, context)
     page = render_template("responses/show.html", **context, document_html=_DOCUMENT_SLOT)
     before, after = page.split(_DOCUMENT_SLOT, 1)
     return current_app.response_class([before.encode(), document, after.encode()],

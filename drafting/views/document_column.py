@@ -1,0 +1,161 @@
+"""The response page's document column: the text of a version and its comment threads.
+
+It is most of a long response's page (tens of sections, a thousand comments), so it is cached
+on two levels, in the shared page cache (extensions.cache):
+
+* the whole column, keyed on the latest audit event that may change it: a page shown again
+  with nothing new costs one cache read;
+* each section with its threads and comment form, keyed on a digest of everything it shows:
+  after a new comment, a reply or a resolved thread only that section is rendered again.
+
+Both are stored as UTF-8 bytes with a mark where the session's CSRF token goes. The fragments
+are pure functions of their key, so a fragment can never show a stale thread: a change changes
+the key. `document_context` gives what the templates read, for the uncached path too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from ..extensions import cache
+from ..models import JointResponse, Version
+from ..services.comments import Thread, comment_threads, page_ranges, passage_choices
+from ..services.drafting import DisplaySection, reader_sections
+
+# The CSRF token is per session: cached renderings carry this mark, replaced on the way out.
+CSRF_MARK = "\x00csrf\x00"
+
+
+def page_strings(response: JointResponse, version: Version | None) -> dict[str, str]:
+    """Strings and URLs resolved once per page: the templates' loops run per section and comment."""
+    comments_url = url_for("drafting.reply", response_id=response.id, comment_id=0).rsplit("/", 2)[0]
+    sections_url = url_for("drafting.add_comment", response_id=response.id,
+                           section_id=0).rsplit("/", 2)[0]
+    return {
+        "t_resolved": _("Löst"), "t_suggestion": _("Ändringsförslag"), "t_added": _("infört"),
+        "t_declined": _("avböjt"), "t_proposal": _("Förslag"), "t_reply": _("Svara"),
+        "t_reopen": _("Öppna igen"), "t_resolve": _("Markera som löst"),
+        "t_on_draft": _("Kommentar till arbetsutkastet"),
+        "t_outdated": (_("Inaktuell: det kommenterade stycket finns inte i version %(n)d.",
+                         n=version.number) if version
+                       else _("Inaktuell: det kommenterade stycket finns inte längre i texten.")),
+        "t_edited_since": _("Stycket har ändrats något sedan kommentaren skrevs."),
+        "t_comment_section": _("Kommentera avsnittet"), "t_selected": _("Markerat"),
+        "t_comment": _("Kommentar"),
+        "t_passage": _("Vilken text gäller det? (valfritt)"),
+        "t_passage_hint": _("Välj inget, så gäller kommentaren hela avsnittet. Med mus kan du i "
+                            "stället markera texten i avsnittet."),
+        "t_block": _("Stycke"), "t_whole": _("Hela avsnittet"),
+        "t_replaced": _("Text som ska ersättas eller kommenteras"),
+        "t_replaced_hint": _("Bara om det gäller en del av stycket: skriv den exakt som den står i "
+                             "texten."),
+        "t_suggestion_part": _("Ändringsförslag (valfritt)"),
+        "t_suggest": _("Föreslå ny text i stället för den valda texten"),
+        "t_suggested": _("Föreslagen ny text"),
+        "t_suggested_hint": _("Lämna tomt och kryssa i rutan för att föreslå att texten stryks."),
+        "t_save": _("Spara kommentar"), "t_comments_on": _("Kommentarer till"),
+        "compare_url": url_for("drafting.compare", response_id=response.id),
+        "comments_url": comments_url, "sections_url": sections_url,
+    }
+
+
+def document_context(response: JointResponse, context: dict, *, all_passages: bool = True) -> dict:
+    """The text and its threads, as the column's templates read them.
+
+    all_passages=False leaves the passages and passage choices to be found per section, for
+    the sections that are rendered afresh (finding them is the costly part).
+    """
+    sections = reader_sections(response, context["version"])
+    threads = comment_threads(response, municipality_id=context["municipality_filter"],
+                              state=context["comment_state"])
+    extra = {"sections": sections, "threads": threads,
+             **page_strings(response, context["version"])}
+    if all_passages:
+        extra.update(passages=page_ranges(sections, threads),
+                     passage_options=_passage_options(sections, context["may_comment"]))
+    return extra
+
+
+def _passage_options(sections: list[DisplaySection], may_comment: bool) -> dict:
+    # The blocks of each section's text, to choose a passage from without a mouse.
+    return {s.section_id: passage_choices(s.body_html) for s in sections} if may_comment else {}
+
+
+def _column_key(response: JointResponse, context: dict) -> str | None:
+    """What the whole column depends on; None when it must be rendered fresh."""
+    version = context["version"]
+    if version is None or response.last_document_event_id is None:
+        return None  # the draft before version 1 changes without events of its own
+    parts = (response.id, response.created_at.timestamp(), version.id, response.last_document_event_id,
+             str(get_locale()), context["may_comment"], context["may_decide"],
+             context["municipality_filter"], context["comment_state"])
+    return "document:" + ":".join(map(str, parts))
+
+
+def _section_key(response: JointResponse, version: Version, section: DisplaySection,
+                 section_threads: list[Thread], context: dict) -> str:
+    """A digest of everything one section's fragment shows: its text, every field of its threads
+    that the templates read or that places a passage, who may act, the language."""
+    comments = []
+    for thread in section_threads:
+        c = thread.comment
+        comments.append((
+            c.id, c.body_html, c.anchor_exact, c.anchor_prefix, c.anchor_suffix, c.anchor_state,
+            c.suggested_text, c.suggestion_state, c.resolved_at, c.created_at, c.version_number,
+            c.author.name, c.municipality.name if c.municipality else None,
+            tuple((r.id, r.body_html, r.created_at, r.author.name,
+                   r.municipality.name if r.municipality else None) for r in thread.replies)))
+    digest = hashlib.blake2b(repr((
+        section.section_id, section.order, section.heading, section.body_html, comments,
+    )).encode(), digest_size=20).hexdigest()
+    return ":".join(map(str, ("section", response.id, response.created_at.timestamp(),
+                              version.id, version.number, str(get_locale()),
+                              context["may_comment"], context["may_decide"], digest)))
+
+
+def _render(template: str, context: dict) -> bytes:
+    return render_template(template, **{**context, "csrf": CSRF_MARK}).encode()
+
+
+def _fresh_column(response: JointResponse, context: dict) -> bytes:
+    """The column from its parts, each section from the cache unless something in it changed."""
+    version = context["version"]
+    data = {**context, **document_context(response, context, all_passages=False)}
+    sections, threads = data["sections"], data["threads"]
+    keys = [_section_key(response, version, s, threads.get(s.section_id, []), context)
+            for s in sections]
+    cached = cache.get_many(*keys) if keys else []
+    parts = [_render("responses/_document_head.html", {**data, "passages": {}})]
+    fresh = {}
+    for section, key, html in zip(sections, keys, cached, strict=True):
+        if html is None:
+            own = {section.section_id: threads.get(section.section_id, [])}
+            html = _render("responses/_section.html", {
+                **data, "section": section, "passages": page_ranges([section], own),
+                "passage_options": _passage_options([section], context["may_comment"])})
+            fresh[key] = html
+        parts.append(html)
+    if not sections:
+        parts.append(_render("responses/_no_sections.html", data))
+    parts.append(_render("responses/_document_tail.html", {**data, "passages": {}}))
+    if fresh:
+        cache.set_many(fresh)
+    return b"".join(parts)
+
+
+def render_column(response: JointResponse, context: dict) -> bytes:
+    """The document column as UTF-8 with the session's CSRF token, cached where it can be."""
+    key = _column_key(response, context)
+    html = cache.get(key) if key else None
+    if html is None:
+        if key is None:  # the working draft: rendered whole, nothing kept
+            html = _render("responses/_document.html",
+                           {**context, **document_context(response, context)})
+        else:
+            html = _fresh_column(response, context)
+            cache.set(key, html)
+    return html.replace(CSRF_MARK.encode(), context["csrf"].encode())
