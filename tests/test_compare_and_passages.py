@@ -111,6 +111,41 @@ def test_compare_page_reads_in_a_fixed_number_of_queries(client, db, in_review):
     assert counts[0] == counts[1] == counts[2] <= 8, counts
 
 
+def test_what_changed_is_rendered_once_per_pair_layout_and_language(client, app, db, in_review):
+    """Published versions never change, so the diff is cached; each pair, layout and language
+    has its own, and the change notes beside it are read each time."""
+    from flask import template_rendered
+
+    response_id = in_review.id
+    edit(in_review, 0, lambda body: body + "\n\nTillägg om cykelbanor.")
+    drafting.publish_version(in_review, coordinator(), "Cykelbanor")
+    db.session.commit()
+    login(client, "tjansteman.lund@example.se")
+    renders: list[str] = []
+
+    def record(sender, template, context, **extra):
+        if template.name == "drafting/_compare_main.html":
+            renders.append(context["layout"])
+
+    def page(query: str) -> str:
+        answer = client.get(f"/responses/{response_id}/compare?{query}")
+        assert answer.status_code == 200
+        return answer.get_data(as_text=True)
+
+    with template_rendered.connected_to(record, app):
+        first, again = page("from=1&to=2"), page("from=1&to=2")
+        side = page("from=1&to=2&layout=side")
+        same = page("from=2&to=2")
+        with client.session_transaction() as session:
+            session["locale"] = "en"
+        english = page("from=2&to=2")
+    assert renders == ["inline", "side", "inline", "inline"]
+    assert main_of(first) == main_of(again) and "cykelbanor" in main_of(first)
+    assert "side-by-side" in side and "side-by-side" not in first
+    assert "Inga ändringar i texten." in same and "Cykelbanor" in first
+    assert "No changes to the text." in english
+
+
 @pytest.mark.parametrize(("query", "status"), [
     ("from=1&to=7", 404), ("from=9", 404), ("to=0&from=5", 400), ("from=x", 400),
 ])

@@ -5,12 +5,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
+from ..extensions import cache, db
 from ..forms import (
     CommentForm,
     PublishForm,
@@ -257,21 +259,29 @@ def compare(response_id: int):
     if old_number not in by_number or new_number not in by_number:
         raise NotFound(_("Versionen finns inte."))
     old, new = by_number[old_number], by_number[new_number]
-    texts = drafting_service.versions_sections([old, new])  # both in one query
-    before, after = ([SectionInput(s.section_id, s.heading, s.body_html) for s in texts[v.id]]
-                     for v in (old, new))
-    # The coordinator's note on each version published after the older one, up to the newer,
-    # read now: the transaction ends before the diff.
+    layout = "side" if request.args.get("layout") == "side" else "inline"
+    # The coordinator's note on each version published after the older one, up to the newer.
     low, high = sorted((old.number, new.number))
     notes = [SimpleNamespace(number=v.number, published_at=v.published_at,
                              published_by=v.published_by.name, change_note=v.change_note)
              for v in sorted(all_versions, key=lambda v: v.number) if low < v.number <= high]
-    end_read(keep_loaded=True)  # diffing long texts needs no database; the page shows what was read
-    changes = diff_sections(before, after)
+    # Published versions never change: what changed between two of them is rendered once.
+    key = ":".join(map(str, ("compare", response.id, response.created_at.timestamp(), old.id,
+                             new.id, layout, get_locale())))
+    main = cache.get(key)
+    if main is None:
+        texts = drafting_service.versions_sections([old, new])  # both in one query
+        before, after = ([SectionInput(s.section_id, s.heading, s.body_html) for s in texts[v.id]]
+                         for v in (old, new))
+        end_read(keep_loaded=True)  # diffing long texts needs no database; the page shows what was read
+        changes = diff_sections(before, after)
+        main = render_template("drafting/_compare_main.html", changes=changes,
+                               summary=summarize_changes(changes), old_number=old_number,
+                               new_number=new_number, layout=layout)
+        cache.set(key, main)
     return render_template("drafting/compare.html", response=response, old_number=old_number,
-                           new_number=new_number, changes=changes,
-                           summary=summarize_changes(changes), notes=notes,
-                           layout="side" if request.args.get("layout") == "side" else "inline")
+                           new_number=new_number, notes=notes, layout=layout,
+                           compare_main=Markup(main))
 
 
 def _page_selection(start: str | None, end: str | None) -> tuple[int, int] | None:
