@@ -46,17 +46,20 @@ ICS_MIMETYPE = "text/calendar"
 # The plan of one response
 
 
-def plan_context(response: JointResponse, signoffs=None) -> dict:
+def plan_context(response: JointResponse, signoffs=None, *, every_milestone: bool = True) -> dict:
     """What the plan shows: its dates, warnings and participants, with their sentences.
 
     `signoffs`: the response's sign-offs when the caller has loaded them (the overview has).
+    every_milestone=False: only what is still ahead, worded (the response page's summary).
     """
     plan = response_plan(response, local_today(), signoffs=signoffs)
+    # The response page shows what is still ahead; the plan page shows it all.
+    upcoming = [m for m in plan.milestones if not m.passed][:6]
+    labels = {id(m): milestone_label(m) for m in (plan.milestones if every_milestone else upcoming)}
     return {
         "plan": plan,
-        "plan_rows": [(m, milestone_label(m)) for m in plan.milestones],
-        # The response page shows what is still ahead; the plan page shows it all.
-        "upcoming_rows": [(m, milestone_label(m)) for m in plan.milestones if not m.passed][:6],
+        "plan_rows": [(m, labels[id(m)]) for m in plan.milestones] if every_milestone else [],
+        "upcoming_rows": [(m, labels[id(m)]) for m in upcoming],
         "warning_texts": [describe(w) for w in plan.warnings],
     }
 

@@ -14,7 +14,6 @@ from ..csv_export import csv_download
 from ..extensions import db
 from ..forms import (
     AnswerInvitationForm,
-    CommentForm,
     InviteForm,
     PositionForm,
     ReasonForm,
@@ -170,16 +169,24 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
     unpublished = (can(current_user, Action.PUBLISH_VERSION, response)
                    and has_unpublished_changes(response, version))
     may_comment = can(current_user, Action.COMMENT, response)
+
+    def offered(action: Action, form):
+        """The form of an action the viewer may take now; None (the page shows none) otherwise."""
+        return form() if can(current_user, action, response) else None
+
+    number = version.number if version else ""
     context.update({
         "next_step": next_step(context["overview"], current_user, unpublished=unpublished),
         "mine": mine, "my_position": context["positions"].get(current_user.municipality_id),
-        "position_form": PositionForm(version_number=version.number if version else ""),
-        "sign_off_form": SignOffForm(version_number=version.number if version else "",
-                                     signatory_name=current_user.name,
-                                     signatory_title=current_user.title or "", decision_date=None),
-        "comment_form": CommentForm(), "answer_form": AnswerInvitationForm(),
-        "step_aside_form": ReasonForm(prefix="aside"), "withdraw_form": ReasonForm(prefix="withdraw"),
-        "invite_form": _invite_form(response), "sent_form": SentForm(),
+        "position_form": offered(Action.RECORD_POSITION, lambda: PositionForm(version_number=number)),
+        "sign_off_form": offered(Action.SIGN_OFF, lambda: SignOffForm(
+            version_number=number, signatory_name=current_user.name,
+            signatory_title=current_user.title or "", decision_date=None)),
+        "comment_form": None,  # only a refused comment is shown again in its form
+        "answer_form": offered(Action.ANSWER_INVITATION, AnswerInvitationForm),
+        "step_aside_form": offered(Action.STEP_ASIDE, lambda: ReasonForm(prefix="aside")),
+        "withdraw_form": offered(Action.WITHDRAW, lambda: ReasonForm(prefix="withdraw")),
+        "invite_form": _invite_form(response), "sent_form": offered(Action.RECORD_SENT, SentForm),
         "unpublished": unpublished,
         "municipality_filter": municipality_filter, "comment_state": comment_state,
         # Decided once per page, not once per comment.
@@ -190,7 +197,7 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
     })
     from .planning import plan_context  # the plan's dates and warnings, beside the status
 
-    context.update(plan_context(response, context["overview"].signoff_rows))
+    context.update(plan_context(response, context["overview"].signoff_rows, every_milestone=False))
     # What the home round said, beside the position form: for the municipality's own people.
     context["home"] = (home_service.home_round(
         response, current_user, with_text=False, version=version,
