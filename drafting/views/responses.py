@@ -51,6 +51,7 @@ from ..services.overview import (
     overview,
 )
 from .common import RefusedSubmission, commit, load_response, query_choice, query_int, refuse
+from .planning import plan_context
 
 bp = Blueprint("responses", __name__)
 
@@ -190,8 +191,7 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "home": (home_service.home_round(response, current_user, with_text=False, version=version)
                  if can(current_user, Action.VIEW_HOME_ROUND, response) else None),
     })
-    from .planning import plan_context  # the plan's dates and warnings, beside the status
-
+    # The plan's dates and warnings, beside the status.
     context.update(plan_context(response, context["overview"].signoff_rows))
     if with_document:
         _add_document(response, context)
