@@ -21,7 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     load_config(app, test_config)
 
-    from . import auth, cli, database, errors, i18n, jobs, security, templating
+    from . import auth, cli, database, errors, i18n, jobs, security, templating, worker
     from .extensions import cache, csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)
+    worker.init_app(app)  # what the job queue runs but must not import
 
     from .views import (
         admin,

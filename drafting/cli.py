@@ -5,13 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
+from . import jobs
+from .backup import BackupError, backup, restore
+from .demo import DEMO_PASSWORD, seed_demo, seed_showcase
+from .export import assemble
+from .export.docx_builder import build_final_docx, build_review_copy_docx
 from .extensions import db
 from .models import Cooperation, Municipality, Role, local_today
 from .services import passwords, people
-from .services.errors import DomainError
+from .services.errors import DomainError, NotFound
+from .services.mail import deliver_digests
+from .services.queries import get_response, latest_version
+from .services.reminders import send_deadline_reminders, send_plan_reminders
 
 
 def init_app(app: Flask) -> None:
@@ -20,8 +28,6 @@ def init_app(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Load the demo cooperation, its people and a remiss (safe to run twice)."""
-        from .demo import DEMO_PASSWORD, seed_demo, seed_showcase
-
         created = seed_demo()
         created = seed_showcase() or created
         db.session.commit()
@@ -130,10 +136,6 @@ def init_app(app: Flask) -> None:
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
     def send_reminders_command(today) -> None:
         """Create deadline reminders (7 and 2 days before) and plan reminders, each once, and queue today's digests."""
-        from . import jobs
-        from .services.mail import deliver_digests
-        from .services.notifications import send_deadline_reminders, send_plan_reminders
-
         day = today.date() if today else local_today()
         count = send_deadline_reminders(day) + send_plan_reminders(day)
         db.session.commit()  # their e-mails are queued now
@@ -147,14 +149,11 @@ def init_app(app: Flask) -> None:
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker_command(burst: bool) -> None:
         """Run queued jobs (PDFs, imports, e-mail) from Redis; start as many as you like."""
-        from . import jobs
-
         runner = jobs.backend()
         if not isinstance(runner, jobs.RqBackend):
             raise click.ClickException("flask worker needs REDIS_URL; without it the web "
                                        "process runs the jobs itself.")
-        from flask import current_app
-        from rq import Worker
+        from rq import Worker  # rq only where Redis is used, as in jobs.RqBackend
 
         jobs._worker_app = current_app._get_current_object()
         jobs.recover()  # what a dead worker left behind
@@ -166,13 +165,11 @@ def init_app(app: Flask) -> None:
                   help="When the daily reminders and digests go out (cron syntax, server time).")
     def scheduler_command(reminders_at: str) -> None:
         """Enqueue the periodic duties on Redis: reminders and digests daily, lost jobs each minute."""
-        from . import jobs
-
         runner = jobs.backend()
         if not isinstance(runner, jobs.RqBackend):
             raise click.ClickException("flask scheduler needs REDIS_URL; without it use cron: "
                                        "flask send-reminders and flask jobs-recover.")
-        from rq.cron import CronScheduler
+        from rq.cron import CronScheduler  # rq only where Redis is used
 
         scheduler = CronScheduler(connection=runner.connection)
         scheduler.register(jobs.scheduled, runner.queue_name, args=("recover",), interval=60)
@@ -183,8 +180,6 @@ def init_app(app: Flask) -> None:
     @app.cli.command("jobs-recover")
     def jobs_recover_command() -> None:
         """Hand over again jobs whose worker died and queued jobs nobody picked up."""
-        from . import jobs
-
         handed = jobs.recover()
         if not isinstance(jobs.backend(), jobs.RqBackend):
             jobs.run_queued()
@@ -196,11 +191,6 @@ def init_app(app: Flask) -> None:
     @click.option("--review-copy", is_flag=True, help="The latest version with its open comments.")
     def export_command(response_id: int, out_path: Path, review_copy: bool) -> None:
         """Write the Word document of a response (final, or the latest version marked as a draft)."""
-        from .export import assemble
-        from .export.docx_builder import build_final_docx, build_review_copy_docx
-        from .services.errors import NotFound
-        from .services.queries import get_response, latest_version
-
         try:
             response = get_response(response_id)
         except NotFound as error:
@@ -222,8 +212,6 @@ def _register_backup(app: Flask) -> None:
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
     def backup_command(path: Path) -> None:
         """Write a consistent backup of the database to PATH (safe while the app runs)."""
-        from .backup import BackupError, backup
-
         try:
             backup(path)
         except BackupError as error:
@@ -235,8 +223,6 @@ def _register_backup(app: Flask) -> None:
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
     def restore_command(path: Path, yes: bool) -> None:
         """Replace the database's contents with the backup at PATH."""
-        from .backup import BackupError, restore
-
         if not yes:
             click.confirm("This replaces everything in the database. Continue?", abort=True)
         try:

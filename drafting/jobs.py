@@ -11,17 +11,18 @@ last error); Redis or the pool only carry its id. A job row is written in the ca
 transaction and handed to the runner after that transaction commits, so a job never runs
 before the data it works on exists, and a job is never lost with a rolled-back request.
 
-A task is a plain function registered with ``@task``; it must be idempotent (it may run twice:
-a worker can die after the work and before recording it). Failures are retried with backoff
-(``JOB_RETRY_DELAYS``) up to the task's attempts; then the job is failed, and listed for the
-administrator with its error and a button that runs it again.
+A task is a plain function registered with ``@task`` (drafting/worker.py imports the modules
+that hold them); it must be idempotent (it may run twice: a worker can die after the work and
+before recording it). Failures are retried with backoff (``JOB_RETRY_DELAYS``) up to the task's
+attempts; then the job is failed, and listed for the administrator with its error and a button
+that runs it again.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,13 +40,6 @@ from .models import Job, JobStatus, utcnow
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "yttrande"
-# Modules whose @task functions exist; imported before a job runs or is enqueued.
-TASK_MODULES = (
-    "drafting.services.documents",
-    "drafting.services.mail",
-    "drafting.services.imports",
-    "drafting.services.passwords",
-)
 # A queued job that no runner picked up in this long (Redis was down when it was handed over)
 # is handed over again by recover().
 LOST_AFTER = timedelta(minutes=5)
@@ -74,11 +68,6 @@ class PermanentFailure(Exception):
     """Running again will not help (LibreOffice is missing, the input is gone): fail now."""
 
 
-def _load_tasks() -> None:
-    for module in TASK_MODULES:
-        importlib.import_module(module)
-
-
 # --- the interface ----------------------------------------------------------------------------
 
 
@@ -89,7 +78,6 @@ def enqueue(task_name: str, *args: Any, key: str, cooperation_id: int | None = N
     A new job runs once the caller's transaction commits. Concurrent callers with the same key
     get the same job (the key is unique; the loser of the race reads the winner's row).
     """
-    _load_tasks()
     spec = TASKS[task_name]
     existing = find(key)
     if existing is not None:
@@ -174,7 +162,6 @@ def recover(now=None) -> int:
 
 def run_job(job_id: int) -> None:
     """Run job `job_id` once if it is queued: claim it, run its task, record the outcome."""
-    _load_tasks()
     job = db.session.get(Job, job_id)
     if job is None or job.status != JobStatus.QUEUED.value or job.task not in TASKS:
         db.session.rollback()
@@ -323,18 +310,19 @@ class RqBackend:
     """With REDIS_URL: RQ carries the job id to `flask worker`, wherever it runs."""
 
     def __init__(self, url: str, queue_name: str) -> None:
+        # redis and rq are imported only here: without REDIS_URL they are never loaded.
         from redis import Redis
 
         self.connection = Redis.from_url(url)
         self.queue_name = queue_name
 
     def queue(self):
-        from rq import Queue
+        from rq import Queue  # lazily, as redis above
 
         return Queue(self.queue_name, connection=self.connection)
 
     def dispatch(self, job_id: int, delay: float) -> None:
-        from redis.exceptions import RedisError
+        from redis.exceptions import RedisError  # lazily, as redis above
 
         try:
             if delay > 0:
@@ -395,8 +383,6 @@ def run_queued() -> int:
 
 def wait(job_id: int, timeout: float = 30) -> Job:
     """Wait until the job is done or failed (or the timeout passes); the job as it is then."""
-    import time
-
     deadline = time.monotonic() + timeout
     runner = backend()
     while True:
@@ -419,16 +405,18 @@ def _finished(job_id: int) -> None:
 
 
 # --- RQ entry points (they run in `flask worker`) --------------------------------------------
+# RQ stores them by dotted path ("drafting.jobs.perform"), so they stay here. The queue imports
+# no service and not the app factory: the app they run in and the periodic duties beyond
+# recover() are handed in from above (`flask worker` sets the app; drafting/worker.py, through
+# create_app, registers the duties).
 
 _worker_app: Flask | None = None
 
 
 def _app() -> Flask:
-    global _worker_app
     if _worker_app is None:
-        from . import create_app
-
-        _worker_app = create_app()
+        raise RuntimeError("No application for this worker: start workers with `flask worker`, "
+                           "which sets drafting.jobs._worker_app.")
     return _worker_app
 
 
@@ -450,19 +438,10 @@ def scheduled(name: str) -> None:
             db.session.remove()
 
 
-def _send_reminders() -> None:
-    from .models import local_today
-    from .services.mail import deliver_digests
-    from .services.notifications import send_deadline_reminders
-
-    send_deadline_reminders(local_today())
-    db.session.commit()  # the reminders' mail jobs are handed over now
-    deliver_digests()
-
-
+# The periodic duties by name, as `flask scheduler` enqueues them; the ones that need services
+# are added from above (drafting/worker.py).
 PERIODIC: dict[str, Callable[[], Any]] = {
     "recover": recover,
-    "reminders": _send_reminders,
 }
 
 

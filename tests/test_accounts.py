@@ -47,7 +47,7 @@ def fresh_limits(app):
 @pytest.fixture
 def mail_log(caplog):
     """The e-mails written to the log (no SMTP in tests), as the development setup does."""
-    caplog.set_level(logging.WARNING, logger="drafting.services.notifications")
+    caplog.set_level(logging.WARNING, logger="drafting.services.mailer")
     return caplog
 
 

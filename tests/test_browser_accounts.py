@@ -29,7 +29,7 @@ def test_admin_invites_and_the_person_sets_a_password_and_logs_in(
         browser_page, live_server, db, demo, caplog):  # noqa: F811
     from axe_playwright_python.sync_playwright import Axe
 
-    caplog.set_level(logging.WARNING, logger="drafting.services.notifications")
+    caplog.set_level(logging.WARNING, logger="drafting.services.mailer")
     page, base, axe = browser_page, live_server, Axe()
     coop_id = demo.cooperation_id
     db.session.commit()  # end the read: on SQLite every transaction holds the write lock

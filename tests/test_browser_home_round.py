@@ -39,7 +39,7 @@ def test_lund_runs_a_home_round_and_malmo_sees_only_the_lifted_point(
 
     from drafting.services import drafting, responses
 
-    caplog.set_level(logging.WARNING, logger="drafting.services.notifications")
+    caplog.set_level(logging.WARNING, logger="drafting.services.mailer")
     responses.invite(demo, coordinator(), [municipality("Lund").id, municipality("Malmö").id])
     for name in ("Lund", "Malmö"):
         responses.answer_invitation(demo, official(name), join=True)

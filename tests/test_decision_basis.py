@@ -302,7 +302,7 @@ def test_the_api_gives_the_plan_the_meetings_and_the_decision_basis(client, db, 
 
 def test_reminders_go_out_before_the_plans_dates_once(db, in_review):
     from drafting.models import Notification
-    from drafting.services.notifications import send_plan_reminders
+    from drafting.services.reminders import send_plan_reminders
 
     today = local_today()
     calendars.add_meeting(in_review.cooperation, municipality("Lund"), official("Lund"),
@@ -322,7 +322,7 @@ def test_reminders_go_out_before_the_plans_dates_once(db, in_review):
 
 def test_the_coordinator_hears_when_a_body_cannot_decide_in_time(db, in_review):
     from drafting.models import Notification
-    from drafting.services.notifications import send_plan_reminders
+    from drafting.services.reminders import send_plan_reminders
 
     calendars.add_meeting(in_review.cooperation, municipality("Lund"), official("Lund"),
                           "Kommunstyrelsen", in_review.deadline + timedelta(5), 10)

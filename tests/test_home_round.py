@@ -31,7 +31,7 @@ from drafting.models import (
 from drafting.permissions import Action, can
 from drafting.services import drafting, home, passwords
 from drafting.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from drafting.services.notifications import send_deadline_reminders
+from drafting.services.reminders import send_deadline_reminders
 from drafting.services.tokens import create_token
 from tests.conftest import coordinator, director, login, official, user_by_email
 
@@ -195,8 +195,8 @@ def test_internal_deadline_is_checked_and_reviewers_hear_of_it_and_are_reminded(
 
 
 def test_the_plans_home_round_date_is_the_default_and_an_own_date_replaces_it(db, lund_home):
-    from drafting.services.notifications import send_plan_reminders
     from drafting.services.planning import home_round_due
+    from drafting.services.reminders import send_plan_reminders
 
     lund, today = official("Lund"), local_today()
     plan_day = home_round_due(lund_home, today)

@@ -26,8 +26,8 @@ from drafting.models import (
 )
 from drafting.services import calendars, drafting, home, passwords, review
 from drafting.services.fingerprint import short_fingerprint, version_fingerprint
-from drafting.services.notifications import send_deadline_reminders, send_plan_reminders
 from drafting.services.planning import MilestoneKind, response_plan
+from drafting.services.reminders import send_deadline_reminders, send_plan_reminders
 from drafting.services.tokens import create_token
 from tests.conftest import coordinator, director, login, municipality, official, sign_data
 from tests.test_decision_basis import _docx_text

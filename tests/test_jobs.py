@@ -609,7 +609,7 @@ def test_the_schedulers_duties_run_in_a_worker(app, db, in_review, monkeypatch):
     day = in_review.deadline - timedelta(days=7)
     db.session.commit()  # the duties run in their own app context, as in a worker
     monkeypatch.setattr(jobs, "_worker_app", app)
-    monkeypatch.setattr("drafting.models.local_today", lambda: day)
+    monkeypatch.setattr("drafting.worker.local_today", lambda: day)  # the duty's today
     for _ in range(2):
         jobs.scheduled("reminders")
         jobs.scheduled("recover")

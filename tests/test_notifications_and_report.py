@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from drafting.models import Decision, Notification, local_today
 from drafting.services import drafting, responses, review, stages
 from drafting.services.followup import build_report
-from drafting.services.notifications import send_deadline_reminders
+from drafting.services.reminders import send_deadline_reminders
 from tests.conftest import coordinator, director, login, municipality, official
 
 TRIO = ["Malmö", "Lund", "Eslöv"]
@@ -129,13 +129,13 @@ class FakeSMTP:
 
 
 def test_send_reminders_cli_emails_through_smtp_once(app, db, demo, monkeypatch):
-    import drafting.services.notifications as notifications
+    import drafting.services.mailer as mailer
 
     join_all(demo)
     drafting.publish_version(demo, coordinator(), "")
     deadline = demo.deadline
     db.session.commit()
-    monkeypatch.setattr(notifications.smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setattr(mailer.smtplib, "SMTP", FakeSMTP)
     monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.se")
     FakeSMTP.sent = []
     runner = app.test_cli_runner()

@@ -8,11 +8,24 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Cooperation, JointResponse, Stage, Version, local_date, local_today
+from ..models import (
+    AnchorState,
+    Cooperation,
+    JointResponse,
+    Municipality,
+    Stage,
+    Version,
+    local_date,
+    local_today,
+)
+from ..services.comments import comment_threads
+from ..services.decision_basis import current_basis
 from ..services.drafting import reader_sections
 from ..services.fingerprint import version_fingerprint
-from ..services.queries import latest_version
+from ..services.planning import DEFAULT_BODY
+from ..services.queries import joined_participations, latest_version
 from ..services.signatures import signoffs_in_signing_order
+from ..services.versiondiff import SectionInput, diff_sections, summarize_changes
 from .decision_documents import DecisionBasis, ExtensionRequest, LateMunicipality
 from .docx_builder import (
     DocSection,
@@ -74,10 +87,6 @@ def cooperation_template(cooperation_id: int) -> bytes | None:
 
 def review_copy(response: JointResponse, version: Version) -> ReviewCopy:
     """A version with its open comments (as Word comments) and what changed since the previous one."""
-    from ..models import AnchorState
-    from ..services.comments import comment_threads
-    from ..services.versiondiff import SectionInput, diff_sections, summarize_changes
-
     sections = reader_sections(response, version)
     index_of = {s.section_id: i for i, s in enumerate(sections)}
     anchored: list[ReviewComment] = []
@@ -151,11 +160,6 @@ def home_review_copy(response: JointResponse, version: Version, municipality_nam
 def decision_basis(response: JointResponse, municipality_id: int,
                    today: date | None = None) -> DecisionBasis:
     """One municipality's decision basis for its own body: the consensus version in full."""
-    from ..models import Municipality
-    from ..services.decision_basis import current_basis
-    from ..services.planning import DEFAULT_BODY
-    from ..services.queries import joined_participations
-
     version = db.session.get(Version, response.consensus_version_id)
     municipality = db.session.get(Municipality, municipality_id)
     saved = current_basis(response, municipality_id)
@@ -184,8 +188,6 @@ def decision_basis(response: JointResponse, municipality_id: int,
 
 def extension_request(response: JointResponse, user, plan, today: date | None = None) -> ExtensionRequest:
     """The letter asking the ministry for more time, naming the municipalities the plan finds late."""
-    from ..services.queries import joined_participations
-
     joined = sorted(joined_participations(response),
                     key=lambda p: (p.municipality_id != response.cooperation.chair_municipality_id,
                                    p.municipality.name))

@@ -27,6 +27,7 @@ from docx.shared import Pt, RGBColor, Twips
 from lxml import etree
 
 from ..services import anchoring
+from ..services.fingerprint import short_fingerprint
 from .markdown_to_docx import (
     BOLD,
     TABLE_WIDTH,
@@ -644,8 +645,6 @@ FINGERPRINT_LABEL = "Textens kontrollsumma (SHA-256)"
 
 def fingerprint_paragraphs(writer: DocxWriter, body: Any, fingerprint: str) -> list[Any]:
     """The text's fingerprint, short (to compare by eye) and in full (to check by machine)."""
-    from ..services.fingerprint import short_fingerprint
-
     return [
         writer.paragraph(body, [(f"{FINGERPRINT_LABEL}: ", BOLD, None),
                                 (short_fingerprint(fingerprint), 0, None)], space_after=0),

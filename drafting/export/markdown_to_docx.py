@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from docx.document import Document as DocxDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -1267,8 +1268,6 @@ def _merge(segments: list[Segment]) -> Iterator[Segment]:
 
 def _container(obj: Any) -> tuple[Any, Any]:
     """(oxml parent element, part owning its relationships) for a Document or block container."""
-    from docx.document import Document as DocxDocument
-
     if isinstance(obj, DocxDocument):
         return obj.element.body, obj.part
     element = getattr(obj, "_element", None)

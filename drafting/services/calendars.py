@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 from flask_babel import gettext as _
@@ -156,8 +157,6 @@ def parse_calendar(data: bytes) -> list[tuple[str, str, date]]:
         # A meeting's day is its day in Sweden; a date-time in UTC is converted.
         if isinstance(when, datetime):
             if when.tzinfo is not None:
-                from zoneinfo import ZoneInfo
-
                 when = when.astimezone(ZoneInfo("Europe/Stockholm"))
             when = when.date()
         events.append((str(component.get("UID", "")), str(component.get("SUMMARY", "")), when))
@@ -206,8 +205,6 @@ def import_calendar(cooperation: Cooperation, municipality: Municipality, user: 
 def plan_calendar(plan: Plan, *, response_id: int, title: str, host: str) -> bytes:
     """The plan as an iCalendar file: one all-day event per date, stable UIDs so that a
     calendar that subscribes to it updates rather than duplicates."""
-    from datetime import timedelta
-
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Yttrande//Plan//SV")
     calendar.add("version", "2.0")

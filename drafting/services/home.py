@@ -41,6 +41,7 @@ from .audit import record_event
 from .comments import PassageChoice, _chosen_quote, _render_comment, add_comment
 from .drafting import DisplaySection, reader_sections
 from .errors import Conflict, InvalidInput, NotFound
+from .planning import home_round_due
 from .queries import latest_version
 
 _LATEST = object()  # "look it up": a caller that already has the value passes it
@@ -74,8 +75,6 @@ class InternalDeadline:
 def internal_deadline(response: JointResponse, municipality_id: int,
                       today: date | None = None) -> InternalDeadline:
     """The internal deadline in effect for one municipality's home round of this response."""
-    from .planning import home_round_due
-
     home = _round(response, municipality_id)
     return InternalDeadline(own=home.deadline if home else None,
                             plan=home_round_due(response, today or local_today()))

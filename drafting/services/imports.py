@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from ..export import docx_import
+from ..extensions import db
 from ..jobs import PermanentFailure, enqueue, task
 from ..limits import IMPORT_IN_JOB_BYTES
 from ..models import Job, JointResponse, User
@@ -29,8 +30,6 @@ def queue_import(response: JointResponse, user: User, data: bytes, filename: str
 
 def import_job(response: JointResponse, job_id: int) -> Job | None:
     """The import job `job_id` if it is one of this response's."""
-    from ..extensions import db
-
     job = db.session.get(Job, job_id)
     if job is None or job.task != IMPORT_TASK or not job.key.startswith(f"import:r{response.id}:"):
         return None

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..jobs import enqueue, task
 from ..models import JointResponse, Notification, User, local_today
-from .notifications import language_of, send_mail
+from .mailer import language_of, send_mail
 from .passwords import page_url
 
 log = logging.getLogger(__name__)

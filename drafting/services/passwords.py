@@ -27,7 +27,7 @@ from ..limits import MAX_PASSWORD_LENGTH
 from ..models import Cooperation, PasswordLink, PasswordLinkPurpose, User, utcnow
 from .audit import record_event
 from .errors import DomainError, InvalidInput, NotFound
-from .notifications import send_mail
+from .mailer import send_mail
 
 log = logging.getLogger(__name__)
 

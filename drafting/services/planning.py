@@ -24,7 +24,18 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache, lru_cache
 
+from babel.lists import format_list
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import MeetingDate, Stage, local_today
 from ..models.deciding_bodies import DecidingBody
+from .decision_basis import chosen_bodies
+from .queries import joined_participations
+from .signatures import signoffs_in_signing_order
 
 DEFAULT_BODY = DecidingBody.MUNICIPAL_EXECUTIVE_BOARD.value
 DELEGATION = DecidingBody.DIRECTOR_ON_DELEGATION.value
@@ -250,14 +261,6 @@ def response_plan(response, today: date, *, signoffs: Iterable | None = None) ->
 
     `signoffs`: all the response's sign-offs when the caller has them already (one query less).
     """
-    from sqlalchemy import select
-
-    from ..extensions import db
-    from ..models import MeetingDate
-    from .decision_basis import chosen_bodies
-    from .queries import joined_participations
-    from .signatures import signoffs_in_signing_order
-
     joined = joined_participations(response)
     ids = [p.municipality_id for p in joined]
     rows = db.session.scalars(select(MeetingDate).where(
@@ -289,8 +292,6 @@ def home_round_due(response, today: date, *, known_plan: Plan | None = None) -> 
 
     `known_plan`: the response's plan for `today` when the caller has computed it already.
     """
-    from ..models import Stage
-
     if not Stage(response.stage).can_be_planned:
         return None
     return (known_plan or response_plan(response, today)).due[MilestoneKind.HOME_ROUND]
@@ -302,8 +303,6 @@ def home_round_due(response, today: date, *, known_plan: Plan | None = None) -> 
 
 @cache  # lazy strings: translated when used, so one dict serves every locale
 def _labels():
-    from flask_babel import lazy_gettext as _l
-
     return {
         "milestone": {
             MilestoneKind.HOME_ROUND: _l("Beredningen på hemmaplan klar"),
@@ -338,17 +337,11 @@ def _labels():
 
 def short_date(day: date) -> str:
     """ "12 mars" (with the year when it is not this year's)."""
-    from flask_babel import format_date
-
-    from ..models import local_today
-
     return format_date(day, "d MMMM" if day.year == local_today().year else "d MMMM y")
 
 
 def genitive(name: str) -> str:
     """ "Eslövs", "Höörs", "Vellinges"; "Eslöv's" in English."""
-    from flask_babel import get_locale
-
     if str(get_locale()).startswith("en"):
         return f"{name}'s"
     return name if name[-1:].lower() in ("s", "x", "z") else f"{name}s"
@@ -367,10 +360,6 @@ def milestone_label(milestone: Milestone) -> str:
 def describe(warning: PlanWarning) -> str:
     """The warning as one sentence, e.g. "Eslövs kommunstyrelse sammanträder 12 mars, efter sista
     svarsdag 10 mars: välj arbetsutskottet 3 mars eller delegation."."""
-    from flask_babel import get_locale
-
-    from ..models import local_today
-
     # The sentence follows from the warning, the language and this year (short_date leaves the
     # year out then): a response page shows the same few warnings on every request.
     return _described(warning, str(get_locale()), local_today().year)
@@ -378,10 +367,6 @@ def describe(warning: PlanWarning) -> str:
 
 @lru_cache(maxsize=1024)
 def _described(warning: PlanWarning, locale: str, year: int) -> str:
-    from babel.lists import format_list
-    from flask_babel import get_locale
-    from flask_babel import gettext as _
-
     labels = _labels()
     choices = [str(labels["choose"][m.body]) % {"date": short_date(m.on)}
                for m in warning.alternatives if m.body in labels["choose"]]

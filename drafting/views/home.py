@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from ..export.assemble import cooperation_template, home_review_copy
 from ..export.docx_builder import build_review_copy_docx
 from ..export.filenames import export_filename
+from ..extensions import db
 from ..forms import HomeDeadlineForm, HomeReviewerForm, InternalCommentForm, LiftForm
 from ..models import JointResponse
 from ..permissions import Action, can, ensure
@@ -57,8 +58,6 @@ def _page(response: JointResponse, status: int = 200, refused: RefusedSubmission
 
 
 def _rerender(response_id: int, status: int, refused: RefusedSubmission | None = None, **forms):
-    from ..extensions import db
-
     db.session.rollback()
     return _page(_load(response_id), status, refused, **forms)
 

@@ -51,6 +51,7 @@ from ..services.overview import (
 from ..services.planning import home_round_due
 from .common import RefusedSubmission, commit, load_response, query_choice, query_int, refuse
 from .document_column import document_context, render_column
+from .planning import plan_context
 
 bp = Blueprint("responses", __name__)
 
@@ -195,8 +196,7 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "csrf": generate_csrf(),
         "refused": None,
     })
-    from .planning import plan_context  # the plan's dates and warnings, beside the status
-
+    # The plan's dates and warnings, beside the status.
     context.update(plan_context(response, context["overview"].signoff_rows, every_milestone=False))
     # What the home round said, beside the position form: for the municipality's own people.
     context["home"] = (home_service.home_round(
