@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -14,12 +15,11 @@ from .demo import DEMO_PASSWORD, seed_demo, seed_showcase
 from .export import assemble
 from .export.docx_builder import build_final_docx, build_review_copy_docx
 from .extensions import db
-from .models import Cooperation, Municipality, Role, local_today
+from .models import Cooperation, Municipality, Role
 from .services import passwords, people
 from .services.errors import DomainError, NotFound
-from .services.mail import deliver_digests
 from .services.queries import get_response, latest_version
-from .services.reminders import send_deadline_reminders, send_plan_reminders
+from .worker import daily_duty
 
 
 def init_app(app: Flask) -> None:
@@ -135,15 +135,15 @@ def init_app(app: Flask) -> None:
     @app.cli.command("send-reminders")
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
     def send_reminders_command(today) -> None:
-        """Create deadline reminders (7 and 2 days before) and plan reminders, each once, and queue today's digests."""
-        day = today.date() if today else local_today()
-        count = send_deadline_reminders(day) + send_plan_reminders(day)
-        db.session.commit()  # their e-mails are queued now
-        digests = deliver_digests()
+        """The daily duty: deadline reminders (7 and 2 days before) and plan reminders, each once,
+        today's digests, and forgetting finished jobs and stored files after JOBS_KEEP_DAYS."""
+        done = daily_duty(today.date() if today else None)
         mailed = 0
         if not isinstance(jobs.backend(), jobs.RqBackend):
             mailed = jobs.run_queued()  # no worker without Redis: this command sends them
-        click.echo(f"{count} reminders created, {digests} digests queued, {mailed} jobs run.")
+        click.echo(f"{done.reminders} reminders created, {done.digests} digests queued, "
+                   f"{mailed} jobs run, {done.purged_jobs} old jobs and {done.purged_files} "
+                   "stored files forgotten.")
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
@@ -155,6 +155,10 @@ def init_app(app: Flask) -> None:
                                        "process runs the jobs itself.")
         from rq import Worker  # rq only where Redis is used, as in jobs.RqBackend
 
+        # Background work yields the CPU to pages people wait for, where both share a machine:
+        # the worker (and every job it forks) runs at a lower priority (WORKER_NICE, 0: none).
+        if current_app.config["WORKER_NICE"]:
+            os.nice(int(current_app.config["WORKER_NICE"]))
         jobs._worker_app = current_app._get_current_object()
         jobs.recover()  # what a dead worker left behind
         Worker([runner.queue()], connection=runner.connection).work(

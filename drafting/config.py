@@ -63,8 +63,14 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         JOBS_BACKEND=None,
         JOBS_THREADS=2,
         JOBS_QUEUE="yttrande",
+        # How much lower `flask worker` runs than the web servers (os.nice; LibreOffice lower still).
+        WORKER_NICE=10,
         # Seconds before the 2nd, 3rd, … attempt of a failed job ("10,60,300" from the environment).
         JOB_RETRY_DELAYS=(10, 60, 300, 1800),
+        # Days finished jobs and the files they stored (PDFs, uploaded Word files) are kept; a
+        # PDF asked for again after that is made again. Failed jobs stay longer for the admin.
+        JOBS_KEEP_DAYS=30,
+        FAILED_JOBS_KEEP_DAYS=90,
         LOGIN_LIMIT_ACCOUNT_ADDRESS="5 per 15 minutes",
         LOGIN_LIMIT_ACCOUNT="20 per hour",
         LOGIN_LIMIT_ADDRESS="300 per hour",

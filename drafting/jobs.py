@@ -31,11 +31,11 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from sqlalchemy import event, select, update
+from sqlalchemy import delete, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import Job, JobStatus, utcnow
+from .models import Job, JobStatus, StoredFile, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +155,33 @@ def recover(now=None) -> int:
         handed += 1
     db.session.commit()
     return handed
+
+
+def purge(now=None) -> dict[str, int]:
+    """Forget what is old: finished jobs and stored files after JOBS_KEEP_DAYS, failed jobs after
+    FAILED_JOBS_KEEP_DAYS. Queued and running jobs, and the files they will read, are kept.
+
+    Part of the daily duty. What a purged file was for is made again when asked for (a PDF:
+    services/documents.py runs its job again when the job's file is gone).
+    """
+    now = now or utcnow()
+    config = current_app.config
+    kept_since = now - timedelta(days=config["JOBS_KEEP_DAYS"])
+    failed_since = now - timedelta(days=config["FAILED_JOBS_KEEP_DAYS"])
+    jobs_deleted = db.session.execute(delete(Job).where(or_(
+        (Job.status == JobStatus.DONE.value) & (Job.updated_at < kept_since),
+        (Job.status == JobStatus.FAILED.value) & (Job.updated_at < failed_since),
+    )).execution_options(synchronize_session=False)).rowcount
+    pending = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+    # A pending job's own file: stored under its key, or its key and a suffix (an upload).
+    pending_keys = select(Job.key).where(Job.status.in_(pending))
+    pending_uploads = select(Job.key + ":docx").where(Job.status.in_(pending))
+    files_deleted = db.session.execute(delete(StoredFile).where(
+        StoredFile.created_at < kept_since, StoredFile.key.not_in(pending_keys),
+        StoredFile.key.not_in(pending_uploads),
+    ).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return {"jobs": jobs_deleted, "files": files_deleted}
 
 
 # --- running one job --------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 from flask import has_request_context
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from drafting import jobs
 from drafting.export import pdf
+from drafting.extensions import db as _db
 from drafting.mailsink import MailSink
 from drafting.models import Decision, Job, JobStatus, Notification, StoredFile, utcnow
 from drafting.services import documents, review
@@ -617,3 +618,71 @@ def test_the_schedulers_duties_run_in_a_worker(app, db, in_review, monkeypatch):
                                   .where(Notification.kind == "deadline"))
     assert reminders and reminders == db.session.scalar(
         select(func.count(func.distinct(Notification.user_id))).where(Notification.kind == "deadline"))
+
+
+# --- forgetting what is old ---------------------------------------------------------------------
+
+
+def _age(model, key_filter, days: int) -> None:
+    """Make rows look `days` old (jobs by their last change, files by their creation)."""
+    column = Job.updated_at if model is Job else StoredFile.created_at
+    _db.session.execute(update(model).where(key_filter).values({column: utcnow() - timedelta(days=days)}))
+    _db.session.commit()
+
+
+def test_the_daily_duty_forgets_old_jobs_and_files_and_an_old_pdf_is_made_again(
+        app, db, signed, demo, converter):
+    from drafting.models import JointResponse
+    from drafting.services import imports
+    from drafting.worker import daily_duty
+
+    converter.gate.set()
+    key, job = documents.request_pdf(signed, coordinator(), "a.pdf")
+    db.session.commit()
+    jobs.run_queued()
+    pdf_job_id = job.id
+    # A large upload still waiting for its parse (its file must stay), and an old failure.
+    pending = imports.queue_import(db.session.get(JointResponse, demo.id), coordinator(),
+                                   b"PK" + b"x" * 10, "stor.docx")
+    failed = jobs.enqueue("mail.notification", 0, key="mail:old-failure")
+    db.session.flush()
+    failed.status = JobStatus.FAILED.value
+    db.session.commit()
+    pending_key, failed_id = pending.key, failed.id
+    _age(Job, Job.id.in_([pdf_job_id, pending.id, failed_id]), 40)
+    _age(StoredFile, StoredFile.key.in_([key, pending_key + ":docx"]), 40)
+
+    done = daily_duty()
+    assert (done.purged_jobs, done.purged_files) == (1, 1)  # the PDF's job and its file
+    assert jobs.get(pdf_job_id) is None and documents.stored(key) is None
+    assert jobs.find(pending_key) is not None and documents.stored(pending_key + ":docx")
+    assert jobs.get(failed_id) is not None  # failures stay for the admin for 90 days
+    _age(Job, Job.id == failed_id, 100)
+    assert jobs.purge() == {"jobs": 1, "files": 0}
+
+    again_key, again = documents.request_pdf(signed, coordinator(), "a.pdf")
+    db.session.commit()
+    assert again_key == key and again is not None and again.id != pdf_job_id
+    jobs.run_queued()
+    assert documents.stored(key).data == FAKE_PDF and converter.calls == 2
+
+
+def test_a_finished_pdf_job_whose_file_is_gone_runs_again(app, db, signed, converter):
+    """The file kept a day less than its job: the waiting page neither loops nor lies."""
+    converter.gate.set()
+    key, job = documents.request_pdf(signed, coordinator(), "a.pdf")
+    db.session.commit()
+    jobs.run_queued()
+    job_id = job.id
+    _db.session.execute(delete(StoredFile).where(StoredFile.key == key))
+    _db.session.commit()
+    client = app.test_client()
+    login(client, "tjansteman.lund@example.se")
+    waiting = f"/responses/{signed.id}/export/pdf/{job_id}"
+    page = client.get(waiting)
+    assert page.status_code == 200 and "PDF skapas…" in page.get_data(as_text=True)
+    assert client.get(waiting + "/status.json").json["state"] == "queued"
+    jobs.run_queued()
+    assert client.get(waiting + "/status.json").json["state"] == "done"
+    assert client.get(waiting).status_code == 303
+    assert client.get(waiting + "/file").data == FAKE_PDF and converter.calls == 2

@@ -12,7 +12,7 @@ from ..export import pdf
 from ..export.assemble import cooperation_template, final_document, is_final
 from ..export.docx_builder import build_final_docx
 from ..extensions import db
-from ..jobs import PermanentFailure, RqBackend, backend, enqueue, task
+from ..jobs import PermanentFailure, RqBackend, backend, enqueue, retry, task
 from ..models import Job, JobStatus, JointResponse, StoredFile, User
 
 PDF_ATTEMPTS = 2  # a conversion (or its worker) that crashed is run once more; pdf.py retries inside too
@@ -60,7 +60,14 @@ def request_pdf(response: JointResponse, user: User, filename: str) -> tuple[str
         return key, None
     job = enqueue("pdf.convert", response.id, str(get_locale() or "sv"), filename, key=key,
                   cooperation_id=response.cooperation_id, created_by_id=user.id)
+    remake_if_gone(job)
     return key, job
+
+
+def remake_if_gone(job: Job) -> None:
+    """A finished job whose PDF is gone (purged after JOBS_KEEP_DAYS) runs again, after commit."""
+    if job.status == JobStatus.DONE.value and pdf_of(job) is None:
+        retry(job)
 
 
 def pdf_of(job: Job) -> StoredFile | None:

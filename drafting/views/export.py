@@ -155,6 +155,8 @@ def pdf_job(response_id: int, job_id: int):
     response, job = _load_pdf_job(response_id, job_id)
     if documents.pdf_of(job) is not None:
         return redirect(url_for("export.pdf_file", response_id=response.id, job_id=job.id)), 303
+    documents.remake_if_gone(job)  # done long ago, its file purged since: made again
+    commit()
     return render_template("export/pdf_job.html", response=response, job=job,
                            failed=job.status == JobStatus.FAILED.value)
 
@@ -164,8 +166,9 @@ def pdf_job(response_id: int, job_id: int):
 def pdf_job_status(response_id: int, job_id: int):
     """The job's state for static/jobs.js."""
     response, job = _load_pdf_job(response_id, job_id)
-    ready = job.status == JobStatus.DONE.value
-    return {"state": job.status,
+    ready = documents.pdf_of(job) is not None
+    return {"state": "done" if ready else
+            JobStatus.QUEUED.value if job.status == JobStatus.DONE.value else job.status,
             "url": url_for("export.pdf_file", response_id=response.id, job_id=job.id) if ready
             else url_for("export.pdf_job", response_id=response.id, job_id=job.id),
             "message": _("PDF:en är klar.") if ready else
