@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -155,10 +154,6 @@ def init_app(app: Flask) -> None:
                                        "process runs the jobs itself.")
         from rq import Worker  # rq only where Redis is used, as in jobs.RqBackend
 
-        # Background work yields the CPU to pages people wait for, where both share a machine:
-        # the worker (and every job it forks) runs at a lower priority (WORKER_NICE, 0: none).
-        if current_app.config["WORKER_NICE"]:
-            os.nice(int(current_app.config["WORKER_NICE"]))
         jobs._worker_app = current_app._get_current_object()
         jobs.recover()  # what a dead worker left behind
         Worker([runner.queue()], connection=runner.connection).work(

@@ -63,8 +63,6 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         JOBS_BACKEND=None,
         JOBS_THREADS=2,
         JOBS_QUEUE="yttrande",
-        # How much lower `flask worker` runs than the web servers (os.nice; LibreOffice lower still).
-        WORKER_NICE=10,
         # Seconds before the 2nd, 3rd, … attempt of a failed job ("10,60,300" from the environment).
         JOB_RETRY_DELAYS=(10, 60, 300, 1800),
         # Days finished jobs and the files they stored (PDFs, uploaded Word files) are kept; a
