@@ -2,8 +2,10 @@
 
 What is measured, and why:
 
-* ``load``: the app served by gunicorn (4 sync workers) on a fresh PostgreSQL database with
-  the bench data set (40 sections, 5 published versions, 300 comments, response in review).
+* ``load``: the app served by gunicorn (4 sync workers) on a fresh PostgreSQL database, as the
+  README deploys it beside one ``flask worker`` on Redis (``BENCH_REDIS_URL``, default db 3 of
+  127.0.0.1:6379: page cache, rate limits, job queue) with e-mail to a local sink, all on
+  this machine; with the bench data set (40 sections, 5 published versions, 300 comments, response in review).
   50 simulated users, spread over the 11 municipalities' official accounts, each with its own
   session and login, loop for ``BENCH_LOAD_SECONDS`` (60) without think time unless
   ``BENCH_LOAD_THINK_MS`` is set. Each loop picks a weighted action: the response page (most
@@ -41,6 +43,8 @@ from pathlib import Path
 
 import requests
 
+from drafting.mailsink import MailSink
+
 ROOT = Path(__file__).resolve().parents[1]
 # A scratch database, dropped and created afresh (BENCH_LOAD_DATABASE names another one).
 DB_NAME = os.environ.get("BENCH_LOAD_DATABASE", "yttrande_bench")
@@ -58,6 +62,7 @@ ACTIONS = (("show", 50), ("matrix", 10), ("compare", 10), ("comment", 15), ("pos
            ("trivial", 5))
 WRITES = {"comment", "position"}
 REQUEST_TIMEOUT = (5.0, 60.0)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 
 
 @dataclass(frozen=True)
@@ -254,7 +259,7 @@ class Built:
 def _build() -> Built:
     """Migrate the fresh database and build the data set in it (cheap password hashes)."""
     from flask_migrate import upgrade
-    from sqlalchemy import select
+    from sqlalchemy import select, text
 
     from drafting import create_app
     from drafting.extensions import db
@@ -265,10 +270,15 @@ def _build() -> Built:
     from . import dataset
 
     app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False})
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False,
+                      "JOBS_BACKEND": "manual"})
     with app.app_context():
         upgrade(directory=str(Path(app.root_path) / "migrations"))
         response = dataset.build(sections=SECTIONS, versions=VERSIONS, comments=COMMENTS)
+        # The data set's own notifications were mailed long ago, as far as this bench is concerned.
+        db.session.execute(text("UPDATE job SET status = 'done' WHERE status = 'queued'"))
+        db.session.execute(text("UPDATE notification SET emailed = true"))
+        db.session.commit()
         version = latest_version(response)
         assert response.stage == "review" and version is not None, response.stage
         built = Built(
@@ -296,6 +306,17 @@ def _count_rows(response_id: int, body_prefix: str) -> tuple[int, int]:
     return int(comments[0]), int(positions[0])  # type: ignore[index]
 
 
+def _forget_queue(queue: str) -> None:
+    """Drop what this run left in Redis: its queue and its page cache."""
+    import redis
+    from rq import Queue
+
+    connection = redis.Redis.from_url(REDIS_URL)
+    Queue(queue, connection=connection).delete(delete_jobs=True)
+    for key in connection.scan_iter(f"{queue}:*"):
+        connection.delete(key)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -308,43 +329,57 @@ def _gunicorn() -> str:
     return str(beside if beside.exists() else ROOT / ".venv" / "bin" / "gunicorn")
 
 
-def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start_server(port: int, log: Path, mail_port: int, queue: str) -> list[subprocess.Popen[bytes]]:
+    """The deployment the README describes: gunicorn and one `flask worker` on Redis (the page
+    cache, rate limits and the job queue), e-mail to a local sink; all on this machine."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DRAFTING_")}
     env.update({
         "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": REDIS_URL,
+        "DRAFTING_JOBS_QUEUE": queue,
+        "DRAFTING_CACHE_KEY_PREFIX": queue + ":",
         "DRAFTING_SECRET_KEY": "bench",
         "DRAFTING_WTF_CSRF_ENABLED": "false",
+        "DRAFTING_MAIL_SERVER": "127.0.0.1",
+        "DRAFTING_MAIL_PORT": str(mail_port),
+        "DRAFTING_EXTERNAL_BASE_URL": "https://yttrande.example.se",
         "DRAFTING_LOGIN_LIMIT_ACCOUNT_ADDRESS": "100000 per hour",
         "DRAFTING_LOGIN_LIMIT_ACCOUNT": "100000 per hour",
         "DRAFTING_LOGIN_LIMIT_ADDRESS": "100000 per hour",
     })
-    env.pop("REDIS_URL", None)
     with log.open("wb") as output:
         server = subprocess.Popen(
             [_gunicorn(), "--workers", str(WORKERS),
              "--bind", f"127.0.0.1:{port}", "drafting:create_app()"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "drafting", "worker"],
+                                  cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    processes = [server, worker]
     deadline = time.time() + 180  # a loaded machine imports slowly
     while time.time() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}: see {log}")
+        for process in processes:
+            if process.poll() is not None:
+                _stop_server(processes)
+                raise RuntimeError(f"a bench process exited with {process.returncode}: see {log}")
         try:
             if requests.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
-                return server
+                return processes
         except requests.RequestException:
             pass
         time.sleep(0.2)
-    _stop_server(server)
+    _stop_server(processes)
     raise RuntimeError(f"gunicorn did not answer within 180 s: see {log}")
 
 
-def _stop_server(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+def _stop_server(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 # --- The bench ---------------------------------------------------------------------------------
@@ -391,11 +426,13 @@ def run() -> list[str]:
     workdir = Path(tempfile.mkdtemp(prefix="yttrande-load-"))
     log = workdir / "gunicorn.log"
     server = None
+    sink = MailSink().start()
+    queue = f"bench-load-{uuid.uuid4().hex[:8]}"
     try:
         built = _build()
         _, positions_before = _count_rows(built.response_id, prefix)
         port = _free_port()
-        server = _start_server(port, log)
+        server = _start_server(port, log, sink.port, queue)
         plan = Plan(base_url=f"http://127.0.0.1:{port}", response_id=built.response_id,
                     section_ids=built.section_ids, version_number=built.version_number,
                     emails=built.emails, body_prefix=prefix, start_at=time.time() + 8,
@@ -425,6 +462,8 @@ def run() -> list[str]:
     finally:
         if server is not None:
             _stop_server(server)
+        sink.stop()
+        _forget_queue(queue)
         _recreate_database(drop_only=True)
     server_log = log.read_text(errors="replace")
     ceiling_count = sum(len(values) for values in ceiling.latencies.values())
