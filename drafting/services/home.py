@@ -96,9 +96,10 @@ class HomeRoundView:
 
     @cached_property
     def internal_deadline(self) -> InternalDeadline:
-        if self.plan_due is _LATEST:
-            return internal_deadline(self.response, self.municipality_id)
-        return InternalDeadline(own=self.own_deadline, plan=self.plan_due)
+        # The round's own date was read with the view: only the plan's may still be looked up.
+        plan = (home_round_due(self.response, local_today()) if self.plan_due is _LATEST
+                else self.plan_due)
+        return InternalDeadline(own=self.own_deadline, plan=plan)
 
     @property
     def deadline(self) -> date | None:
