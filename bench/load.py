@@ -306,12 +306,12 @@ def _count_rows(response_id: int, body_prefix: str) -> tuple[int, int]:
     return int(comments[0]), int(positions[0])  # type: ignore[index]
 
 
-def _forget_queue(queue: str) -> None:
+def _forget_queue(queue: str, *, redis_url: str = REDIS_URL) -> None:
     """Drop what this run left in Redis: its queue and its page cache."""
     import redis
     from rq import Queue
 
-    connection = redis.Redis.from_url(REDIS_URL)
+    connection = redis.Redis.from_url(redis_url)
     Queue(queue, connection=connection).delete(delete_jobs=True)
     for key in connection.scan_iter(f"{queue}:*"):
         connection.delete(key)
@@ -329,13 +329,15 @@ def _gunicorn() -> str:
     return str(beside if beside.exists() else ROOT / ".venv" / "bin" / "gunicorn")
 
 
-def _start_server(port: int, log: Path, mail_port: int, queue: str) -> list[subprocess.Popen[bytes]]:
+def _start_server(port: int, log: Path, mail_port: int, queue: str, *,
+                  database_url: str = DATABASE_URL,
+                  redis_url: str = REDIS_URL) -> list[subprocess.Popen[bytes]]:
     """The deployment the README describes: gunicorn and one `flask worker` on Redis (the page
     cache, rate limits and the job queue), e-mail to a local sink; all on this machine."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DRAFTING_")}
     env.update({
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
         "DRAFTING_JOBS_QUEUE": queue,
         "DRAFTING_CACHE_KEY_PREFIX": queue + ":",
         "DRAFTING_SECRET_KEY": "bench",

@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,6 +28,8 @@ from pathlib import Path
 import requests
 
 from drafting.mailsink import MailSink
+
+from .load import _forget_queue, _free_port, _start_server, _stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 DB_NAME = "yttrande_bench_queue"
@@ -88,56 +88,6 @@ def _build() -> tuple[int, int, list[str]]:
         db.session.remove()
         db.engine.dispose()
     return result
-
-
-def _env(queue: str, mail_port: int) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DRAFTING_")}
-    env.update({
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
-        "DRAFTING_JOBS_QUEUE": queue,
-        "DRAFTING_SECRET_KEY": "bench",
-        "DRAFTING_WTF_CSRF_ENABLED": "false",
-        "DRAFTING_MAIL_SERVER": "127.0.0.1",
-        "DRAFTING_MAIL_PORT": str(mail_port),
-        "DRAFTING_EXTERNAL_BASE_URL": "https://yttrande.example.se",
-        "DRAFTING_LOGIN_LIMIT_ACCOUNT_ADDRESS": "100000 per hour",
-        "DRAFTING_LOGIN_LIMIT_ACCOUNT": "100000 per hour",
-        "DRAFTING_LOGIN_LIMIT_ADDRESS": "100000 per hour",
-    })
-    return env
-
-
-def _start(env: dict[str, str], port: int, log: Path) -> tuple[subprocess.Popen, subprocess.Popen]:
-    output = log.open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}",
-         "drafting:create_app()"], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "drafting", "worker"],
-                              cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        for process in (server, worker):
-            if process.poll() is not None:
-                raise RuntimeError(f"a bench process exited with {process.returncode}: see {log}")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
-                return server, worker
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer within 60 s: see {log}")
-
-
-def _stop(*processes: subprocess.Popen) -> None:
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _session(base: str, email: str) -> requests.Session:
@@ -309,19 +259,17 @@ def run() -> list[str]:
     sink = MailSink().start()
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     workdir = Path(tempfile.mkdtemp(prefix="yttrande-bench-queue-"))
-    from .load import _free_port
-
     port = _free_port()
-    server, worker = _start(_env(queue, sink.port), port, workdir / "servers.log")
+    # The same deployment as bench/load.py: gunicorn and one flask worker on Redis, mail to the sink.
+    processes = _start_server(port, workdir / "servers.log", sink.port, queue,
+                              database_url=DATABASE_URL, redis_url=REDIS_URL)
     base = f"http://127.0.0.1:{port}"
     lines = []
     try:
         lines.append(json.dumps(pdf_burst(base, response_id, emails)))
         lines.append(json.dumps(mail_latency(base, response_id, version, emails, sink)))
     finally:
-        _stop(server, worker)
+        _stop_server(processes)
         sink.stop()
-        from rq import Queue
-
-        Queue(queue, connection=redis.Redis.from_url(REDIS_URL)).delete(delete_jobs=True)
+        _forget_queue(queue, redis_url=REDIS_URL)
     return lines
