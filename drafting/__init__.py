@@ -21,11 +21,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     load_config(app, test_config)
 
-    from . import auth, cli, database, errors, i18n, jobs, security, templating, worker
+    from . import auth, cli, database, errors, freshness, i18n, jobs, security, templating, worker
     from .extensions import cache, csrf, db, login_manager, migrate
 
     db.init_app(app)
     database.init_app(app)
+    freshness.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     cache.init_app(app)

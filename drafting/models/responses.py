@@ -147,6 +147,9 @@ class JointResponse(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped on every change of the working draft's structure or stage: stale tabs are detected.
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped in the same transaction as any change the response's pages show (drafting/freshness.py):
+    # the cached response page is keyed on it.
+    page_stamp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     consensus_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("version.id", use_alter=True, ondelete="SET NULL")
     )

@@ -30,6 +30,18 @@ from ..services.drafting import DisplaySection, reader_sections
 CSRF_MARK = "\x00csrf\x00"
 
 
+def response_stamp(response: JointResponse) -> str:
+    """A response's part of every cache key: its id and creation time (a database restored or
+    recreated reuses ids, never both)."""
+    return f"{response.id}@{response.created_at.timestamp()}"
+
+
+def cached_column(key: str, csrf: str) -> bytes | None:
+    """The cached column under a key column_key gave, with the session's CSRF token."""
+    html = cache.get(key)
+    return None if html is None else html.replace(CSRF_MARK.encode(), csrf.encode())
+
+
 def page_strings(response: JointResponse, version: Version | None) -> dict[str, str]:
     """Strings and URLs resolved once per page: the templates' loops run per section and comment."""
     comments_url = url_for("drafting.reply", response_id=response.id, comment_id=0).rsplit("/", 2)[0]
@@ -85,12 +97,12 @@ def _passage_options(sections: list[DisplaySection], may_comment: bool) -> dict:
     return {s.section_id: passage_choices(s.body_html) for s in sections} if may_comment else {}
 
 
-def _column_key(response: JointResponse, context: dict) -> str | None:
+def column_key(response: JointResponse, context: dict) -> str | None:
     """What the whole column depends on; None when it must be rendered fresh."""
     version = context["version"]
     if version is None or response.last_document_event_id is None:
         return None  # the draft before version 1 changes without events of its own
-    parts = (response.id, response.created_at.timestamp(), version.id, response.last_document_event_id,
+    parts = (response_stamp(response), version.id, response.last_document_event_id,
              str(get_locale()), context["may_comment"], context["may_decide"],
              context["municipality_filter"], context["comment_state"])
     return "document:" + ":".join(map(str, parts))
@@ -112,9 +124,9 @@ def _section_key(response: JointResponse, version: Version, section: DisplaySect
     digest = hashlib.blake2b(repr((
         section.section_id, section.order, section.heading, section.body_html, comments,
     )).encode(), digest_size=20).hexdigest()
-    return ":".join(map(str, ("section", response.id, response.created_at.timestamp(),
-                              version.id, version.number, str(get_locale()),
-                              context["may_comment"], context["may_decide"], digest)))
+    return ":".join(map(str, ("section", response_stamp(response), version.id, version.number,
+                              str(get_locale()), context["may_comment"], context["may_decide"],
+                              digest)))
 
 
 def _render(template: str, context: dict) -> bytes:
@@ -149,7 +161,7 @@ def _fresh_column(response: JointResponse, context: dict) -> bytes:
 
 def render_column(response: JointResponse, context: dict) -> bytes:
     """The document column as UTF-8 with the session's CSRF token, cached where it can be."""
-    key = _column_key(response, context)
+    key = column_key(response, context)
     html = cache.get(key) if key else None
     if html is None:
         if key is None:  # the working draft: rendered whole, nothing kept

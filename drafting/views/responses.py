@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 from sqlalchemy import select
 
 from ..csv_export import csv_download
@@ -50,8 +49,9 @@ from ..services.overview import (
 )
 from ..services.planning import home_round_due
 from .common import RefusedSubmission, commit, load_response, query_choice, query_int, refuse
-from .document_column import document_context, render_column
+from .document_column import document_context
 from .planning import plan_context
+from .response_page import show_page
 
 bp = Blueprint("responses", __name__)
 
@@ -208,12 +208,6 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
     return context
 
 
-# Where the document column (views/document_column.py) goes in the page: a long response's
-# column is most of its bytes, so it is kept (and cached) as encoded bytes and never copied
-# into the page's string.
-_DOCUMENT_SLOT = Markup("\x00document\x00")
-
-
 def rerender_show(response_id: int, status: int, refused: RefusedSubmission | None = None,
                   **overrides):
     """The response page as it is now, with a refused form and what was typed in it."""
@@ -240,14 +234,11 @@ def _invite_form(response: JointResponse) -> InviteForm:
 def show(response_id: int):
     response = load_response(response_id, with_last_event=True, with_members=False)
     state = request.args.get("comments")
-    context = response_page_context(
-        response, municipality_filter=query_int("municipality", None),
-        comment_state=state if state in ("open", "resolved") else None, with_document=False)
-    document = render_column(response, context)
-    page = render_template("responses/show.html", **context, document_html=_DOCUMENT_SLOT)
-    before, after = page.split(_DOCUMENT_SLOT, 1)
-    return current_app.response_class([before.encode(), document, after.encode()],
-                                      mimetype="text/html")
+    municipality_filter = query_int("municipality", None)
+    comment_state = state if state in ("open", "resolved") else None
+    return show_page(response, lambda: response_page_context(
+        response, municipality_filter=municipality_filter, comment_state=comment_state,
+        with_document=False), municipality_filter=municipality_filter, comment_state=comment_state)
 
 
 @bp.route("/responses/<int:response_id>/matrix")

@@ -1,0 +1,204 @@
+"""Which responses a change makes stale: the page stamp that cached response pages are keyed on.
+
+Every flush that inserts, changes or deletes a row the response's pages may show bumps
+`JointResponse.page_stamp` of each response concerned, in the same transaction as the change
+itself: a cached page can never outlive what it shows, whichever view, job or command wrote it.
+The scope of a row follows from the model (`SCOPES`):
+
+* rows of one response (everything with a `response_id`, and the response itself);
+* rows of a cooperation (its roles, members, consultations): each of its responses;
+* rows of a municipality or a person (names, meeting dates, roles): the responses of every
+  cooperation they belong to.
+
+Models that no response page shows are listed in `UNSHOWN`; tests/test_freshness.py fails on a
+model in neither, so a new table cannot silently escape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from flask import Flask
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from .extensions import db
+from .models import (
+    ApiToken,
+    AuditEvent,
+    Comment,
+    Consultation,
+    Cooperation,
+    CooperationRole,
+    DecisionBasisRevision,
+    HomeReviewer,
+    HomeRound,
+    InternalComment,
+    Job,
+    JointResponse,
+    MeetingDate,
+    Membership,
+    Municipality,
+    Notification,
+    Participation,
+    PasswordLink,
+    Position,
+    Section,
+    SectionRevision,
+    SignOff,
+    StoredFile,
+    User,
+    Version,
+    VersionSection,
+)
+
+# Tables no response page reads: mail bookkeeping, jobs, files, tokens, the audit log (its rows
+# come with a change of their own, which is what bumps the stamp).
+UNSHOWN: frozenset[type] = frozenset({Notification, Job, StoredFile, ApiToken, PasswordLink,
+                                      AuditEvent})
+
+
+class Scope:
+    """The responses, cooperations and municipalities one flush touched."""
+
+    def __init__(self) -> None:
+        self.responses: set[int] = set()
+        self.cooperations: set[int] = set()
+        self.municipalities: set[int] = set()
+        self.users: set[int] = set()
+        self.sections: set[int] = set()
+        self.versions: set[int] = set()
+        self.everything = False
+
+    def __bool__(self) -> bool:
+        return self.everything or any((self.responses, self.cooperations, self.municipalities,
+                                       self.users, self.sections, self.versions))
+
+
+def _values(row: object, attribute: str) -> set[int]:
+    """The attribute's value now and, for a changed row, the value it had (a row that moved
+    leaves a stale page behind where it was, too). Never loads anything."""
+    state = inspect(row)
+    values = {state.dict.get(attribute)} | set(state.attrs[attribute].history.deleted or ())
+    return {value for value in values if isinstance(value, int)}
+
+
+def _own(attribute: str, target: str) -> Callable[[object, Scope], None]:
+    def add(row: object, scope: Scope) -> None:
+        getattr(scope, target).update(_values(row, attribute))
+    return add
+
+
+def _response(row: object, scope: Scope) -> None:
+    scope.responses.update(_values(row, "id"))
+
+
+def _user(row: object, scope: Scope) -> None:
+    scope.users.update(_values(row, "id"))
+    scope.municipalities.update(_values(row, "municipality_id"))
+
+
+SCOPES: dict[type, Callable[[object, Scope], None]] = {
+    JointResponse: _response,
+    Section: _own("response_id", "responses"),
+    Version: _own("response_id", "responses"),
+    Comment: _own("response_id", "responses"),
+    Participation: _own("response_id", "responses"),
+    Position: _own("response_id", "responses"),
+    SignOff: _own("response_id", "responses"),
+    HomeRound: _own("response_id", "responses"),
+    HomeReviewer: _own("response_id", "responses"),
+    InternalComment: _own("response_id", "responses"),
+    DecisionBasisRevision: _own("response_id", "responses"),
+    SectionRevision: _own("section_id", "sections"),
+    VersionSection: _own("version_id", "versions"),
+    Cooperation: _own("id", "cooperations"),
+    CooperationRole: _own("cooperation_id", "cooperations"),
+    Membership: _own("cooperation_id", "cooperations"),
+    Consultation: _own("cooperation_id", "cooperations"),
+    Municipality: _own("id", "municipalities"),
+    MeetingDate: _own("municipality_id", "municipalities"),
+    User: _user,
+}
+
+
+def scope_of(rows: Iterable[object]) -> Scope:
+    scope = Scope()
+    for row in rows:
+        kind = type(row)
+        if kind in UNSHOWN:
+            continue
+        add = SCOPES.get(kind)
+        if add is None:
+            scope.everything = True  # a model nobody placed: stale everywhere, never stale
+            continue
+        add(row, scope)
+    return scope
+
+
+def _changed(session: Session) -> Iterable[object]:
+    yield from session.new
+    yield from session.deleted
+    yield from (row for row in session.dirty if session.is_modified(row, include_collections=False))
+
+
+def _response_ids(session: Session, scope: Scope) -> set[int] | None:
+    """The responses the scope reaches; None for all of them."""
+    if scope.everything:
+        return None
+    connection = session.connection()
+    ids = set(scope.responses)
+    if scope.sections:
+        ids.update(connection.scalars(select(Section.response_id)
+                                      .where(Section.id.in_(scope.sections))))
+    if scope.versions:
+        ids.update(connection.scalars(select(Version.response_id)
+                                      .where(Version.id.in_(scope.versions))))
+    cooperations = set(scope.cooperations)
+    if scope.municipalities:
+        cooperations.update(connection.scalars(select(Membership.cooperation_id).where(
+            Membership.municipality_id.in_(scope.municipalities))))
+    if scope.users:
+        cooperations.update(connection.scalars(select(CooperationRole.cooperation_id).where(
+            CooperationRole.user_id.in_(scope.users))))
+    if cooperations:
+        ids.update(connection.scalars(select(JointResponse.id).where(
+            JointResponse.cooperation_id.in_(cooperations))))
+    return ids
+
+
+def bump(session: Session, scope: Scope) -> None:
+    """Add one to the page stamp of every response the scope reaches."""
+    ids = _response_ids(session, scope)
+    statement = update(JointResponse.__table__).values(
+        page_stamp=JointResponse.__table__.c.page_stamp + 1)
+    if ids is None:
+        session.connection().execute(statement)
+    elif ids:
+        session.connection().execute(statement.where(JointResponse.__table__.c.id.in_(sorted(ids))))
+
+
+def _after_flush(session: Session, _context) -> None:
+    scope = scope_of(_changed(session))
+    if scope:
+        bump(session, scope)
+
+
+def _bulk_statement(state: ORMExecuteState) -> None:
+    """An UPDATE or DELETE statement through the session, outside the flush: its rows are not
+    known, so every response is stale unless no page shows that table."""
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    if mapper is not None and mapper.class_ in UNSHOWN:
+        return
+    scope = Scope()
+    scope.everything = True
+    bump(state.session, scope)
+
+
+def init_app(app: Flask) -> None:
+    del app  # the listeners belong to the session, which every app of the process shares
+    if not event.contains(db.session, "after_flush", _after_flush):
+        event.listen(db.session, "after_flush", _after_flush)
+        event.listen(db.session, "do_orm_execute", _bulk_statement)

@@ -1,0 +1,73 @@
+"""The response page, cached per viewer until anything it shows changes.
+
+A response page read again with nothing new (the common case: officials open it many times a
+day) costs the response's row, two cache reads and the page frame. The page's content (status,
+plan, the viewer's actions, the participants) is cached per viewer, keyed on the response's page
+stamp, which every change the page shows bumps in its own transaction (drafting/freshness.py),
+and on the viewer, language, date and filters. The document column beside it has its own cache
+(views/document_column.py), shared by everyone with the same rights. The frame around the
+content (navigation, flash messages) is rendered afresh every time.
+
+What a cached rendering cannot carry is the session's CSRF token: it is stored as a mark and
+put back on the way out. A refused form is never cached: it is rendered by rerender_show.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, render_template
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from ..extensions import cache
+from ..models import JointResponse, local_today
+from .document_column import CSRF_MARK, cached_column, column_key, render_column, response_stamp
+
+# Where the document column goes in the page: a long response's column is most of its bytes,
+# so it is kept (and cached) as encoded bytes and never copied into the page's string.
+DOCUMENT_SLOT = Markup("\x00document\x00")
+# Around the page's content in show.html, so the content can be cut out and cached.
+CONTENT_MARK = Markup("\x00content\x00")
+
+
+def content_key(response: JointResponse, municipality_filter: int | None,
+                comment_state: str | None) -> str:
+    """Everything the page's content depends on beyond the page stamp's reach."""
+    parts = ("page", response_stamp(response), response.page_stamp, current_user.id,
+             get_locale(), local_today().isoformat(), municipality_filter, comment_state)
+    return ":".join(map(str, parts))
+
+
+def _page(page: str, document: bytes) -> Response:
+    before, after = page.split(DOCUMENT_SLOT, 1)
+    return current_app.response_class([before.encode(), document, after.encode()],
+                                      mimetype="text/html")
+
+
+def show_page(response: JointResponse, build_context, *, municipality_filter: int | None,
+              comment_state: str | None) -> Response:
+    """The page from the cache when nothing in it changed, else rendered and kept.
+
+    build_context() gives the page's full context (views/responses.response_page_context,
+    without the document): only called when the cache has nothing.
+    """
+    csrf = generate_csrf()
+    key = content_key(response, municipality_filter, comment_state)
+    entry = cache.get(key)
+    if entry is not None:
+        content, document_key = entry
+        document = cached_column(document_key, csrf)
+        if document is not None:
+            page = render_template("responses/show.html", response=response,
+                                   cached_content=Markup(content.replace(CSRF_MARK, csrf)))
+            return _page(page, document)
+    context = build_context()
+    document = render_column(response, context)
+    page = render_template("responses/show.html", **context, document_html=DOCUMENT_SLOT,
+                           content_mark=CONTENT_MARK)
+    head, content, tail = page.split(CONTENT_MARK)
+    document_key = column_key(response, context)
+    if document_key is not None:  # the draft before version 1: its column is never cached
+        cache.set(key, (content.replace(csrf, CSRF_MARK), document_key))
+    return _page(head + content + tail, document)

@@ -1,0 +1,138 @@
+"""The response page is cached per viewer, and a change anywhere it looks makes it stale at once."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import event, update
+
+from drafting.extensions import db as _db
+from drafting.freshness import SCOPES, UNSHOWN
+from drafting.models import Decision, JointResponse, Notification, local_today
+from drafting.services import calendars, comments, drafting, review
+from tests.conftest import (
+    coordinator,
+    csrf_token_from,
+    login,
+    municipality,
+    official,
+    user_by_email,
+)
+
+
+TOKEN_RE = re.compile(r'name="csrf_token" value="[^"]+"')
+
+
+def stamp(response_id: int) -> int:
+    return _db.session.scalar(_db.select(JointResponse.page_stamp)
+                              .where(JointResponse.id == response_id))
+
+
+def test_every_table_is_either_placed_or_shown_on_no_response_page():
+    models = {mapper.class_ for mapper in _db.Model.registry.mappers}
+    unplaced = {model.__name__ for model in models - set(SCOPES) - UNSHOWN}
+    assert not unplaced, f"add these to drafting/freshness.py SCOPES or UNSHOWN: {unplaced}"
+
+
+def test_each_kind_of_change_bumps_the_stamp_in_its_own_transaction(db, in_review):
+    response_id = in_review.id
+    before = stamp(response_id)
+    review.record_position(in_review, official("Lund"), 1, Decision.APPROVE)
+    db.session.commit()
+    after_position = stamp(response_id)
+    assert after_position > before
+
+    section = drafting.working_sections(in_review)[0]
+    comments.add_comment(in_review, official("Malmö"), section, "Ett tillägg")
+    db.session.commit()
+    after_comment = stamp(response_id)
+    assert after_comment > after_position
+
+    # A meeting date belongs to a municipality: every response of its cooperations is stale.
+    calendars.add_meeting(in_review.cooperation, municipality("Lund"), official("Lund"),
+                          "Kommunstyrelsen", local_today() + timedelta(days=20), 7)
+    db.session.commit()
+    after_meeting = stamp(response_id)
+    assert after_meeting > after_comment
+
+    # A person renamed: their name is on the positions and threads.
+    user_by_email("tjansteman.lund@example.se").name = "Anna Andersson"
+    db.session.commit()
+    after_rename = stamp(response_id)
+    assert after_rename > after_meeting
+
+    # Mail bookkeeping is on no response page, so it leaves the cached pages alone.
+    db.session.execute(update(Notification).values(emailed=True))
+    db.session.commit()
+    assert stamp(response_id) == after_rename
+
+
+def _counted(client, url: str) -> tuple[str, int]:
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(_db.engine, "before_cursor_execute", count)
+    try:
+        answer = client.get(url)
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", count)
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True), len([s for s in statements if s.startswith("SELECT")])
+
+
+def test_a_page_read_again_is_cached_and_a_change_shows_at_once(app, db, in_review):
+    response_id = in_review.id
+    db.session.commit()
+    lund = app.test_client()
+    login(lund, "tjansteman.lund@example.se")
+    url = f"/responses/{response_id}"
+    first, first_queries = _counted(lund, url)
+    again, again_queries = _counted(lund, url)
+    # The same page, but for the CSRF token's signature, which carries the time.
+    assert TOKEN_RE.sub("token", again) == TOKEN_RE.sub("token", first)
+    assert again_queries <= 2 < first_queries  # the viewer and the response, nothing else
+
+    review.record_position(in_review, official("Malmö"), 1, Decision.OBJECT, "Finansieringen saknas")
+    db.session.commit()
+    changed, _ = _counted(lund, url)
+    assert "Finansieringen saknas" in changed
+
+    # The viewer's own rename shows in their sign-off defaults and everywhere else at once.
+    user_by_email("tjansteman.lund@example.se").name = "Anna Andersson"
+    db.session.commit()
+    assert "Anna Andersson" in _counted(lund, url)[0]
+
+
+def test_each_viewer_has_their_own_cached_page(app, db, in_review):
+    response_id = in_review.id
+    db.session.commit()
+    lund, boss = app.test_client(), app.test_client()
+    login(lund, "tjansteman.lund@example.se")
+    login(boss, coordinator().email)
+    for _ in range(2):  # the second round from the cache
+        lund_page = lund.get(f"/responses/{response_id}").get_data(as_text=True)
+        boss_page = boss.get(f"/responses/{response_id}").get_data(as_text=True)
+        assert 'id="position-form"' in lund_page and 'id="position-form"' not in boss_page
+        assert 'id="coord-heading"' in boss_page and 'id="coord-heading"' not in lund_page
+
+
+def test_a_flash_message_shows_once_around_a_cached_page(app, db, in_review):
+    response_id = in_review.id
+    section = drafting.working_sections(in_review)[0]
+    db.session.commit()
+    lund = app.test_client()
+    login(lund, "tjansteman.lund@example.se")
+    lund.get(f"/responses/{response_id}")  # cached
+    page = lund.get(f"/responses/{response_id}").get_data(as_text=True)
+    answer = lund.post(f"/responses/{response_id}/sections/{section.id}/comments",
+                       data={"body": "Tydligare om kollektivtrafiken", "csrf_token": csrf_token_from(page)},
+                       follow_redirects=True)
+    html = answer.get_data(as_text=True)
+    assert "Tydligare om kollektivtrafiken" in html
+    assert 'class="flash' in html or 'role="status"' in html
+    flashed = html.count("Kommentaren")
+    again = lund.get(f"/responses/{response_id}").get_data(as_text=True)
+    assert again.count("Kommentaren") < flashed
