@@ -20,7 +20,6 @@ from tests.conftest import (
     user_by_email,
 )
 
-
 TOKEN_RE = re.compile(r'name="csrf_token" value="[^"]+"')
 
 

@@ -38,8 +38,8 @@ def response_stamp(response: JointResponse) -> str:
 
 def cached_column(key: str, csrf: str) -> bytes | None:
     """The cached column under a key column_key gave, with the session's CSRF token."""
-    html = cache.get(key)
-    return None if html is None else html.replace(CSRF_MARK.encode(), csrf.encode())
+    parts = cache.get(key)
+    return None if parts is None else csrf.encode().join(parts)
 
 
 def page_strings(response: JointResponse, version: Version | None) -> dict[str, str]:
@@ -162,12 +162,14 @@ def _fresh_column(response: JointResponse, context: dict) -> bytes:
 def render_column(response: JointResponse, context: dict) -> bytes:
     """The document column as UTF-8 with the session's CSRF token, cached where it can be."""
     key = column_key(response, context)
-    html = cache.get(key) if key else None
-    if html is None:
-        if key is None:  # the working draft: rendered whole, nothing kept
-            html = _render("responses/_document.html",
-                           {**context, **document_context(response, context)})
-        else:
-            html = _fresh_column(response, context)
-            cache.set(key, html)
-    return html.replace(CSRF_MARK.encode(), context["csrf"].encode())
+    if key is None:  # the working draft: rendered whole, nothing kept
+        html = _render("responses/_document.html", {**context, **document_context(response, context)})
+        return html.replace(CSRF_MARK.encode(), context["csrf"].encode())
+    column = cached_column(key, context["csrf"])
+    if column is None:
+        # Kept cut at the token's places: the token is put back by one join, not by a search
+        # through the whole column.
+        parts = _fresh_column(response, context).split(CSRF_MARK.encode())
+        cache.set(key, parts)
+        column = context["csrf"].encode().join(parts)
+    return column
