@@ -10,6 +10,10 @@ The scope of a row follows from the model (`SCOPES`):
 * rows of a municipality or a person (names, meeting dates, roles): the responses of every
   cooperation they belong to.
 
+Each section's `threads_stamp` is set to its response's new page stamp when a comment on it
+changes, and on every section of the responses reached through a cooperation, municipality or
+person (the names in the threads): the cached sections of the document column are keyed on it.
+
 Models that no response page shows are listed in `UNSHOWN`; tests/test_freshness.py fails on a
 model in neither, so a new table cannot silently escape.
 """
@@ -68,6 +72,7 @@ class Scope:
         self.users: set[int] = set()
         self.sections: set[int] = set()
         self.versions: set[int] = set()
+        self.thread_sections: set[int] = set()  # sections whose threads changed
         self.everything = False
 
     def __bool__(self) -> bool:
@@ -93,6 +98,11 @@ def _response(row: object, scope: Scope) -> None:
     scope.responses.update(_values(row, "id"))
 
 
+def _comment(row: object, scope: Scope) -> None:
+    scope.responses.update(_values(row, "response_id"))
+    scope.thread_sections.update(_values(row, "section_id"))
+
+
 def _user(row: object, scope: Scope) -> None:
     scope.users.update(_values(row, "id"))
     scope.municipalities.update(_values(row, "municipality_id"))
@@ -102,7 +112,7 @@ SCOPES: dict[type, Callable[[object, Scope], None]] = {
     JointResponse: _response,
     Section: _own("response_id", "responses"),
     Version: _own("response_id", "responses"),
-    Comment: _own("response_id", "responses"),
+    Comment: _comment,
     Participation: _own("response_id", "responses"),
     Position: _own("response_id", "responses"),
     SignOff: _own("response_id", "responses"),
@@ -142,8 +152,9 @@ def _changed(session: Session) -> Iterable[object]:
     yield from (row for row in session.dirty if session.is_modified(row, include_collections=False))
 
 
-def _response_ids(session: Session, scope: Scope) -> set[int] | None:
-    """The responses the scope reaches; None for all of them."""
+def _reached(session: Session, scope: Scope) -> tuple[set[int], set[int]] | None:
+    """The responses the scope reaches, and those of them reached through a cooperation, a
+    municipality or a person (whose threads show names); None for all of them."""
     if scope.everything:
         return None
     connection = session.connection()
@@ -161,21 +172,31 @@ def _response_ids(session: Session, scope: Scope) -> set[int] | None:
     if scope.users:
         cooperations.update(connection.scalars(select(CooperationRole.cooperation_id).where(
             CooperationRole.user_id.in_(scope.users))))
-    if cooperations:
-        ids.update(connection.scalars(select(JointResponse.id).where(
-            JointResponse.cooperation_id.in_(cooperations))))
-    return ids
+    through_people = set(connection.scalars(select(JointResponse.id).where(
+        JointResponse.cooperation_id.in_(cooperations)))) if cooperations else set()
+    return ids | through_people, through_people
 
 
 def bump(session: Session, scope: Scope) -> None:
-    """Add one to the page stamp of every response the scope reaches."""
-    ids = _response_ids(session, scope)
-    statement = update(JointResponse.__table__).values(
-        page_stamp=JointResponse.__table__.c.page_stamp + 1)
-    if ids is None:
-        session.connection().execute(statement)
-    elif ids:
-        session.connection().execute(statement.where(JointResponse.__table__.c.id.in_(sorted(ids))))
+    """Add one to the page stamp of every response the scope reaches, and set the threads
+    stamp of the sections whose threads it changed to their response's new page stamp."""
+    responses, sections = JointResponse.__table__, Section.__table__
+    reached = _reached(session, scope)
+    connection = session.connection()
+    bumped = update(responses).values(page_stamp=responses.c.page_stamp + 1)
+    stamped = update(sections).values(threads_stamp=select(responses.c.page_stamp).where(
+        responses.c.id == sections.c.response_id).scalar_subquery())
+    if reached is None:
+        connection.execute(bumped)
+        connection.execute(stamped)
+        return
+    ids, through_people = reached
+    if ids:
+        connection.execute(bumped.where(responses.c.id.in_(sorted(ids))))
+    if through_people:
+        connection.execute(stamped.where(sections.c.response_id.in_(sorted(through_people))))
+    if scope.thread_sections:
+        connection.execute(stamped.where(sections.c.id.in_(sorted(scope.thread_sections))))
 
 
 def _after_flush(session: Session, _context) -> None:

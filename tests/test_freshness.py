@@ -135,3 +135,23 @@ def test_a_flash_message_shows_once_around_a_cached_page(app, db, in_review):
     flashed = html.count("Kommentaren")
     again = lund.get(f"/responses/{response_id}").get_data(as_text=True)
     assert again.count("Kommentaren") < flashed
+
+
+def test_a_thread_stamps_only_its_own_section_and_a_rename_stamps_them_all(db, in_review):
+    from drafting.services.comments import threads_stamps
+
+    sections = drafting.working_sections(in_review)
+    before = threads_stamps(in_review)
+    comment = comments.add_comment(in_review, official("Malmö"), sections[1], "Busslinjerna saknas")
+    db.session.commit()
+    after = threads_stamps(in_review)
+    assert {s for s in after if after[s] != before[s]} == {sections[1].id}
+    comments.reply(comment, official("Lund"), "Håller med")
+    db.session.commit()
+    replied = threads_stamps(in_review)
+    assert {s for s in replied if replied[s] != after[s]} == {sections[1].id}
+
+    official("Lund").name = "Anna Andersson"
+    db.session.commit()
+    renamed = threads_stamps(in_review)
+    assert all(renamed[s] != replied[s] for s in renamed)

@@ -57,6 +57,15 @@ JointResponse.last_document_event_id = column_property(
     deferred=True,
 )
 
+# The latest change of any thread on the response's sections (drafting/freshness.py): with the
+# last document event, the key of the cached document column. Loaded only when asked for.
+JointResponse.latest_threads_stamp = column_property(
+    select(func.coalesce(func.max(Section.threads_stamp), 0))
+    .where(Section.response_id == JointResponse.id)
+    .correlate_except(Section).scalar_subquery(),
+    deferred=True,
+)
+
 # Who reviews the response in a home round: asked by the permission layer (loaded when asked).
 JointResponse.home_reviewers = relationship(HomeReviewer, lazy="select", viewonly=True)
 

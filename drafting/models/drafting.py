@@ -27,6 +27,10 @@ class Section(db.Model):
         ForeignKey("section_revision.id", use_alter=True)
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The response's page stamp when a thread on this section last changed (or the name of
+    # someone in them): the cached section of the document column is keyed on it
+    # (drafting/freshness.py, views/document_column.py).
+    threads_stamp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     current_revision: Mapped[SectionRevision | None] = relationship(
         foreign_keys=[current_revision_id], post_update=True

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models import (
@@ -346,11 +346,20 @@ class CommentView(SimpleNamespace):
 
 
 def comment_threads(response: JointResponse, *, municipality_id: int | None = None,
-                    state: str | None = None) -> dict[int | None, list[Thread]]:
+                    state: str | None = None, sections: Collection[int] | None = None,
+                    other_than: Collection[int] | None = None) -> dict[int | None, list[Thread]]:
     """Threads by section id, filtered by municipality and open/resolved, in one query.
 
-    Plain rows rather than ORM objects: a response may carry thousands of comments.
+    Only those on the given sections, or only those on no section of other_than (the threads
+    left without their section), when asked: the document column reads just the sections it
+    renders afresh. A reply is on its thread's section. Plain rows rather than ORM objects: a
+    response may carry thousands of comments.
     """
+    where = [Comment.response_id == response.id]
+    if sections is not None:
+        where.append(Comment.section_id.in_(sorted(sections)))
+    if other_than is not None:
+        where.append(or_(Comment.section_id.is_(None), Comment.section_id.not_in(sorted(other_than))))
     result = db.session.execute(
         select(Comment.__table__, User.name.label("author_name"),
                Municipality.name.label("municipality_name"),
@@ -358,7 +367,7 @@ def comment_threads(response: JointResponse, *, municipality_id: int | None = No
         .join(User, User.id == Comment.author_id)
         .outerjoin(Municipality, Municipality.id == Comment.municipality_id)
         .outerjoin(Version, Version.id == Comment.version_id)
-        .where(Comment.response_id == response.id)
+        .where(*where)
         .order_by(Comment.created_at, Comment.id)
     )
     keys = list(result.keys())
@@ -396,6 +405,12 @@ def comment_threads(response: JointResponse, *, municipality_id: int | None = No
             continue
         by_section.setdefault(comment.section_id, []).append(thread)
     return by_section
+
+
+def threads_stamps(response: JointResponse) -> dict[int, int]:
+    """Each section's threads stamp (drafting/freshness.py), by section id."""
+    return dict(db.session.execute(select(Section.id, Section.threads_stamp)
+                                   .where(Section.response_id == response.id)).all())
 
 
 def get_comment(response: JointResponse, comment_id: int) -> Comment:

@@ -5,17 +5,17 @@ on two levels, in the shared page cache (extensions.cache):
 
 * the whole column, keyed on the latest audit event that may change it: a page shown again
   with nothing new costs one cache read;
-* each section with its threads and comment form, keyed on a digest of everything it shows:
-  after a new comment, a reply or a resolved thread only that section is rendered again.
+* each section with its threads and comment form, keyed on the version (whose text never
+  changes) and the section's threads stamp (drafting/freshness.py), which moves with every
+  change of its threads and of the names in them: after a new comment, a reply or a resolved
+  thread only that section's threads are read and rendered again.
 
-Both are stored as UTF-8 bytes with a mark where the session's CSRF token goes. The fragments
-are pure functions of their key, so a fragment can never show a stale thread: a change changes
-the key. `document_context` gives what the templates read, for the uncached path too.
+Both are stored as UTF-8 bytes with a mark where the session's CSRF token goes. A change of
+anything a fragment shows changes its key in the same transaction, so no fragment can show a
+stale thread. `document_context` gives what the templates read, for the uncached path too.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 from flask import render_template, url_for
 from flask_babel import get_locale
@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 
 from ..extensions import cache
 from ..models import JointResponse, Version
-from ..services.comments import Thread, comment_threads, page_ranges, passage_choices
+from ..services.comments import comment_threads, page_ranges, passage_choices, threads_stamps
 from ..services.drafting import DisplaySection, reader_sections
 
 # The CSRF token is per session: cached renderings carry this mark, replaced on the way out.
@@ -103,30 +103,20 @@ def column_key(response: JointResponse, context: dict) -> str | None:
     if version is None or response.last_document_event_id is None:
         return None  # the draft before version 1 changes without events of its own
     parts = (response_stamp(response), version.id, response.last_document_event_id,
-             str(get_locale()), context["may_comment"], context["may_decide"],
-             context["municipality_filter"], context["comment_state"])
+             response.latest_threads_stamp, str(get_locale()), context["may_comment"],
+             context["may_decide"], context["municipality_filter"], context["comment_state"])
     return "document:" + ":".join(map(str, parts))
 
 
 def _section_key(response: JointResponse, version: Version, section: DisplaySection,
-                 section_threads: list[Thread], context: dict) -> str:
-    """A digest of everything one section's fragment shows: its text, every field of its threads
-    that the templates read or that places a passage, who may act, the language."""
-    comments = []
-    for thread in section_threads:
-        c = thread.comment
-        comments.append((
-            c.id, c.body_html, c.anchor_exact, c.anchor_prefix, c.anchor_suffix, c.anchor_state,
-            c.suggested_text, c.suggestion_state, c.resolved_at, c.created_at, c.version_number,
-            c.author.name, c.municipality.name if c.municipality else None,
-            tuple((r.id, r.body_html, r.created_at, r.author.name,
-                   r.municipality.name if r.municipality else None) for r in thread.replies)))
-    digest = hashlib.blake2b(repr((
-        section.section_id, section.order, section.heading, section.body_html, comments,
-    )).encode(), digest_size=20).hexdigest()
-    return ":".join(map(str, ("section", response_stamp(response), version.id, version.number,
-                              str(get_locale()), context["may_comment"], context["may_decide"],
-                              digest)))
+                 threads_stamp: int, context: dict) -> str:
+    """What one section's fragment shows: a published version's text, which never changes, and
+    its threads, whose stamp moves with every change of them or of a name in them
+    (drafting/freshness.py); who may act, the filters, the language."""
+    return ":".join(map(str, (
+        "section", response_stamp(response), version.id, section.section_id, section.order,
+        threads_stamp, str(get_locale()), context["may_comment"], context["may_decide"],
+        context["municipality_filter"], context["comment_state"])))
 
 
 def _render(template: str, context: dict) -> bytes:
@@ -134,20 +124,29 @@ def _render(template: str, context: dict) -> bytes:
 
 
 def _fresh_column(response: JointResponse, context: dict) -> bytes:
-    """The column from its parts, each section from the cache unless something in it changed."""
+    """The column from its parts, each section from the cache unless its threads changed: only
+    the threads of the sections rendered afresh are read."""
     version = context["version"]
-    data = {**context, **document_context(response, context, all_passages=False)}
-    sections, threads = data["sections"], data["threads"]
-    keys = [_section_key(response, version, s, threads.get(s.section_id, []), context)
+    sections = reader_sections(response, version)
+    stamps = threads_stamps(response)
+    keys = [_section_key(response, version, s, stamps.get(s.section_id, 0), context)
             for s in sections]
     cached = cache.get_many(*keys) if keys else []
+    filters = {"municipality_id": context["municipality_filter"], "state": context["comment_state"]}
+    stale = [s for s, html in zip(sections, cached, strict=True) if html is None]
+    threads = comment_threads(response, **filters, sections=[s.section_id for s in stale]) if stale else {}
+    # Threads whose section is not in this version, listed after the text.
+    left_over = comment_threads(response, **filters, other_than=[s.section_id for s in sections])
+    data = {**context, "sections": sections, "threads": left_over,
+            **page_strings(response, version)}
     parts = [_render("responses/_document_head.html", {**data, "passages": {}})]
     fresh = {}
     for section, key, html in zip(sections, keys, cached, strict=True):
         if html is None:
             own = {section.section_id: threads.get(section.section_id, [])}
             html = _render("responses/_section.html", {
-                **data, "section": section, "passages": page_ranges([section], own),
+                **data, "section": section, "threads": own,
+                "passages": page_ranges([section], own),
                 "passage_options": _passage_options([section], context["may_comment"])})
             fresh[key] = html
         parts.append(html)
