@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from .extensions import db
+from .extensions import cache, db
 
 
 class BackupError(RuntimeError):
@@ -61,7 +61,8 @@ def backup(target: Path) -> None:
 
 
 def restore(source: Path) -> None:
-    """Replace the database's contents with a backup made by backup()."""
+    """Replace the database's contents with a backup made by backup(), and forget the cached
+    pages: the stamps and event ids they are keyed on start again from the backup's."""
     if not source.exists():
         raise BackupError(f"No backup file at {source}.")
     url = make_url(db.engine.url.render_as_string(hide_password=False))
@@ -76,6 +77,7 @@ def restore(source: Path) -> None:
         finally:
             live.close()
             backup_db.close()
+        cache.clear()
         return
     args, env = _pg_env(url)
     completed = subprocess.run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
@@ -83,3 +85,4 @@ def restore(source: Path) -> None:
                                env=env, capture_output=True, text=True, timeout=3600)
     if completed.returncode != 0:
         raise BackupError(completed.stderr.strip() or "pg_restore failed")
+    cache.clear()

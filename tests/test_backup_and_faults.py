@@ -8,6 +8,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from drafting.extensions import cache
 from drafting.models import AuditEvent, Comment, Section, User
 from drafting.services import drafting
 from tests.conftest import coordinator, login
@@ -25,6 +26,8 @@ def test_backup_and_restore_round_trip(app, db, demo, tmp_path):
     drafting.add_section(demo, coordinator(), "Tillägg efter backup", "Ska försvinna vid återläsning.")
     db.session.commit()
     db.session.remove()
+    # A page cached after the backup is keyed on stamps the restored database will reach again.
+    cache.set("page:after-the-backup", "stale")
 
     result = runner.invoke(args=["restore", str(target), "--yes"])
     assert result.exit_code == 0, result.output
@@ -32,6 +35,7 @@ def test_backup_and_restore_round_trip(app, db, demo, tmp_path):
     headings = [s.heading for s in db.session.scalars(select(Section))]
     assert "Tillägg efter backup" not in headings and "Sammanfattning" in headings
     assert db.session.scalar(select(func.count()).select_from(User)) == users_before
+    assert cache.get("page:after-the-backup") is None
     db.session.commit()
 
 
