@@ -206,9 +206,9 @@ def _after_flush(session: Session, _context) -> None:
 
 
 def _bulk_statement(state: ORMExecuteState) -> None:
-    """An UPDATE or DELETE statement through the session, outside the flush: its rows are not
-    known, so every response is stale unless no page shows that table."""
-    if not (state.is_update or state.is_delete):
+    """An INSERT, UPDATE or DELETE statement through the session, outside the flush: its rows
+    are not known, so every response is stale unless no page shows that table."""
+    if not (state.is_insert or state.is_update or state.is_delete):
         return
     mapper = state.bind_mapper
     if mapper is not None and mapper.class_ in UNSHOWN:

@@ -155,3 +155,12 @@ def test_a_thread_stamps_only_its_own_section_and_a_rename_stamps_them_all(db, i
     db.session.commit()
     renamed = threads_stamps(in_review)
     assert all(renamed[s] != replied[s] for s in renamed)
+
+
+def test_a_statement_outside_the_flush_makes_every_page_stale(db, in_review):
+    from drafting.models import Section
+
+    before = stamp(in_review.id)
+    db.session.execute(update(Section).values(sort_order=Section.sort_order))
+    db.session.commit()
+    assert stamp(in_review.id) > before
