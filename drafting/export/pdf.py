@@ -203,7 +203,11 @@ def _convert_once(soffice: str, data: bytes, timeout: float) -> bytes:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            start_new_session=True,  # own group: timeout kills helpers too
+            # Its own process group, so a timeout kills its helpers too; but not its own
+            # session: Linux schedules each session as one group (autogroup), so in a session
+            # of its own LibreOffice would take a full share beside the whole web server,
+            # whatever its nice value.
+            process_group=0,
         ) as process:
             try:
                 _, stderr = process.communicate(timeout=timeout)
