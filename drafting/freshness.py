@@ -1,18 +1,24 @@
-"""Which responses a change makes stale: the page stamp that cached response pages are keyed on.
+"""Which cached renderings a change makes stale: the stamps the response page is keyed on.
 
-Every flush that inserts, changes or deletes a row the response's pages may show bumps
-`JointResponse.page_stamp` of each response concerned, in the same transaction as the change
-itself: a cached page can never outlive what it shows, whichever view, job or command wrote it.
+Every flush that inserts, changes or deletes a row a response's page may show bumps the
+stamps concerned, in the same transaction as the change itself: a cached rendering can never
+outlive what it shows, whichever view, job or command wrote it. Two stamps:
+
+* `JointResponse.page_stamp`, for the page's content beside the text (status, plan, actions,
+  participants);
+* `Section.threads_stamp`, for one section's comment threads in the document column.
+
 The scope of a row follows from the model (`SCOPES`):
 
-* rows of one response (everything with a `response_id`, and the response itself);
+* comments and replies: their section's threads, and nothing beside the text, which shows no
+  comment (a suggestion taken into the draft changes the draft's section, which is in scope);
+* other rows of one response (everything with a `response_id`, and the response itself);
 * rows of a cooperation (its roles, members, consultations): each of its responses;
 * rows of a municipality or a person (names, meeting dates, roles): the responses of every
   cooperation they belong to.
 
-Each section's `threads_stamp` is set to its response's new page stamp when a comment on it
-changes, and on every section of the responses reached through a cooperation, municipality or
-person (the names in the threads): the cached sections of the document column are keyed on it.
+Rows reached through a cooperation, a municipality or a person also bump the threads of every
+section of those responses: the names in the threads may have changed.
 
 Models that no response page shows are listed in `UNSHOWN`; tests/test_freshness.py fails on a
 model in neither, so a new table cannot silently escape.
@@ -77,7 +83,8 @@ class Scope:
 
     def __bool__(self) -> bool:
         return self.everything or any((self.responses, self.cooperations, self.municipalities,
-                                       self.users, self.sections, self.versions))
+                                       self.users, self.sections, self.versions,
+                                       self.thread_sections))
 
 
 def _values(row: object, attribute: str) -> set[int]:
@@ -99,7 +106,8 @@ def _response(row: object, scope: Scope) -> None:
 
 
 def _comment(row: object, scope: Scope) -> None:
-    scope.responses.update(_values(row, "response_id"))
+    # A thread on no section is listed after the text, which is rendered afresh with the
+    # column: the column's key moves with the comment's audit event.
     scope.thread_sections.update(_values(row, "section_id"))
 
 
@@ -178,14 +186,13 @@ def _reached(session: Session, scope: Scope) -> tuple[set[int], set[int]] | None
 
 
 def bump(session: Session, scope: Scope) -> None:
-    """Add one to the page stamp of every response the scope reaches, and set the threads
-    stamp of the sections whose threads it changed to their response's new page stamp."""
+    """Add one to the page stamp of every response the scope reaches, and to the threads
+    stamp of every section whose threads it changed."""
     responses, sections = JointResponse.__table__, Section.__table__
     reached = _reached(session, scope)
     connection = session.connection()
     bumped = update(responses).values(page_stamp=responses.c.page_stamp + 1)
-    stamped = update(sections).values(threads_stamp=select(responses.c.page_stamp).where(
-        responses.c.id == sections.c.response_id).scalar_subquery())
+    stamped = update(sections).values(threads_stamp=sections.c.threads_stamp + 1)
     if reached is None:
         connection.execute(bumped)
         connection.execute(stamped)

@@ -42,11 +42,17 @@ def test_each_kind_of_change_bumps_the_stamp_in_its_own_transaction(db, in_revie
     after_position = stamp(response_id)
     assert after_position > before
 
+    # A comment is in the document column only: its section's threads stamp moves, the page
+    # stamp (the content beside the text) does not.
+    from drafting.services.comments import threads_stamps
+
     section = drafting.working_sections(in_review)[0]
+    threads_before = threads_stamps(in_review)
     comments.add_comment(in_review, official("Malmö"), section, "Ett tillägg")
     db.session.commit()
     after_comment = stamp(response_id)
-    assert after_comment > after_position
+    assert after_comment == after_position
+    assert threads_stamps(in_review)[section.id] > threads_before[section.id]
 
     # A meeting date belongs to a municipality: every response of its cooperations is stale.
     calendars.add_meeting(in_review.cooperation, municipality("Lund"), official("Lund"),
@@ -98,6 +104,16 @@ def test_a_page_read_again_is_cached_and_a_change_shows_at_once(app, db, in_revi
     db.session.commit()
     changed, _ = _counted(lund, url)
     assert "Finansieringen saknas" in changed
+
+    # A comment leaves the content cached, and the column beside it shows the comment at once.
+    section = drafting.working_sections(in_review)[1]
+    comment = comments.add_comment(in_review, official("Malmö"), section, "Busslinjerna saknas")
+    db.session.commit()
+    commented, _ = _counted(lund, url)
+    assert "Busslinjerna saknas" in commented and "Finansieringen saknas" in commented
+    comments.set_resolved(comment, official("Malmö"), True)
+    db.session.commit()
+    assert re.search(rf'class="comment resolved[^"]*" id="comment-{comment.id}"', _counted(lund, url)[0])
 
     # The viewer's own rename shows in their sign-off defaults and everywhere else at once.
     user_by_email("tjansteman.lund@example.se").name = "Anna Andersson"

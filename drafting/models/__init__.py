@@ -57,10 +57,11 @@ JointResponse.last_document_event_id = column_property(
     deferred=True,
 )
 
-# The latest change of any thread on the response's sections (drafting/freshness.py): with the
-# last document event, the key of the cached document column. Loaded only when asked for.
-JointResponse.latest_threads_stamp = column_property(
-    select(func.coalesce(func.max(Section.threads_stamp), 0))
+# The sum of the response's sections' threads stamps (drafting/freshness.py): each change of a
+# thread adds one to its section's, so the sum grows with every change. With the last document
+# event, the key of the cached document column. Loaded only when asked for.
+JointResponse.threads_stamp_total = column_property(
+    select(func.coalesce(func.sum(Section.threads_stamp), 0))
     .where(Section.response_id == JointResponse.id)
     .correlate_except(Section).scalar_subquery(),
     deferred=True,

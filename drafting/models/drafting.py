@@ -27,9 +27,9 @@ class Section(db.Model):
         ForeignKey("section_revision.id", use_alter=True)
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The response's page stamp when a thread on this section last changed (or the name of
-    # someone in them): the cached section of the document column is keyed on it
-    # (drafting/freshness.py, views/document_column.py).
+    # One more with every change of a thread on this section or of a name in them: the cached
+    # section of the document column is keyed on it (drafting/freshness.py,
+    # views/document_column.py).
     threads_stamp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     current_revision: Mapped[SectionRevision | None] = relationship(

@@ -22,7 +22,7 @@ def get_response(response_id: int, *, for_update: bool = False,
                  with_last_event: bool = False, with_members: bool = True) -> JointResponse:
     """Load a response, optionally locking its row so concurrent writers queue up.
 
-    with_last_event also loads JointResponse.last_document_event_id and latest_threads_stamp
+    with_last_event also loads JointResponse.last_document_event_id and threads_stamp_total
     (the key of the cached document column).
     with_members=False leaves the cooperation's members to be loaded when first read (one query
     then): the response page reads them only for the coordinator or when its document column
@@ -39,7 +39,7 @@ def get_response(response_id: int, *, for_update: bool = False,
     )
     if with_last_event:
         statement = statement.options(undefer(JointResponse.last_document_event_id),
-                                      undefer(JointResponse.latest_threads_stamp))
+                                      undefer(JointResponse.threads_stamp_total))
     if for_update:
         statement = lock_for_update(statement, of=JointResponse).execution_options(populate_existing=True)
     response = db.session.scalars(statement).unique().one_or_none()

@@ -17,6 +17,8 @@ stale thread. `document_context` gives what the templates read, for the uncached
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -97,14 +99,32 @@ def _passage_options(sections: list[DisplaySection], may_comment: bool) -> dict:
     return {s.section_id: passage_choices(s.body_html) for s in sections} if may_comment else {}
 
 
-def column_key(response: JointResponse, context: dict) -> str | None:
-    """What the whole column depends on; None when it must be rendered fresh."""
-    version = context["version"]
-    if version is None or response.last_document_event_id is None:
+@dataclass(frozen=True)
+class ColumnView:
+    """Which column a viewer sees: the version, what they may do in it, the filters. With the
+    response's stamps, the column's cache key; kept with a cached page (views/response_page.py)."""
+
+    version_id: int | None
+    may_comment: bool
+    may_decide: bool
+    municipality_filter: int | None
+    comment_state: str | None
+
+    @classmethod
+    def of(cls, context: dict) -> ColumnView:
+        version = context["version"]
+        return cls(version.id if version else None, context["may_comment"],
+                   context["may_decide"], context["municipality_filter"], context["comment_state"])
+
+
+def column_key(response: JointResponse, view: ColumnView) -> str | None:
+    """What the whole column depends on; None when it must be rendered fresh. Its stamps are
+    the response's as loaded now (with_last_event): a comment leaves the page stamp alone."""
+    if view.version_id is None or response.last_document_event_id is None:
         return None  # the draft before version 1 changes without events of its own
-    parts = (response_stamp(response), version.id, response.last_document_event_id,
-             response.latest_threads_stamp, str(get_locale()), context["may_comment"],
-             context["may_decide"], context["municipality_filter"], context["comment_state"])
+    parts = (response_stamp(response), view.version_id, response.last_document_event_id,
+             response.threads_stamp_total, str(get_locale()), view.may_comment, view.may_decide,
+             view.municipality_filter, view.comment_state)
     return "document:" + ":".join(map(str, parts))
 
 
@@ -160,7 +180,7 @@ def _fresh_column(response: JointResponse, context: dict) -> bytes:
 
 def render_column(response: JointResponse, context: dict) -> bytes:
     """The document column as UTF-8 with the session's CSRF token, cached where it can be."""
-    key = column_key(response, context)
+    key = column_key(response, ColumnView.of(context))
     if key is None:  # the working draft: rendered whole, nothing kept
         html = _render("responses/_document.html", {**context, **document_context(response, context)})
         return html.replace(CSRF_MARK.encode(), context["csrf"].encode())

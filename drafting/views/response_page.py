@@ -3,9 +3,10 @@
 A response page read again with nothing new (the common case: officials open it many times a
 day) costs the response's row, two cache reads and the page frame. The page's content (status,
 plan, the viewer's actions, the participants) is cached per viewer, keyed on the response's page
-stamp, which every change the page shows bumps in its own transaction (drafting/freshness.py),
-and on the viewer, language, date and filters. The document column beside it has its own cache
-(views/document_column.py), shared by everyone with the same rights. The frame around the
+stamp, which every change it shows bumps in its own transaction (drafting/freshness.py), and on
+the viewer, language, date and filters. The document column beside it has its own cache
+(views/document_column.py), shared by everyone with the same rights and keyed on the response
+as loaded for each request: a comment changes the column only, and leaves the content cached. The frame around the
 content (navigation, flash messages) is rendered afresh every time.
 
 What a cached rendering cannot carry is the session's CSRF token: it is stored as a mark and
@@ -22,7 +23,14 @@ from markupsafe import Markup
 
 from ..extensions import cache
 from ..models import JointResponse, local_today
-from .document_column import CSRF_MARK, cached_column, column_key, render_column, response_stamp
+from .document_column import (
+    CSRF_MARK,
+    ColumnView,
+    cached_column,
+    column_key,
+    render_column,
+    response_stamp,
+)
 
 # Where the document column goes in the page: a long response's column is most of its bytes,
 # so it is kept (and cached) as encoded bytes and never copied into the page's string.
@@ -56,8 +64,10 @@ def show_page(response: JointResponse, build_context, *, municipality_filter: in
     key = content_key(response, municipality_filter, comment_state)
     entry = cache.get(key)
     if entry is not None:
-        content, document_key = entry
-        document = cached_column(document_key, csrf)
+        content, view = entry
+        # The column's key from the response's stamps now: a comment changes the column only.
+        document_key = column_key(response, view)
+        document = cached_column(document_key, csrf) if document_key else None
         if document is not None:
             page = render_template("responses/show.html", response=response,
                                    cached_content=Markup(content.replace(CSRF_MARK, csrf)))
@@ -67,7 +77,7 @@ def show_page(response: JointResponse, build_context, *, municipality_filter: in
     page = render_template("responses/show.html", **context, document_html=DOCUMENT_SLOT,
                            content_mark=CONTENT_MARK)
     head, content, tail = page.split(CONTENT_MARK)
-    document_key = column_key(response, context)
-    if document_key is not None:  # the draft before version 1: its column is never cached
-        cache.set(key, (content.replace(csrf, CSRF_MARK), document_key))
+    view = ColumnView.of(context)
+    if column_key(response, view) is not None:  # the draft before version 1: never cached
+        cache.set(key, (content.replace(csrf, CSRF_MARK), view))
     return _page(head + content + tail, document)
