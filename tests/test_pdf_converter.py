@@ -49,7 +49,7 @@ def test_a_hanging_conversion_is_killed_with_its_helpers_and_ran_in_our_session(
     # (autogroup), so a converter in a session of its own would outweigh its nice value.
     assert seen["sid"] == os.getsid(0)
     assert seen["pgid"] == seen["pid"] != os.getpgid(0)
-    assert seen["nice"] > os.nice(0)
+    assert seen["nice"] >= min(os.nice(0) + 1, 19)  # lower priority, unless already lowest
     deadline = time.monotonic() + 30  # SIGKILL is delivered at once; reaping may lag
     while not (_gone(seen["pid"]) and _gone(seen["helper"])) and time.monotonic() < deadline:
         time.sleep(0.05)
