@@ -69,7 +69,8 @@ UNSHOWN: frozenset[type] = frozenset({Notification, Job, StoredFile, ApiToken, P
 
 
 class Scope:
-    """The responses, cooperations and municipalities one flush touched."""
+    """What one flush touched: rows of responses, cooperations, municipalities and people,
+    sections and versions (to be traced to their responses), and sections' threads."""
 
     def __init__(self) -> None:
         self.responses: set[int] = set()
@@ -101,10 +102,6 @@ def _own(attribute: str, target: str) -> Callable[[object, Scope], None]:
     return add
 
 
-def _response(row: object, scope: Scope) -> None:
-    scope.responses.update(_values(row, "id"))
-
-
 def _comment(row: object, scope: Scope) -> None:
     # A thread on no section is listed after the text, which is rendered afresh with the
     # column: the column's key moves with the comment's audit event.
@@ -117,7 +114,7 @@ def _user(row: object, scope: Scope) -> None:
 
 
 SCOPES: dict[type, Callable[[object, Scope], None]] = {
-    JointResponse: _response,
+    JointResponse: _own("id", "responses"),
     Section: _own("response_id", "responses"),
     Version: _own("response_id", "responses"),
     Comment: _comment,

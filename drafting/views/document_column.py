@@ -3,8 +3,8 @@
 It is most of a long response's page (tens of sections, a thousand comments), so it is cached
 on two levels, in the shared page cache (extensions.cache):
 
-* the whole column, keyed on the latest audit event that may change it: a page shown again
-  with nothing new costs one cache read;
+* the whole column, keyed on the latest audit event that may change it and the sum of the
+  sections' threads stamps: a page shown again with nothing new costs one cache read;
 * each section with its threads and comment form, keyed on the version (whose text never
   changes) and the section's threads stamp (drafting/freshness.py), which moves with every
   change of its threads and of the names in them: after a new comment, a reply or a resolved
@@ -32,10 +32,10 @@ from ..services.drafting import DisplaySection, reader_sections
 CSRF_MARK = "\x00csrf\x00"
 
 
-def response_stamp(response: JointResponse) -> str:
-    """A response's part of every cache key: its id and creation time (a database restored or
-    recreated reuses ids, never both)."""
-    return f"{response.id}@{response.created_at.timestamp()}"
+def cache_key(kind: str, response: JointResponse, *parts: object) -> str:
+    """The key of a cached rendering about a response. The response is named by its id and
+    creation time: a database restored or recreated reuses ids, never both."""
+    return ":".join(map(str, (kind, f"{response.id}@{response.created_at.timestamp()}", *parts)))
 
 
 def cached_column(key: str, csrf: str) -> bytes | None:
@@ -77,21 +77,16 @@ def page_strings(response: JointResponse, version: Version | None) -> dict[str, 
     }
 
 
-def document_context(response: JointResponse, context: dict, *, all_passages: bool = True) -> dict:
-    """The text and its threads, as the column's templates read them.
-
-    all_passages=False leaves the passages and passage choices to be found per section, for
-    the sections that are rendered afresh (finding them is the costly part).
-    """
+def document_context(response: JointResponse, context: dict) -> dict:
+    """The text and all its threads, as the column's templates read them (the column rendered
+    whole: the working draft, a refused form)."""
     sections = reader_sections(response, context["version"])
     threads = comment_threads(response, municipality_id=context["municipality_filter"],
                               state=context["comment_state"])
-    extra = {"sections": sections, "threads": threads,
-             **page_strings(response, context["version"])}
-    if all_passages:
-        extra.update(passages=page_ranges(sections, threads),
-                     passage_options=_passage_options(sections, context["may_comment"]))
-    return extra
+    return {"sections": sections, "threads": threads,
+            "passages": page_ranges(sections, threads),
+            "passage_options": _passage_options(sections, context["may_comment"]),
+            **page_strings(response, context["version"])}
 
 
 def _passage_options(sections: list[DisplaySection], may_comment: bool) -> dict:
@@ -122,37 +117,34 @@ def column_key(response: JointResponse, view: ColumnView) -> str | None:
     the response's as loaded now (with_last_event): a comment leaves the page stamp alone."""
     if view.version_id is None or response.last_document_event_id is None:
         return None  # the draft before version 1 changes without events of its own
-    parts = (response_stamp(response), view.version_id, response.last_document_event_id,
-             response.threads_stamp_total, str(get_locale()), view.may_comment, view.may_decide,
-             view.municipality_filter, view.comment_state)
-    return "document:" + ":".join(map(str, parts))
+    return cache_key("document", response, view.version_id, response.last_document_event_id,
+                     response.threads_stamp_total, get_locale(), view.may_comment,
+                     view.may_decide, view.municipality_filter, view.comment_state)
 
 
-def _section_key(response: JointResponse, version: Version, section: DisplaySection,
-                 threads_stamp: int, context: dict) -> str:
+def _section_key(response: JointResponse, view: ColumnView, section: DisplaySection,
+                 threads_stamp: int) -> str:
     """What one section's fragment shows: a published version's text, which never changes, and
     its threads, whose stamp moves with every change of them or of a name in them
     (drafting/freshness.py); who may act, the filters, the language."""
-    return ":".join(map(str, (
-        "section", response_stamp(response), version.id, section.section_id, section.order,
-        threads_stamp, str(get_locale()), context["may_comment"], context["may_decide"],
-        context["municipality_filter"], context["comment_state"])))
+    return cache_key("section", response, view.version_id, section.section_id, section.order,
+                     threads_stamp, get_locale(), view.may_comment, view.may_decide,
+                     view.municipality_filter, view.comment_state)
 
 
 def _render(template: str, context: dict) -> bytes:
     return render_template(template, **{**context, "csrf": CSRF_MARK}).encode()
 
 
-def _fresh_column(response: JointResponse, context: dict) -> bytes:
+def _fresh_column(response: JointResponse, context: dict, view: ColumnView) -> bytes:
     """The column from its parts, each section from the cache unless its threads changed: only
     the threads of the sections rendered afresh are read."""
     version = context["version"]
     sections = reader_sections(response, version)
     stamps = threads_stamps(response)
-    keys = [_section_key(response, version, s, stamps.get(s.section_id, 0), context)
-            for s in sections]
+    keys = [_section_key(response, view, s, stamps.get(s.section_id, 0)) for s in sections]
     cached = cache.get_many(*keys) if keys else []
-    filters = {"municipality_id": context["municipality_filter"], "state": context["comment_state"]}
+    filters = {"municipality_id": view.municipality_filter, "state": view.comment_state}
     stale = [s for s, html in zip(sections, cached, strict=True) if html is None]
     threads = comment_threads(response, **filters, sections=[s.section_id for s in stale]) if stale else {}
     # Threads whose section is not in this version, listed after the text.
@@ -178,9 +170,10 @@ def _fresh_column(response: JointResponse, context: dict) -> bytes:
     return b"".join(parts)
 
 
-def render_column(response: JointResponse, context: dict) -> bytes:
+def render_column(response: JointResponse, context: dict, view: ColumnView | None = None) -> bytes:
     """The document column as UTF-8 with the session's CSRF token, cached where it can be."""
-    key = column_key(response, ColumnView.of(context))
+    view = view or ColumnView.of(context)
+    key = column_key(response, view)
     if key is None:  # the working draft: rendered whole, nothing kept
         html = _render("responses/_document.html", {**context, **document_context(response, context)})
         return html.replace(CSRF_MARK.encode(), context["csrf"].encode())
@@ -188,7 +181,7 @@ def render_column(response: JointResponse, context: dict) -> bytes:
     if column is None:
         # Kept cut at the token's places: the token is put back by one join, not by a search
         # through the whole column.
-        parts = _fresh_column(response, context).split(CSRF_MARK.encode())
+        parts = _fresh_column(response, context, view).split(CSRF_MARK.encode())
         cache.set(key, parts)
         column = context["csrf"].encode().join(parts)
     return column

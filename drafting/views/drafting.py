@@ -31,7 +31,7 @@ from ..services import drafting as drafting_service
 from ..services.errors import ConfirmationNeeded, DomainError, EditConflict, InvalidInput, NotFound
 from ..services.versiondiff import SectionInput, diff_sections, summarize_changes
 from .common import commit, end_read, form_int, load_response, query_int, refuse
-from .document_column import response_stamp
+from .document_column import cache_key
 from .responses import rerender_show
 
 bp = Blueprint("drafting", __name__, url_prefix="/responses/<int:response_id>")
@@ -267,8 +267,7 @@ def compare(response_id: int):
                              published_by=v.published_by.name, change_note=v.change_note)
              for v in sorted(all_versions, key=lambda v: v.number) if low < v.number <= high]
     # Published versions never change: what changed between two of them is rendered once.
-    key = ":".join(map(str, ("compare", response_stamp(response), old.id, new.id, layout,
-                             get_locale())))
+    key = cache_key("compare", response, old.id, new.id, layout, get_locale())
     main = cache.get(key)
     if main is None:
         texts = drafting_service.versions_sections([old, new])  # both in one query

@@ -26,10 +26,10 @@ from ..models import JointResponse, local_today
 from .document_column import (
     CSRF_MARK,
     ColumnView,
+    cache_key,
     cached_column,
     column_key,
     render_column,
-    response_stamp,
 )
 
 # Where the document column goes in the page: a long response's column is most of its bytes,
@@ -42,9 +42,8 @@ CONTENT_MARK = Markup("\x00content\x00")
 def content_key(response: JointResponse, municipality_filter: int | None,
                 comment_state: str | None) -> str:
     """Everything the page's content depends on beyond the page stamp's reach."""
-    parts = ("page", response_stamp(response), response.page_stamp, current_user.id,
-             get_locale(), local_today().isoformat(), municipality_filter, comment_state)
-    return ":".join(map(str, parts))
+    return cache_key("page", response, response.page_stamp, current_user.id, get_locale(),
+                     local_today().isoformat(), municipality_filter, comment_state)
 
 
 def _page(page: str, document: bytes) -> Response:
@@ -73,11 +72,11 @@ def show_page(response: JointResponse, build_context, *, municipality_filter: in
                                    cached_content=Markup(content.replace(CSRF_MARK, csrf)))
             return _page(page, document)
     context = build_context()
-    document = render_column(response, context)
+    view = ColumnView.of(context)
+    document = render_column(response, context, view)
     page = render_template("responses/show.html", **context, document_html=DOCUMENT_SLOT,
                            content_mark=CONTENT_MARK)
     head, content, tail = page.split(CONTENT_MARK)
-    view = ColumnView.of(context)
     if column_key(response, view) is not None:  # the draft before version 1: never cached
         cache.set(key, (content.replace(csrf, CSRF_MARK), view))
     return _page(head + content + tail, document)
