@@ -83,9 +83,7 @@ class Scope:
         self.everything = False
 
     def __bool__(self) -> bool:
-        return self.everything or any((self.responses, self.cooperations, self.municipalities,
-                                       self.users, self.sections, self.versions,
-                                       self.thread_sections))
+        return any(vars(self).values())  # any set not empty, or everything
 
 
 def _values(row: object, attribute: str) -> set[int]:
