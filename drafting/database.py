@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import TypeVar
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -13,6 +15,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from .extensions import db
 
 log = logging.getLogger(__name__)
+
+M = TypeVar("M")
 
 
 def init_app(app: Flask) -> None:
@@ -97,3 +101,14 @@ def lock_for_update(statement, of=None):
     if db.engine.dialect.name == "sqlite":
         return statement
     return statement.with_for_update(of=of)
+
+
+def insert_unless_taken(model: type[M], **values: object) -> M | None:
+    """Insert a row of `model` unless one already holds its unique value (a key): the new
+    row, loaded in the session, or None when the value was taken, also by a concurrent
+    transaction (which this one waits for). One statement, without a savepoint or a read
+    before it: the common case of work asked for once costs one round trip.
+    """
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing().returning(model)
+    return db.session.scalars(statement).first()

@@ -32,8 +32,8 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, event, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
+from .database import insert_unless_taken
 from .extensions import db
 from .models import Job, JobStatus, StoredFile, utcnow
 
@@ -79,20 +79,15 @@ def enqueue(task_name: str, *args: Any, key: str, cooperation_id: int | None = N
     get the same job (the key is unique; the loser of the race reads the winner's row).
     """
     spec = TASKS[task_name]
-    existing = find(key)
-    if existing is not None:
+    job = insert_unless_taken(Job, key=key, task=spec.name, args=list(args),
+                              status=JobStatus.QUEUED.value, attempts=0,
+                              max_attempts=spec.attempts, cooperation_id=cooperation_id,
+                              created_by_id=created_by_id)
+    if job is None:  # asked for before, or at the same time: that job, whatever its state
+        existing = find(key)
+        if existing is None:
+            raise RuntimeError(f"job {key!r} was taken but cannot be read")
         return existing
-    job = Job(key=key, task=spec.name, args=list(args), status=JobStatus.QUEUED.value,
-              attempts=0, max_attempts=spec.attempts, cooperation_id=cooperation_id,
-              created_by_id=created_by_id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(job)
-    except IntegrityError:
-        winner = find(key)
-        if winner is None:
-            raise
-        return winner
     _dispatch_after_commit(job.id)
     return job
 

@@ -6,8 +6,8 @@ import hashlib
 
 from flask_babel import force_locale, get_locale
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from ..database import insert_unless_taken
 from ..export import pdf
 from ..export.assemble import cooperation_template, final_document, is_final
 from ..export.docx_builder import build_final_docx
@@ -46,11 +46,7 @@ def store(key: str, data: bytes) -> None:
     """Keep `data` under `key` (written once: a second writer of the same key changes nothing)."""
     if db.session.scalar(select(StoredFile.id).where(StoredFile.key == key)) is not None:
         return
-    try:
-        with db.session.begin_nested():
-            db.session.add(StoredFile(key=key, data=data, size=len(data)))
-    except IntegrityError:
-        pass
+    insert_unless_taken(StoredFile, key=key, data=data, size=len(data))
 
 
 def request_pdf(response: JointResponse, user: User, filename: str) -> tuple[str, Job | None]:

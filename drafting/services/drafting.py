@@ -319,7 +319,8 @@ def reanchor_comments(response: JointResponse, sections: dict[int, Section]) -> 
 
 
 def get_section(response: JointResponse, section_id: int) -> Section:
-    section = db.session.get(Section, section_id)
+    # With its current text: whoever asks for a section reads its heading or body.
+    section = db.session.get(Section, section_id, options=[joinedload(Section.current_revision)])
     if section is None or section.response_id != response.id:
         raise NotFound(_("Avsnittet finns inte."))
     return section

@@ -12,8 +12,8 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from ..database import insert_unless_taken
 from ..extensions import db
 from ..models import (
     CooperationRole,
@@ -73,16 +73,11 @@ def notify(users: Iterable[User], response: JointResponse | None, kind: str, mes
         if not user.is_active_account:  # a deactivated account hears nothing more
             continue
         key = f"{dedupe_prefix}:{user.id}" if dedupe_prefix else None
-        if key and db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
-            continue
-        notification = Notification(user_id=user.id, response_id=response.id if response else None,
-                                    kind=kind, message=in_language_of(user, message),
-                                    dedupe_key=key)
-        # A savepoint: a concurrent job that inserted the same key first wins quietly.
-        try:
-            with db.session.begin_nested():
-                db.session.add(notification)
-        except IntegrityError:
+        # A key given before, or by a concurrent job that inserted it first: that one stands.
+        notification = insert_unless_taken(
+            Notification, user_id=user.id, response_id=response.id if response else None,
+            kind=kind, message=in_language_of(user, message), dedupe_key=key)
+        if notification is None:
             continue
         created += 1
         log.info("notification to %s: %s", user.email, notification.message)

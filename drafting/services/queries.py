@@ -8,9 +8,7 @@ from sqlalchemy.orm import joinedload, undefer
 from ..database import lock_for_update
 from ..extensions import db
 from ..models import (
-    Cooperation,
     JointResponse,
-    Membership,
     Participation,
     ParticipationStatus,
     Version,
@@ -19,21 +17,17 @@ from .errors import NotFound
 
 
 def get_response(response_id: int, *, for_update: bool = False,
-                 with_last_event: bool = False, with_members: bool = True) -> JointResponse:
+                 with_last_event: bool = False) -> JointResponse:
     """Load a response, optionally locking its row so concurrent writers queue up.
 
     with_last_event also loads JointResponse.last_document_event_id and threads_stamp_total
-    (the key of the cached document column).
-    with_members=False leaves the cooperation's members to be loaded when first read (one query
-    then): the response page reads them only for the coordinator or when its document column
-    is rendered afresh.
+    (the key of the cached document column). The cooperation's members are left to be loaded
+    when first read (one query, their municipalities joined): most requests never read them.
     """
-    # What every page about a response shows, loaded up front in a fixed number of queries.
-    cooperation = joinedload(JointResponse.cooperation)
+    # What every page about a response shows, loaded up front in one query.
     statement = select(JointResponse).where(JointResponse.id == response_id).options(
         joinedload(JointResponse.consultation),
-        cooperation.selectinload(Cooperation.memberships).joinedload(Membership.municipality)
-        if with_members else cooperation,
+        joinedload(JointResponse.cooperation),
         # Joined, not a query of its own: a dozen rows instead of one more round trip.
         joinedload(JointResponse.participations).joinedload(Participation.municipality),
     )

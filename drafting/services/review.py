@@ -67,7 +67,7 @@ def record_position(response: JointResponse, user: User, version_number: int,
     )
     if decision is Decision.OBJECT:
         notifications.objection_raised(response, user.municipality.name, version)
-    reevaluate(response, user)
+    reevaluate(response, user, version)
     return position
 
 

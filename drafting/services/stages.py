@@ -12,7 +12,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from ..models import JointResponse, Stage, User, local_date, utcnow
+from ..models import JointResponse, Stage, User, Version, local_date, utcnow
 from ..permissions import Action, ensure
 from . import consensus, notifications
 from .audit import record_event
@@ -55,12 +55,16 @@ def on_version_published(response: JointResponse, user: User) -> None:
     reevaluate(response, user)
 
 
-def reevaluate(response: JointResponse, user: User | None) -> consensus.ConsensusStatus:
-    """Apply the consensus rule and the sign-off rule; move the stage when they say so."""
-    status = consensus.current_status(response)
+def reevaluate(response: JointResponse, user: User | None,
+               latest: Version | None = None) -> consensus.ConsensusStatus:
+    """Apply the consensus rule and the sign-off rule; move the stage when they say so.
+
+    `latest`: the latest version, when the caller has just read it.
+    """
+    version = latest if latest is not None else latest_version(response)
+    status = consensus.current_status(response, version)
     stage = stage_of(response)
     if stage is Stage.REVIEW and status.reached:
-        version = latest_version(response)
         response.consensus_version_id = version.id
         response.consensus_at = utcnow()
         _move(response, Stage.CONSENSUS, user,

@@ -27,11 +27,11 @@ E = TypeVar("E", bound=Enum)
 
 
 def load_response(response_id: int, *, for_update: bool = False,
-                  with_last_event: bool = False, with_members: bool = True) -> JointResponse:
+                  with_last_event: bool = False) -> JointResponse:
     """Load a response the current user may see; 404 otherwise, so ids reveal nothing."""
     try:
         response = get_response(response_id, for_update=for_update,
-                                with_last_event=with_last_event, with_members=with_members)
+                                with_last_event=with_last_event)
     except NotFound:
         abort(404)
     if not can(current_user, Action.VIEW, response):

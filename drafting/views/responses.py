@@ -232,7 +232,7 @@ def _invite_form(response: JointResponse) -> InviteForm:
 @bp.route("/responses/<int:response_id>")
 @login_required
 def show(response_id: int):
-    response = load_response(response_id, with_last_event=True, with_members=False)
+    response = load_response(response_id, with_last_event=True)
     state = request.args.get("comments")
     municipality_filter = query_int("municipality", None)
     comment_state = state if state in ("open", "resolved") else None
