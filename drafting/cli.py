@@ -152,12 +152,9 @@ def init_app(app: Flask) -> None:
         if not isinstance(runner, jobs.RqBackend):
             raise click.ClickException("flask worker needs REDIS_URL; without it the web "
                                        "process runs the jobs itself.")
-        from rq import Worker  # rq only where Redis is used, as in jobs.RqBackend
-
         jobs._worker_app = current_app._get_current_object()
         jobs.recover()  # what a dead worker left behind
-        Worker([runner.queue()], connection=runner.connection).work(
-            burst=burst, with_scheduler=True)
+        runner.worker().work(burst=burst, with_scheduler=True)
 
     @app.cli.command("scheduler")
     @click.option("--reminders-at", default="0 7 * * *", show_default=True,

@@ -372,14 +372,12 @@ def _ci() -> bool:
 
 
 def _work(runner) -> None:
-    """Run what is on the queue, in this process, until it is empty."""
-    from rq import SimpleWorker
-
+    """Run what is on the queue, in this process, until it is empty: the worker of `flask worker`."""
     from drafting.extensions import db
 
     db.session.commit()  # the test's transaction would hold SQLite's write lock
 
-    SimpleWorker([runner.queue()], connection=runner.connection).work(burst=True)
+    runner.worker().work(burst=True)
 
 
 def test_rq_eight_requests_one_conversion(app, db, signed, converter, rq_jobs):
@@ -417,7 +415,6 @@ def test_rq_mail_is_retried_then_failed(app, db, in_review, sink, rq_jobs):
 WORKER_SCRIPT = """
 import sys, threading
 from redis import Redis
-from rq import SimpleWorker
 from drafting import create_app, jobs
 from drafting.export import pdf
 
@@ -430,8 +427,7 @@ app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATA
                   "JOBS_BACKEND": "rq", "REDIS_URL": sys.argv[2], "JOBS_QUEUE": sys.argv[3]})
 jobs._worker_app = app
 with app.app_context():
-    runner = jobs.backend()
-    SimpleWorker([runner.queue()], connection=runner.connection).work(burst=True)
+    jobs.backend().worker().work(burst=True)
 """
 
 
@@ -686,3 +682,30 @@ def test_a_finished_pdf_job_whose_file_is_gone_runs_again(app, db, signed, conve
     assert client.get(waiting + "/status.json").json["state"] == "done"
     assert client.get(waiting).status_code == 303
     assert client.get(waiting + "/file").data == FAKE_PDF and converter.calls == 2
+
+
+def test_flask_worker_runs_each_job_without_forking_a_process_for_it(
+        app, db, in_review, sink, rq_jobs, monkeypatch):
+    """A work horse forked per e-mail opens its own database connection each time: under load
+    that was a fifth of the machine (make bench). `flask worker` runs them in its own process."""
+    import os
+
+    db.session.commit()
+    _work(rq_jobs)  # what the scenario queued
+    sink.messages.clear()
+    review.record_position(in_review, official("Lund"), 1, Decision.OBJECT, "Nej")
+    db.session.commit()
+    queued = db.session.scalar(select(func.count()).select_from(Job).where(
+        Job.status == JobStatus.QUEUED.value))
+    assert queued >= 1
+
+    def forked() -> int:
+        raise AssertionError("flask worker forked a process for a job")
+
+    monkeypatch.setattr(os, "fork", forked)
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Job).where(
+        Job.status == JobStatus.QUEUED.value)) == 0
+    assert sink.wait_for(queued, 10) and len(sink.messages) == queued
