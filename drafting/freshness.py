@@ -180,25 +180,54 @@ def _reached(session: Session, scope: Scope) -> tuple[set[int], set[int]] | None
     return ids | through_people, through_people
 
 
+class Bumped:
+    """What this transaction has bumped already: once is enough, as nobody else sees any of its
+    changes before all of them (a position's two flushes cost one bump, not two). Forgotten at
+    every rollback, a savepoint's too, which may have undone a bump."""
+
+    def __init__(self) -> None:
+        self.responses: set[int] = set()
+        self.response_threads: set[int] = set()  # responses whose every section was stamped
+        self.sections: set[int] = set()
+
+
+def _bumped(session: Session) -> Bumped:
+    return session.info.setdefault("freshness_bumped", Bumped())
+
+
+def changed_in_transaction(session: Session) -> bool:
+    """Has this transaction changed anything a response page shows? A rendering made now may
+    hold what a rollback takes back, or miss what a later flush adds: it must not be cached."""
+    return bool(session.info.get("freshness_changed")) or bool(scope_of(_changed(session)))
+
+
 def bump(session: Session, scope: Scope) -> None:
     """Add one to the page stamp of every response the scope reaches, and to the threads
-    stamp of every section whose threads it changed."""
+    stamp of every section whose threads it changed (each once per transaction)."""
     responses, sections = JointResponse.__table__, Section.__table__
     reached = _reached(session, scope)
     connection = session.connection()
+    done = _bumped(session)
+    session.info["freshness_changed"] = True
     bumped = update(responses).values(page_stamp=responses.c.page_stamp + 1)
     stamped = update(sections).values(threads_stamp=sections.c.threads_stamp + 1)
-    if reached is None:
+    if reached is None:  # everything, every time: a statement whose rows are unknown
         connection.execute(bumped)
         connection.execute(stamped)
         return
     ids, through_people = reached
+    ids -= done.responses
+    through_people -= done.response_threads
+    thread_sections = scope.thread_sections - done.sections
     if ids:
         connection.execute(bumped.where(responses.c.id.in_(sorted(ids))))
+        done.responses |= ids
     if through_people:
         connection.execute(stamped.where(sections.c.response_id.in_(sorted(through_people))))
-    if scope.thread_sections:
-        connection.execute(stamped.where(sections.c.id.in_(sorted(scope.thread_sections))))
+        done.response_threads |= through_people
+    if thread_sections:
+        connection.execute(stamped.where(sections.c.id.in_(sorted(thread_sections))))
+        done.sections |= thread_sections
 
 
 def _after_flush(session: Session, _context) -> None:
@@ -220,8 +249,20 @@ def _bulk_statement(state: ORMExecuteState) -> None:
     bump(state.session, scope)
 
 
+def _forget_bumps(session: Session, _transaction) -> None:
+    session.info.pop("freshness_bumped", None)
+
+
+def _transaction_ended(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the transaction itself, not a savepoint within it
+        session.info.pop("freshness_bumped", None)
+        session.info.pop("freshness_changed", None)
+
+
 def init_app(app: Flask) -> None:
     del app  # the listeners belong to the session, which every app of the process shares
     if not event.contains(db.session, "after_flush", _after_flush):
         event.listen(db.session, "after_flush", _after_flush)
         event.listen(db.session, "do_orm_execute", _bulk_statement)
+        event.listen(db.session, "after_soft_rollback", _forget_bumps)
+        event.listen(db.session, "after_transaction_end", _transaction_ended)

@@ -36,6 +36,7 @@ def test_every_table_is_either_placed_or_shown_on_no_response_page():
 
 def test_each_kind_of_change_bumps_the_stamp_in_its_own_transaction(db, in_review):
     response_id = in_review.id
+    db.session.commit()  # the scenario's own transaction has bumped it once already
     before = stamp(response_id)
     review.record_position(in_review, official("Lund"), 1, Decision.APPROVE)
     db.session.commit()
@@ -180,3 +181,88 @@ def test_a_statement_outside_the_flush_makes_every_page_stale(db, in_review):
     db.session.execute(update(Section).values(sort_order=Section.sort_order))
     db.session.commit()
     assert stamp(in_review.id) > before
+
+
+def _stamp_updates(run) -> int:
+    """How many UPDATEs of a page stamp `run` sends."""
+    updates = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.startswith("UPDATE joint_response SET page_stamp"):
+            updates.append(statement)
+
+    event.listen(_db.engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", count)
+    return len(updates)
+
+
+def test_a_transaction_bumps_each_stamp_once_however_often_it_flushes(db, in_review):
+    review.record_position(in_review, official("Lund"), 1, Decision.APPROVE)
+    db.session.commit()
+    before = stamp(in_review.id)
+    # A new position supersedes the old one: two flushes (the old one's flag, then the new row).
+    updates = _stamp_updates(lambda: review.record_position(
+        in_review, official("Lund"), 1, Decision.OBJECT, "Finansieringen saknas"))
+    db.session.commit()
+    assert updates == 1 and stamp(in_review.id) == before + 1
+    # The next transaction bumps again.
+    updates = _stamp_updates(lambda: review.record_position(in_review, official("Lund"), 1,
+                                                            Decision.APPROVE))
+    db.session.commit()
+    assert updates == 1 and stamp(in_review.id) == before + 2
+
+
+def test_a_savepoint_rolled_back_takes_its_bump_along_and_the_next_flush_bumps_again(db, in_review):
+    db.session.commit()
+    before = stamp(in_review.id)
+    savepoint = db.session.begin_nested()
+    in_review.title = "Ett namn som ångras"
+    db.session.flush()
+    savepoint.rollback()
+    in_review.our_reference = "KSL 2026/14"
+    db.session.flush()
+    db.session.commit()
+    assert stamp(in_review.id) == before + 1
+
+
+def test_nothing_rendered_inside_a_transaction_that_changed_it_is_cached(app, db, in_review):
+    """A page rendered after a flush may show what a rollback takes back, under the key the
+    committed page will have: it is answered, never kept."""
+    from flask_login import login_user
+
+    from drafting.extensions import cache
+    from drafting.views.common import load_response
+    from drafting.views.document_column import column_key, may_cache
+    from drafting.views.response_page import content_key, show_page
+    from drafting.views.responses import response_page_context
+
+    response_id = in_review.id
+    db.session.commit()
+
+    def render(change) -> tuple[object, object]:
+        with app.test_request_context(f"/responses/{response_id}"):
+            login_user(official("Lund"))
+            response = load_response(response_id, with_last_event=True)
+            change(response)
+            page = show_page(response, lambda: response_page_context(response, with_document=False),
+                             municipality_filter=None, comment_state=None)
+            assert page.status_code == 200
+            view_key = cache.get(content_key(response, None, None))
+            kept_column = None
+            if view_key is not None:
+                kept_column = cache.get(column_key(response, view_key[1]))
+            return view_key, kept_column
+
+    def comment(response):
+        section = drafting.working_sections(response)[0]
+        comments.add_comment(response, official("Malmö"), section, "Ångras strax")
+        assert not may_cache()
+
+    assert render(comment) == (None, None)
+    db.session.rollback()
+    assert may_cache()
+    kept_page, kept_column = render(lambda response: None)  # nothing changed: kept
+    assert kept_page is not None and kept_column is not None

@@ -23,7 +23,8 @@ from flask import render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..extensions import cache
+from ..extensions import cache, db
+from ..freshness import changed_in_transaction
 from ..models import JointResponse, Version
 from ..services.comments import comment_threads, page_ranges, passage_choices, threads_stamps
 from ..services.drafting import DisplaySection, reader_sections
@@ -36,6 +37,12 @@ def cache_key(kind: str, response: JointResponse, *parts: object) -> str:
     """The key of a cached rendering about a response. The response is named by its id and
     creation time: a database restored or recreated reuses ids, never both."""
     return ":".join(map(str, (kind, f"{response.id}@{response.created_at.timestamp()}", *parts)))
+
+
+def may_cache() -> bool:
+    """May what this request renders now be cached? Not after it changed something a page
+    shows: a rollback could take that back, or a later flush add to it, under the same key."""
+    return not changed_in_transaction(db.session())
 
 
 def cached_column(key: str, csrf: str) -> bytes | None:
@@ -165,7 +172,7 @@ def _fresh_column(response: JointResponse, context: dict, view: ColumnView) -> b
     if not sections:
         parts.append(_render("responses/_no_sections.html", data))
     parts.append(_render("responses/_document_tail.html", {**data, "passages": {}}))
-    if fresh:
+    if fresh and may_cache():
         cache.set_many(fresh)
     return b"".join(parts)
 
@@ -182,6 +189,7 @@ def render_column(response: JointResponse, context: dict, view: ColumnView | Non
         # Kept cut at the token's places: the token is put back by one join, not by a search
         # through the whole column.
         parts = _fresh_column(response, context, view).split(CSRF_MARK.encode())
-        cache.set(key, parts)
+        if may_cache():
+            cache.set(key, parts)
         column = context["csrf"].encode().join(parts)
     return column

@@ -29,6 +29,7 @@ from .document_column import (
     cache_key,
     cached_column,
     column_key,
+    may_cache,
     render_column,
 )
 
@@ -77,6 +78,7 @@ def show_page(response: JointResponse, build_context, *, municipality_filter: in
     page = render_template("responses/show.html", **context, document_html=DOCUMENT_SLOT,
                            content_mark=CONTENT_MARK)
     head, content, tail = page.split(CONTENT_MARK)
-    if column_key(response, view) is not None:  # the draft before version 1: never cached
+    # Never the draft before version 1 (no column key), nor what a changing transaction saw.
+    if column_key(response, view) is not None and may_cache():
         cache.set(key, (content.replace(csrf, CSRF_MARK), view))
     return _page(head + content + tail, document)
