@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from drafting.models import AnchorState, Comment, Decision, SuggestionState
 from drafting.services import anchoring, comments, drafting, review
-from tests.conftest import coordinator, csrf_token_from, login, official
+from tests.conftest import coordinator, csrf_token_from, login, official, statements_sent
 
 MAIN_RE = re.compile(r"<main\b.*?</main>", re.S)
 
@@ -84,7 +84,6 @@ def test_compare_page_shows_the_rendered_text_and_the_change_note(client, db, in
 def test_compare_page_reads_in_a_fixed_number_of_queries(client, db, in_review):
     """Both versions' sections in one query; what the page shows is not read again after the
     transaction ends for the diff (the user, the response and its participants)."""
-    from sqlalchemy import event
 
     response_id = in_review.id
     for number in range(3):
@@ -92,22 +91,12 @@ def test_compare_page_reads_in_a_fixed_number_of_queries(client, db, in_review):
         drafting.publish_version(in_review, coordinator(), f"Ändring {number}")
     db.session.commit()
     login(client, "tjansteman.lund@example.se")
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        counts = []
-        for query in ("from=1&to=2", "from=1&to=4", "from=3&to=3"):
-            statements.clear()
+    counts = []
+    for query in ("from=1&to=2", "from=1&to=4", "from=3&to=3"):
+        with statements_sent() as statements:
             answer = client.get(f"/responses/{response_id}/compare?{query}")
-            assert answer.status_code == 200
-            counts.append(len(statements))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+        assert answer.status_code == 200
+        counts.append(len(statements))
     assert counts[0] == counts[1] == counts[2] <= 8, counts
 
 

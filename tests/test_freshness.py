@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from drafting.extensions import db as _db
 from drafting.freshness import SCOPES, UNSHOWN
@@ -17,6 +17,7 @@ from tests.conftest import (
     login,
     municipality,
     official,
+    statements_sent,
     user_by_email,
 )
 
@@ -75,16 +76,8 @@ def test_each_kind_of_change_bumps_the_stamp_in_its_own_transaction(db, in_revie
 
 
 def _counted(client, url: str) -> tuple[str, int]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as statements:
         answer = client.get(url)
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", count)
     assert answer.status_code == 200
     return answer.get_data(as_text=True), len([s for s in statements if s.startswith("SELECT")])
 
@@ -185,18 +178,9 @@ def test_a_statement_outside_the_flush_makes_every_page_stale(db, in_review):
 
 def _stamp_updates(run) -> int:
     """How many UPDATEs of a page stamp `run` sends."""
-    updates = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if statement.startswith("UPDATE joint_response SET page_stamp"):
-            updates.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as statements:
         run()
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", count)
-    return len(updates)
+    return len([s for s in statements if s.startswith("UPDATE joint_response SET page_stamp")])
 
 
 def test_a_transaction_bumps_each_stamp_once_however_often_it_flushes(db, in_review):

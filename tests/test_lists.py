@@ -11,7 +11,6 @@ import io
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from drafting.extensions import db as _db
 from drafting.models import DeadlineWindow, Decision, FocusArea, JointResponse, Stage, local_today
@@ -19,7 +18,7 @@ from drafting.services import drafting, review, stages
 from drafting.services.errors import InvalidInput
 from drafting.services.overview import ResponseFilter, list_responses
 from drafting.services.responses import ConsultationInput, open_response
-from tests.conftest import coordinator, login, official
+from tests.conftest import coordinator, login, official, statements_sent
 
 TODAY = local_today()
 
@@ -144,20 +143,10 @@ def test_a_filter_refuses_what_its_form_never_offers(db):
 
 def test_the_list_takes_the_same_number_of_queries_for_two_or_twenty_responses(app, many, demo):
     def queries(wanted: ResponseFilter) -> int:
-        count = 0
-
-        def counted(*_args):
-            nonlocal count
-            count += 1
-
         _db.session.expire_all()
-        engine = _db.engine
-        event.listen(engine, "before_cursor_execute", counted)
-        try:
+        with statements_sent() as statements:
             list_responses([demo.cooperation_id], wanted, TODAY)
-        finally:
-            event.remove(engine, "before_cursor_execute", counted)
-        return count
+        return len(statements)
 
     few = queries(ResponseFilter(search="starkare"))
     for number in range(16):
