@@ -109,6 +109,6 @@ def insert_unless_taken(model: type[M], **values: object) -> M | None:
     transaction (which this one waits for). One statement, without a savepoint or a read
     before it: the common case of work asked for once costs one round trip.
     """
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(model).values(**values).on_conflict_do_nothing().returning(model)
     return db.session.scalars(statement).first()

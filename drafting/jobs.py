@@ -346,9 +346,9 @@ class RqBackend:
     def worker(self):
         """The RQ worker of `flask worker`: it runs each job in its own process, without a fork
         per job. A forked work horse would open its own database connection and warm its caches
-        for every e-mail, which cost a fifth of a 2-core machine's time under load (make bench);
-        a job that hangs is caught by its lease (recover) and LibreOffice by its own timeout,
-        whichever worker class runs it."""
+        for every e-mail, which cost a fifth of a 2-core machine's time under load (make bench).
+        What bounds a job is the same either way: LibreOffice and SMTP time out on their own,
+        and the job of a worker that died is handed on when its lease runs out (recover)."""
         from rq import SimpleWorker  # lazily, as redis above
 
         return SimpleWorker([self.queue()], connection=self.connection)

@@ -44,6 +44,7 @@ def stored(key: str) -> StoredFile | None:
 
 def store(key: str, data: bytes) -> None:
     """Keep `data` under `key` (written once: a second writer of the same key changes nothing)."""
+    # Read first: the bytes are large, and a file asked for again is most often there already.
     if db.session.scalar(select(StoredFile.id).where(StoredFile.key == key)) is not None:
         return
     insert_unless_taken(StoredFile, key=key, data=data, size=len(data))
