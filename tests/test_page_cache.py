@@ -198,3 +198,39 @@ def test_the_column_from_cached_sections_reads_as_the_column_rendered_whole(app,
     assert "Vi ändrar det" in from_fragments and "En bättre mening." in from_fragments
     assert "data-anchor-start" in from_fragments  # the passages were found per section
     assert squeezed(from_fragments) == squeezed(whole)
+
+
+def test_after_a_comment_the_page_builds_its_column_only_and_reads_as_one_built_whole(
+        app, db, in_review, monkeypatch):
+    """A new comment changes the column, not the status beside it: the page's cached content
+    stays, the column is built from its own small context, and the page reads exactly as one
+    built from nothing (a value the column's templates read and that context lacked would
+    render as empty, silently)."""
+    from drafting.extensions import cache
+    from drafting.views import responses as response_views
+
+    built = []
+    full_context = response_views.response_page_context
+    monkeypatch.setattr(response_views, "response_page_context",
+                        lambda *args, **kwargs: built.append(1) or full_context(*args, **kwargs))
+    sections = drafting.working_sections(in_review)
+    db.session.commit()
+    lund = app.test_client()
+    login(lund, "tjansteman.lund@example.se")
+    page(lund, in_review.id)
+    assert built == [1]
+
+    comments.add_comment(in_review, official("Malmö"), sections[1], "Busslinjerna saknas",
+                         exact=sections[1].body.split()[0])
+    db.session.commit()
+    from_column_only = page(lund, in_review.id)
+    assert "Busslinjerna saknas" in from_column_only and built == [1]
+
+    cache.clear()
+    from_nothing = page(lund, in_review.id)
+    assert built == [1, 1]
+
+    def without_tokens(html: str) -> str:
+        return TOKEN_RE.sub('name="csrf_token" value=""', html)
+
+    assert without_tokens(from_column_only) == without_tokens(from_nothing)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from flask import render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from ..extensions import cache, db
 from ..freshness import changed_in_transaction
@@ -175,6 +176,16 @@ def _fresh_column(response: JointResponse, context: dict, view: ColumnView) -> b
     if fresh and may_cache():
         cache.set_many(fresh)
     return b"".join(parts)
+
+
+def column_context(response: JointResponse, view: ColumnView, csrf: str) -> dict:
+    """What the column's templates read beyond the column itself, for a page whose content
+    came from the cache: a new comment changes the column only, and building the whole page's
+    context again for it would cost more than the column."""
+    version = db.session.get(Version, view.version_id, options=(joinedload(Version.published_by),))
+    return {"response": response, "version": version, "may_comment": view.may_comment,
+            "may_decide": view.may_decide, "municipality_filter": view.municipality_filter,
+            "comment_state": view.comment_state, "comment_form": None, "csrf": csrf}
 
 
 def render_column(response: JointResponse, context: dict, view: ColumnView | None = None) -> bytes:

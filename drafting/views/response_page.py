@@ -28,6 +28,7 @@ from .document_column import (
     ColumnView,
     cache_key,
     cached_column,
+    column_context,
     column_key,
     may_cache,
     render_column,
@@ -67,8 +68,10 @@ def show_page(response: JointResponse, build_context, *, municipality_filter: in
         content, view = entry
         # The column's key from the response's stamps now: a comment changes the column only.
         document_key = column_key(response, view)
-        document = cached_column(document_key, csrf) if document_key else None
-        if document is not None:
+        if document_key is not None:
+            # After a comment only the column is stale: it is built again from its own context.
+            document = (cached_column(document_key, csrf)
+                        or render_column(response, column_context(response, view, csrf), view))
             page = render_template("responses/show.html", response=response,
                                    cached_content=Markup(content.replace(CSRF_MARK, csrf)))
             return _page(page, document)
