@@ -234,3 +234,42 @@ def test_after_a_comment_the_page_builds_its_column_only_and_reads_as_one_built_
         return TOKEN_RE.sub('name="csrf_token" value=""', html)
 
     assert without_tokens(from_column_only) == without_tokens(from_nothing)
+
+
+def test_after_a_comment_the_column_reads_the_threads_once_and_the_published_text_not_at_all(
+        app, db, in_review):
+    """The column built again after a comment asks for the commented section's threads and
+    those left without a section in one query; the published text, which never changes,
+    comes from the cache. Both kinds still show."""
+    from tests.conftest import coordinator, statements_sent
+
+    sections = drafting.working_sections(in_review)
+    lund = official("Lund")
+    comments.add_comment(in_review, lund, sections[2], "Om avsnittet som tas bort")
+    drafting.remove_section(sections[2], coordinator(), in_review.revision)
+    drafting.publish_version(in_review, coordinator(), "Ett avsnitt mindre")
+    db.session.commit()
+    reader = app.test_client()
+    login(reader, "tjansteman.lund@example.se")
+    assert "Om avsnittet som tas bort" in page(reader, in_review.id)
+
+    comments.add_comment(in_review, official("Malmö"), sections[0], "Busslinjerna saknas")
+    db.session.commit()
+    with statements_sent() as statements:
+        html = page(reader, in_review.id)
+    assert "Busslinjerna saknas" in html
+    left_over = html.index("Kommentarer till avsnitt som inte längre finns")
+    assert html.index("Om avsnittet som tas bort") > left_over
+    reads = [s for s in statements if s.lstrip().startswith("SELECT")]
+    assert len([s for s in reads if "FROM comment" in s]) == 1, reads
+    assert not [s for s in reads if "FROM version_section" in s], reads
+
+
+def test_the_column_key_reads_the_latest_event_from_an_index_of_the_response_trail(app, db):
+    """Every response page asks for the response's latest document event: with the trail
+    indexed by (response, id) the database reads it from the index's end, however long the
+    trail has grown, rather than reading the whole trail (the migration that adds it ran)."""
+    from sqlalchemy import inspect
+
+    indexes = inspect(db.engine).get_indexes("audit_event")
+    assert ["response_id", "id"] in [index["column_names"] for index in indexes]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -49,10 +49,14 @@ EVENT_ACTIONS: dict[EventKind, tuple[str, ...]] = {
 class AuditEvent(db.Model):
     """Who did what, for which municipality, when. Rows are only ever inserted."""
 
+    # A response's trail by id: its latest events are read on every response page
+    # (JointResponse.last_document_event_id), from the end of the index, however long the trail.
+    __table_args__ = (Index("ix_audit_event_response_id_id", "response_id", "id"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperation_id: Mapped[int | None] = mapped_column(ForeignKey("cooperation.id"), index=True)
     response_id: Mapped[int | None] = mapped_column(
-        ForeignKey("joint_response.id", ondelete="SET NULL"), index=True
+        ForeignKey("joint_response.id", ondelete="SET NULL")
     )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))

@@ -350,16 +350,20 @@ def comment_threads(response: JointResponse, *, municipality_id: int | None = No
                     other_than: Collection[int] | None = None) -> dict[int | None, list[Thread]]:
     """Threads by section id, filtered by municipality and open/resolved, in one query.
 
-    Only those on the given sections, or only those on no section of other_than (the threads
-    left without their section), when asked: the document column reads just the sections it
-    renders afresh. A reply is on its thread's section. Plain rows rather than ORM objects: a
-    response may carry thousands of comments.
+    When asked, only those on the given sections and those on no section of other_than (the
+    threads left without their section), or either kind alone: the document column reads just
+    the sections it renders afresh and the threads listed after the text. A reply is on its
+    thread's section. Plain rows rather than ORM objects: a response may carry thousands of
+    comments.
     """
     where = [Comment.response_id == response.id]
+    kinds = []
     if sections is not None:
-        where.append(Comment.section_id.in_(sorted(sections)))
+        kinds.append(Comment.section_id.in_(sorted(sections)))
     if other_than is not None:
-        where.append(or_(Comment.section_id.is_(None), Comment.section_id.not_in(sorted(other_than))))
+        kinds.extend((Comment.section_id.is_(None), Comment.section_id.not_in(sorted(other_than))))
+    if kinds:
+        where.append(or_(*kinds))
     result = db.session.execute(
         select(Comment.__table__, User.name.label("author_name"),
                Municipality.name.label("municipality_name"),

@@ -144,19 +144,33 @@ def _render(template: str, context: dict) -> bytes:
     return render_template(template, **{**context, "csrf": CSRF_MARK}).encode()
 
 
+def _published_sections(response: JointResponse, version: Version) -> list[DisplaySection]:
+    """A published version's text, which never changes: read once, then from the cache."""
+    key = cache_key("version-text", response, version.id)
+    sections = cache.get(key)
+    if sections is None:
+        sections = reader_sections(response, version)
+        if may_cache():  # not a version this transaction made: a rollback could reuse its id
+            cache.set(key, sections)
+    return sections
+
+
 def _fresh_column(response: JointResponse, context: dict, view: ColumnView) -> bytes:
     """The column from its parts, each section from the cache unless its threads changed: only
     the threads of the sections rendered afresh are read."""
     version = context["version"]
-    sections = reader_sections(response, version)
+    sections = _published_sections(response, version)
     stamps = threads_stamps(response)
     keys = [_section_key(response, view, s, stamps.get(s.section_id, 0)) for s in sections]
     cached = cache.get_many(*keys) if keys else []
     filters = {"municipality_id": view.municipality_filter, "state": view.comment_state}
     stale = [s for s, html in zip(sections, cached, strict=True) if html is None]
-    threads = comment_threads(response, **filters, sections=[s.section_id for s in stale]) if stale else {}
-    # Threads whose section is not in this version, listed after the text.
-    left_over = comment_threads(response, **filters, other_than=[s.section_id for s in sections])
+    shown = {s.section_id for s in sections}
+    # One query: the stale sections' threads, and those whose section is not in this version
+    # (listed after the text).
+    threads = comment_threads(response, **filters, sections=[s.section_id for s in stale],
+                              other_than=shown)
+    left_over = {section_id: found for section_id, found in threads.items() if section_id not in shown}
     data = {**context, "sections": sections, "threads": left_over,
             **page_strings(response, version)}
     parts = [_render("responses/_document_head.html", {**data, "passages": {}})]
