@@ -273,3 +273,46 @@ def test_the_column_key_reads_the_latest_event_from_an_index_of_the_response_tra
 
     indexes = inspect(db.engine).get_indexes("audit_event")
     assert ["response_id", "id"] in [index["column_names"] for index in indexes]
+
+
+def test_after_a_position_the_readers_share_one_reading_of_the_overview_and_plan(app, db, in_review):
+    """A position renews every reader's page. The overview's rows and the plan are read once
+    for all of them (the first reader after it), then kept in the cache as plain records:
+    the next reader's page reads none of them, and shows the position all the same."""
+    import pickle
+
+    from drafting.extensions import cache
+    from drafting.models import Decision, User, local_today
+    from drafting.services import review
+    from drafting.services.queries import get_response
+    from drafting.views.response_page import facts_key
+    from tests.conftest import statements_sent
+
+    db.session.commit()
+    lund, vellinge = app.test_client(), app.test_client()
+    login(lund, "tjansteman.lund@example.se")
+    login(vellinge, "tjansteman.vellinge@example.se")
+    page(lund, in_review.id)
+    page(vellinge, in_review.id)
+
+    review.record_position(in_review, official("Malmö"), 1, Decision.OBJECT, "Finansieringen saknas")
+    db.session.commit()
+    shared = ("FROM position", "FROM sign_off", "FROM version", "FROM meeting_date")
+
+    def reads(client) -> list[str]:
+        with statements_sent() as statements:
+            assert "Finansieringen saknas" in page(client, in_review.id)
+        return [s for s in statements if s.lstrip().startswith("SELECT")
+                and any(table in s for table in shared)]
+
+    assert reads(lund)  # the first reader after the position reads them
+    assert reads(vellinge) == []  # the next one finds them in the cache
+
+    # Nothing of an account is kept: no user rows, no password hashes.
+    db.session.expire_all()
+    kept = cache.get(facts_key(get_response(in_review.id), local_today()))
+    assert kept is not None and kept.rows.positions
+    blob = pickle.dumps(kept)
+    for user in db.session.scalars(db.select(User)):
+        assert user.password_hash.encode() not in blob
+    assert b"drafting.models" not in blob

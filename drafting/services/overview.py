@@ -1,8 +1,10 @@
 """One overview of a response: stage, consensus, what is missing, participants, positions, sign-offs.
 
 The response page, the matrix, the dashboard and the API all read this, built in a fixed
-number of queries (for one response, or for a whole list of them at once). The dashboard's
-list (search, filters, archive, pages) is chosen here too, in SQL: `list_responses`.
+number of queries (for one response, or for a whole list of them at once) from plain records
+of its rows (services/records.py), which the response page keeps in the shared cache for all
+its viewers. The dashboard's list (search, filters, archive, pages) is chosen here too, in SQL:
+`list_responses`.
 """
 
 from __future__ import annotations
@@ -26,15 +28,25 @@ from ..models import (
     DeadlineWindow,
     FocusArea,
     JointResponse,
+    Municipality,
     Participation,
     ParticipationStatus,
     Position,
     SignOff,
     Stage,
+    User,
     Version,
 )
 from .consensus import ConsensusStatus, ParticipantState, PositionState, evaluate
 from .errors import InvalidInput
+from .records import (
+    NamedMunicipality,
+    NumberedVersion,
+    Person,
+    PublishedVersion,
+    RecordedPosition,
+    RecordedSignOff,
+)
 from .signatures import SignOffState, states_of, unsigned
 
 
@@ -52,10 +64,10 @@ class ResponseOverview:
 
     response: JointResponse
     stage: Stage
-    version: Version | None  # the latest published version
+    version: PublishedVersion | None  # the latest published version
     status: ConsensusStatus
     # Current positions on the latest version, by municipality id.
-    positions: dict[int, Position]
+    positions: dict[int, RecordedPosition]
     signoffs: dict[int, SignOffState]
     missing_signatures: tuple[str, ...]
     unanswered_invitations: tuple[str, ...]
@@ -63,7 +75,7 @@ class ResponseOverview:
     # Municipalities with no position on the latest version whose latest word was an objection.
     earlier_objections: dict[int, EarlierObjection]
     # Every sign-off of the response, oldest first: for the plan and the signing order.
-    signoff_rows: tuple[SignOff, ...] = ()
+    signoff_rows: tuple[RecordedSignOff, ...] = ()
 
     def sentence(self) -> str:
         """Where the response stands and what is missing, in one sentence."""
@@ -115,74 +127,109 @@ class ResponseOverview:
         return "; ".join(parts)
 
 
-def overview(response: JointResponse) -> ResponseOverview:
-    """The overview of one response (participations already loaded: three queries)."""
-    return overviews([response])[0]
+@dataclass(frozen=True)
+class OverviewRows:
+    """What an overview reads from the database for one response, as plain records: the latest
+    version, the current positions (on any version), every sign-off oldest first. Plain, so
+    that it can be kept in the shared page cache and read by every viewer."""
+
+    version: PublishedVersion | None = None
+    positions: tuple[RecordedPosition, ...] = ()
+    signoffs: tuple[RecordedSignOff, ...] = ()
+
+
+def overview(response: JointResponse, rows: OverviewRows | None = None) -> ResponseOverview:
+    """The overview of one response (participations already loaded): three queries, or none
+    when its rows were read before (views/response_page.shared_rows keeps them)."""
+    return _build(response, rows if rows is not None else overview_rows([response.id])[response.id])
 
 
 def overviews(responses: Sequence[JointResponse]) -> list[ResponseOverview]:
     """Overviews of many responses in three queries, whatever their number."""
-    ids = [r.id for r in responses]
+    rows = overview_rows([r.id for r in responses])
+    return [_build(r, rows[r.id]) for r in responses]
+
+
+def overview_rows(ids: Sequence[int]) -> dict[int, OverviewRows]:
+    """The rows of these responses' overviews, in three queries whatever their number."""
     if not ids:
-        return []
+        return {}
     versions = _latest_versions(ids)
-    positions_by_response: dict[int, list[tuple[Position, int]]] = {}
-    for position, number in db.session.execute(
-        select(Position, Version.number)
-        .join(Version, Version.id == Position.version_id)
-        .options(joinedload(Position.user))
-        .where(Position.response_id.in_(ids), Position.is_current.is_(True))
-    ).all():
-        positions_by_response.setdefault(position.response_id, []).append((position, number))
-    signoffs_by_response: dict[int, list[SignOff]] = {}
-    for signoff in db.session.scalars(
-        select(SignOff).options(joinedload(SignOff.version))
+    positions: dict[int, list[RecordedPosition]] = {}
+    for row in db.session.execute(
+        select(Position.__table__, Version.number.label("version_number"),
+               User.name.label("user_name"), User.title.label("user_title"))
+        .join(Version, Version.id == Position.version_id).join(User, User.id == Position.user_id)
+        .where(Position.response_id.in_(ids), Position.is_current.is_(True)).order_by(Position.id)
+    ).mappings():
+        fields = dict(row)
+        user = Person(row["user_id"], fields.pop("user_name"), fields.pop("user_title"))
+        positions.setdefault(row["response_id"], []).append(RecordedPosition(**fields, user=user))
+    signoffs: dict[int, list[RecordedSignOff]] = {}
+    for row in db.session.execute(
+        select(SignOff.__table__, Version.number.label("version_number"),
+               Municipality.name.label("municipality_name"))
+        .join(Version, Version.id == SignOff.version_id)
+        .join(Municipality, Municipality.id == SignOff.municipality_id)
         .where(SignOff.response_id.in_(ids)).order_by(SignOff.created_at, SignOff.id)
-    ):
-        signoffs_by_response.setdefault(signoff.response_id, []).append(signoff)
-    return [_build(r, versions.get(r.id), positions_by_response.get(r.id, []),
-                   signoffs_by_response.get(r.id, [])) for r in responses]
+    ).mappings():
+        fields = dict(row)
+        version = NumberedVersion(row["version_id"], fields.pop("version_number"))
+        municipality = NamedMunicipality(row["municipality_id"], fields.pop("municipality_name"))
+        signoffs.setdefault(row["response_id"], []).append(
+            RecordedSignOff(**fields, version=version, municipality=municipality))
+    return {i: OverviewRows(versions.get(i), tuple(positions.get(i, ())), tuple(signoffs.get(i, ())))
+            for i in ids}
 
 
-def _latest_versions(ids: list[int]) -> dict[int, Version]:
+def _latest_versions(ids: Sequence[int]) -> dict[int, PublishedVersion]:
     latest = (select(Version.response_id, db.func.max(Version.number).label("number"))
               .where(Version.response_id.in_(ids)).group_by(Version.response_id).subquery())
-    rows = db.session.scalars(
-        select(Version).options(joinedload(Version.published_by))
+    rows = db.session.execute(
+        select(Version.__table__, User.name.label("publisher_name"),
+               User.title.label("publisher_title"))
         .join(latest, (Version.response_id == latest.c.response_id)
               & (Version.number == latest.c.number))
-    )
-    return {version.response_id: version for version in rows}
+        .join(User, User.id == Version.published_by_id)
+    ).mappings()
+    found = {}
+    for row in rows:
+        fields = dict(row)
+        publisher = Person(row["published_by_id"], fields.pop("publisher_name"),
+                           fields.pop("publisher_title"))
+        found[row["response_id"]] = PublishedVersion(**fields, published_by=publisher)
+    return found
 
 
-def _build(response: JointResponse, version: Version | None,
-           positions: list[tuple[Position, int]], signoffs: list[SignOff]) -> ResponseOverview:
-    stage = Stage(response.stage)
+def _build(response: JointResponse, rows: OverviewRows) -> ResponseOverview:
+    stage, version, positions = Stage(response.stage), rows.version, rows.positions
     participations = tuple(sorted(response.participations, key=lambda p: p.municipality.name))
     joined = [p for p in participations if p.status == ParticipationStatus.JOINED]
     status = evaluate(
         [ParticipantState(p.municipality_id, p.municipality.name) for p in joined],
-        [PositionState(p.municipality_id, number, p.decision != "object", p.note)
-         for p, number in positions],
+        [PositionState(p.municipality_id, p.version_number, p.decision != "object", p.note)
+         for p in positions],
         version.number if version else None,
     )
-    on_latest = {p.municipality_id: p for p, number in positions
+    on_latest = {p.municipality_id: p for p in positions
                  if version is not None and p.version_id == version.id}
     earlier: dict[int, EarlierObjection] = {}
-    for position, number in sorted(positions, key=lambda pair: pair[1]):
-        if version is not None and number < version.number and position.municipality_id not in on_latest:
+    for position in sorted(positions, key=lambda p: p.version_number):
+        if (version is not None and position.version_number < version.number
+                and position.municipality_id not in on_latest):
             if position.decision == "object":
-                earlier[position.municipality_id] = EarlierObjection(number, position.note)
+                earlier[position.municipality_id] = EarlierObjection(position.version_number,
+                                                                     position.note)
             else:
                 earlier.pop(position.municipality_id, None)
-    states = states_of(response, signoffs)
+    states = states_of(response, rows.signoffs)
     missing = tuple(unsigned(response, {mid for mid, state in states.items() if state.current}))
     return ResponseOverview(
         response=response, stage=stage, version=version, status=status, positions=on_latest,
         signoffs=states, missing_signatures=missing,
         unanswered_invitations=tuple(p.municipality.name for p in participations
                                      if p.status == ParticipationStatus.INVITED),
-        participations=participations, earlier_objections=earlier, signoff_rows=tuple(signoffs),
+        participations=participations, earlier_objections=earlier, signoff_rows=rows.signoffs,
     )
 
 

@@ -14,6 +14,10 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import JointResponse, SignOff, Stage
 from .queries import joined_participations
+from .records import RecordedSignOff
+
+# A sign-off as read: the row, or its plain record (the overview's, services/records.py).
+SignOffRow = SignOff | RecordedSignOff
 
 
 def missing_signatures(response: JointResponse) -> list[str]:
@@ -46,7 +50,7 @@ def signoffs_a_new_version_would_discard(response: JointResponse) -> list[SignOf
 
 
 def signoffs_in_signing_order(response: JointResponse,
-                              loaded: Iterable[SignOff] | None = None) -> list[SignOff]:
+                              loaded: Iterable[SignOffRow] | None = None) -> list[SignOffRow]:
     """Sign-offs of the consensus version by current participants, chair first, then by name.
 
     A municipality that signed and then stepped aside is no longer a co-signer. `loaded`: all the
@@ -55,7 +59,7 @@ def signoffs_in_signing_order(response: JointResponse,
     chair = response.cooperation.chair_municipality_id
     joined = {p.municipality_id for p in joined_participations(response)}
     if loaded is None:
-        rows: Iterable[SignOff] = db.session.scalars(select(SignOff).where(
+        rows: Iterable[SignOffRow] = db.session.scalars(select(SignOff).where(
             SignOff.response_id == response.id, SignOff.version_id == response.consensus_version_id,
         ))
     else:
@@ -68,9 +72,9 @@ def signoffs_in_signing_order(response: JointResponse,
 class SignOffState:
     """One municipality's sign-off as pages show it: of the consensus version, or stale."""
 
-    current: SignOff | None
+    current: SignOffRow | None
     # The latest sign-off of an earlier version, shown as "skrev under version 1".
-    stale: SignOff | None
+    stale: SignOffRow | None
 
 
 def signoff_states(response: JointResponse) -> dict[int, SignOffState]:
@@ -82,10 +86,10 @@ def signoff_states(response: JointResponse) -> dict[int, SignOffState]:
     return states_of(response, rows)
 
 
-def states_of(response: JointResponse, rows: list[SignOff]) -> dict[int, SignOffState]:
+def states_of(response: JointResponse, rows: Iterable[SignOffRow]) -> dict[int, SignOffState]:
     """Sort a response's sign-offs (oldest first) into current and stale, by municipality."""
-    current: dict[int, SignOff] = {}
-    stale: dict[int, SignOff] = {}
+    current: dict[int, SignOffRow] = {}
+    stale: dict[int, SignOffRow] = {}
     for signoff in rows:
         if (response.consensus_version_id is not None
                 and signoff.version_id == response.consensus_version_id):

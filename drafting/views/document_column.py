@@ -29,6 +29,7 @@ from ..freshness import changed_in_transaction
 from ..models import JointResponse, Version
 from ..services.comments import comment_threads, page_ranges, passage_choices, threads_stamps
 from ..services.drafting import DisplaySection, reader_sections
+from ..services.records import NamedMunicipality, PublishedVersion
 
 # The CSRF token is per session: cached renderings carry this mark, replaced on the way out.
 CSRF_MARK = "\x00csrf\x00"
@@ -192,14 +193,21 @@ def _fresh_column(response: JointResponse, context: dict, view: ColumnView) -> b
     return b"".join(parts)
 
 
-def column_context(response: JointResponse, view: ColumnView, csrf: str) -> dict:
+def column_context(response: JointResponse, view: ColumnView, csrf: str, *,
+                   latest: PublishedVersion | None,
+                   members: tuple[NamedMunicipality, ...]) -> dict:
     """What the column's templates read beyond the column itself, for a page whose content
     came from the cache: a new comment changes the column only, and building the whole page's
-    context again for it would cost more than the column."""
-    version = db.session.get(Version, view.version_id, options=(joinedload(Version.published_by),))
+    context again for it would cost more than the column. `latest` and `members`: what all the
+    response's viewers share (views/response_page.SharedFacts)."""
+    version: PublishedVersion | Version | None = latest
+    if version is None or version.id != view.version_id:  # published since the page was kept
+        version = db.session.get(Version, view.version_id,
+                                 options=(joinedload(Version.published_by),))
     return {"response": response, "version": version, "may_comment": view.may_comment,
             "may_decide": view.may_decide, "municipality_filter": view.municipality_filter,
-            "comment_state": view.comment_state, "comment_form": None, "csrf": csrf}
+            "comment_state": view.comment_state, "comment_form": None, "csrf": csrf,
+            "members": members}
 
 
 def render_column(response: JointResponse, context: dict, view: ColumnView | None = None) -> bytes:

@@ -33,7 +33,7 @@ from ..services import calendars
 from ..services import decision_basis as basis_service
 from ..services.audit import record_event
 from ..services.errors import DomainError, InvalidInput
-from ..services.planning import ADJUSTABLE, describe, milestone_label, response_plan
+from ..services.planning import ADJUSTABLE, Plan, describe, milestone_label, response_plan
 from .common import commit, load_response, refuse
 from .export import DOCX_MIMETYPE, _download
 
@@ -46,13 +46,15 @@ ICS_MIMETYPE = "text/calendar"
 # The plan of one response
 
 
-def plan_context(response: JointResponse, signoffs=None, *, every_milestone: bool = True) -> dict:
+def plan_context(response: JointResponse, signoffs=None, *, every_milestone: bool = True,
+                 known_plan: Plan | None = None) -> dict:
     """What the plan shows: its dates, warnings and participants, with their sentences.
 
     `signoffs`: the response's sign-offs when the caller has loaded them (the overview has).
     every_milestone=False: only what is still ahead, worded (the response page's summary).
+    `known_plan`: the plan of today when the caller has it (the response page keeps it).
     """
-    plan = response_plan(response, local_today(), signoffs=signoffs)
+    plan = known_plan or response_plan(response, local_today(), signoffs=signoffs)
     # The response page shows what is still ahead; the plan page shows it all.
     upcoming = [m for m in plan.milestones if not m.passed][:6]
     labels = {id(m): milestone_label(m) for m in (plan.milestones if every_milestone else upcoming)}

@@ -15,6 +15,9 @@ put back on the way out. A refused form is never cached: it is rendered by reren
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from flask import Response, current_app, render_template
 from flask_babel import get_locale
 from flask_login import current_user
@@ -23,6 +26,9 @@ from markupsafe import Markup
 
 from ..extensions import cache
 from ..models import JointResponse, local_today
+from ..services.overview import OverviewRows, overview_rows
+from ..services.planning import Plan, response_plan
+from ..services.records import NamedMunicipality
 from .document_column import (
     CSRF_MARK,
     ColumnView,
@@ -39,6 +45,37 @@ from .document_column import (
 DOCUMENT_SLOT = Markup("\x00document\x00")
 # Around the page's content in show.html, so the content can be cut out and cached.
 CONTENT_MARK = Markup("\x00content\x00")
+
+
+@dataclass(frozen=True)
+class SharedFacts:
+    """What every viewer's page reads alike: the overview's rows, today's plan, and the
+    cooperation's members (chair first, then by name) for the column's comment filter."""
+
+    rows: OverviewRows
+    plan: Plan
+    members: tuple[NamedMunicipality, ...]
+
+
+def facts_key(response: JointResponse, today: date) -> str:
+    return cache_key("facts", response, response.page_stamp, today.isoformat())
+
+
+def shared_facts(response: JointResponse) -> SharedFacts:
+    """The response's overview rows and plan, read once for all its viewers until the page
+    stamp moves: a position renews every viewer's page, and each would otherwise read them
+    again. Plain records (services/records.py), so nothing of an account goes into the cache."""
+    today = local_today()
+    key = facts_key(response, today)
+    facts = cache.get(key)
+    if facts is None:
+        rows = overview_rows([response.id])[response.id]
+        facts = SharedFacts(rows, response_plan(response, today, signoffs=rows.signoffs),
+                            tuple(NamedMunicipality(m.id, m.name)
+                                  for m in response.cooperation.municipalities))
+        if may_cache():
+            cache.set(key, facts)
+    return facts
 
 
 def content_key(response: JointResponse, municipality_filter: int | None,
@@ -70,8 +107,11 @@ def show_page(response: JointResponse, build_context, *, municipality_filter: in
         document_key = column_key(response, view)
         if document_key is not None:
             # After a comment only the column is stale: it is built again from its own context.
-            document = (cached_column(document_key, csrf)
-                        or render_column(response, column_context(response, view, csrf), view))
+            document = cached_column(document_key, csrf)
+            if document is None:
+                facts = shared_facts(response)
+                document = render_column(response, column_context(
+                    response, view, csrf, latest=facts.rows.version, members=facts.members), view)
             page = render_template("responses/show.html", response=response,
                                    cached_content=Markup(content.replace(CSRF_MARK, csrf)))
             return _page(page, document)

@@ -51,7 +51,7 @@ from ..services.planning import home_round_due
 from .common import RefusedSubmission, commit, load_response, query_choice, query_int, refuse
 from .document_column import document_context
 from .planning import plan_context
-from .response_page import show_page
+from .response_page import SharedFacts, shared_facts, show_page
 
 bp = Blueprint("responses", __name__)
 
@@ -147,9 +147,10 @@ def new_response(cooperation_id: int):
     return render_template("responses/new.html", form=form, cooperation=cooperation), status
 
 
-def overview_context(response: JointResponse) -> dict:
-    """What every page about a response shows of where it stands (the header, status, matrix)."""
-    summary = overview(response)
+def overview_context(response: JointResponse, facts: SharedFacts | None = None) -> dict:
+    """What every page about a response shows of where it stands (the header, status, matrix),
+    from the rows its viewers share (views/response_page.shared_facts)."""
+    summary = overview(response, (facts or shared_facts(response)).rows)
     return {
         "response": response, "overview": summary, "stage": summary.stage,
         "version": summary.version, "status": summary.status, "positions": summary.positions,
@@ -163,7 +164,8 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
 
     Without the document (the text and its threads) when a cached rendering of it is used.
     """
-    context = overview_context(response)
+    facts = shared_facts(response)
+    context = overview_context(response, facts)
     version = context["version"]
     mine = next((p for p in response.participations
                  if p.municipality_id == current_user.municipality_id), None)
@@ -188,7 +190,7 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "step_aside_form": offered(Action.STEP_ASIDE, lambda: ReasonForm(prefix="aside")),
         "withdraw_form": offered(Action.WITHDRAW, lambda: ReasonForm(prefix="withdraw")),
         "invite_form": _invite_form(response), "sent_form": offered(Action.RECORD_SENT, SentForm),
-        "unpublished": unpublished,
+        "unpublished": unpublished, "members": facts.members,
         "municipality_filter": municipality_filter, "comment_state": comment_state,
         # Decided once per page, not once per comment.
         "may_comment": may_comment,
@@ -197,7 +199,8 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "refused": None,
     })
     # The plan's dates and warnings, beside the status.
-    context.update(plan_context(response, context["overview"].signoff_rows, every_milestone=False))
+    context.update(plan_context(response, every_milestone=False,
+                                known_plan=facts.plan))
     # What the home round said, beside the position form: for the municipality's own people.
     context["home"] = (home_service.home_round(
         response, current_user, with_text=False, version=version,
