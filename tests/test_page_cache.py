@@ -316,3 +316,28 @@ def test_after_a_position_the_readers_share_one_reading_of_the_overview_and_plan
     for user in db.session.scalars(db.select(User)):
         assert user.password_hash.encode() not in blob
     assert b"drafting.models" not in blob
+
+
+def test_a_transaction_that_changed_a_position_reads_its_own_overview(app, db, in_review):
+    """The kept overview rows are for readers: a request that has just recorded a position
+    and renders before it commits (a refused step after it, say) sees its own position."""
+    from flask_login import login_user
+
+    from drafting.models import Decision
+    from drafting.services import review
+    from drafting.services.queries import get_response
+    from drafting.views.response_page import shared_facts
+
+    db.session.commit()
+    reader = app.test_client()
+    login(reader, "tjansteman.lund@example.se")
+    page(reader, in_review.id)  # the overview's rows are kept now
+    malmo = official("Malmö")
+    with app.test_request_context(f"/responses/{in_review.id}"):
+        login_user(malmo)
+        response = get_response(in_review.id)
+        review.record_position(response, malmo, 1, Decision.OBJECT, "Finansieringen saknas")
+        facts = shared_facts(response)
+        assert [p.note for p in facts.rows.positions
+                if p.municipality_id == malmo.municipality_id] == ["Finansieringen saknas"]
+        db.session.rollback()

@@ -67,7 +67,8 @@ def shared_facts(response: JointResponse) -> SharedFacts:
     again. Plain records (services/records.py), so nothing of an account goes into the cache."""
     today = local_today()
     key = facts_key(response, today)
-    facts = cache.get(key)
+    # A transaction that changed what a page shows reads its own rows, never the kept ones.
+    facts = cache.get(key) if may_cache() else None
     if facts is None:
         rows = overview_rows([response.id])[response.id]
         facts = SharedFacts(rows, response_plan(response, today, signoffs=rows.signoffs),
