@@ -74,8 +74,6 @@ class ResponseOverview:
     participations: tuple[Participation, ...]  # by municipality name
     # Municipalities with no position on the latest version whose latest word was an objection.
     earlier_objections: dict[int, EarlierObjection]
-    # Every sign-off of the response, oldest first: for the plan and the signing order.
-    signoff_rows: tuple[RecordedSignOff, ...] = ()
 
     def sentence(self) -> str:
         """Where the response stands and what is missing, in one sentence."""
@@ -140,7 +138,7 @@ class OverviewRows:
 
 def overview(response: JointResponse, rows: OverviewRows | None = None) -> ResponseOverview:
     """The overview of one response (participations already loaded): three queries, or none
-    when its rows were read before (views/response_page.shared_rows keeps them)."""
+    when its rows were read before (views/response_page.shared_facts keeps them)."""
     return _build(response, rows if rows is not None else overview_rows([response.id])[response.id])
 
 
@@ -229,7 +227,7 @@ def _build(response: JointResponse, rows: OverviewRows) -> ResponseOverview:
         signoffs=states, missing_signatures=missing,
         unanswered_invitations=tuple(p.municipality.name for p in participations
                                      if p.status == ParticipationStatus.INVITED),
-        participations=participations, earlier_objections=earlier, signoff_rows=rows.signoffs,
+        participations=participations, earlier_objections=earlier,
     )
 
 

@@ -46,15 +46,14 @@ ICS_MIMETYPE = "text/calendar"
 # The plan of one response
 
 
-def plan_context(response: JointResponse, signoffs=None, *, every_milestone: bool = True,
+def plan_context(response: JointResponse, *, every_milestone: bool = True,
                  known_plan: Plan | None = None) -> dict:
     """What the plan shows: its dates, warnings and participants, with their sentences.
 
-    `signoffs`: the response's sign-offs when the caller has loaded them (the overview has).
     every_milestone=False: only what is still ahead, worded (the response page's summary).
     `known_plan`: the plan of today when the caller has it (the response page keeps it).
     """
-    plan = known_plan or response_plan(response, local_today(), signoffs=signoffs)
+    plan = known_plan or response_plan(response, local_today())
     # The response page shows what is still ahead; the plan page shows it all.
     upcoming = [m for m in plan.milestones if not m.passed][:6]
     labels = {id(m): milestone_label(m) for m in (plan.milestones if every_milestone else upcoming)}

@@ -199,8 +199,7 @@ def response_page_context(response: JointResponse, *, municipality_filter: int |
         "refused": None,
     })
     # The plan's dates and warnings, beside the status.
-    context.update(plan_context(response, every_milestone=False,
-                                known_plan=facts.plan))
+    context.update(plan_context(response, every_milestone=False, known_plan=facts.plan))
     # What the home round said, beside the position form: for the municipality's own people.
     context["home"] = (home_service.home_round(
         response, current_user, with_text=False, version=version,
