@@ -93,12 +93,13 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def lock_for_update(statement, of=None):
+def lock_for_update(statement, of=None, dialect: str | None = None):
     """Add FOR UPDATE [OF table] where supported (SQLite already serializes writers).
 
     `of` names the row to lock when eager loads add outer joins, which PostgreSQL cannot lock.
+    `dialect` is the database's, when the statement is built for later (else the app's engine).
     """
-    if db.engine.dialect.name == "sqlite":
+    if (dialect or db.engine.dialect.name) == "sqlite":
         return statement
     return statement.with_for_update(of=of)
 

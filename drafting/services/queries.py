@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, undefer
 
 from ..database import lock_for_update
@@ -24,8 +26,20 @@ def get_response(response_id: int, *, for_update: bool = False,
     (the key of the cached document column). The cooperation's members are left to be loaded
     when first read (one query, their municipalities joined): most requests never read them.
     """
+    statement = _response_statement(for_update, with_last_event, db.engine.dialect.name)
+    response = db.session.scalars(statement, {"response_id": response_id}).unique().one_or_none()
+    if response is None:
+        raise NotFound("Yttrandet finns inte.")
+    return response
+
+
+@cache
+def _response_statement(for_update: bool, with_last_event: bool, dialect: str) -> Select:
+    """The statement get_response runs, built once per variant: nearly every request loads a
+    response, and building a statement with its loader options again each time cost about as
+    much as running it (make bench). `dialect` is in the key because locking depends on it."""
     # What every page about a response shows, loaded up front in one query.
-    statement = select(JointResponse).where(JointResponse.id == response_id).options(
+    statement = select(JointResponse).where(JointResponse.id == bindparam("response_id")).options(
         joinedload(JointResponse.consultation),
         joinedload(JointResponse.cooperation),
         # Joined, not a query of its own: a dozen rows instead of one more round trip.
@@ -35,18 +49,19 @@ def get_response(response_id: int, *, for_update: bool = False,
         statement = statement.options(undefer(JointResponse.last_document_event_id),
                                       undefer(JointResponse.threads_stamp_total))
     if for_update:
-        statement = lock_for_update(statement, of=JointResponse).execution_options(populate_existing=True)
-    response = db.session.scalars(statement).unique().one_or_none()
-    if response is None:
-        raise NotFound("Yttrandet finns inte.")
-    return response
+        statement = lock_for_update(statement, of=JointResponse, dialect=dialect).execution_options(
+            populate_existing=True)
+    return statement
+
+
+# Built once, as get_response's: every comment and position reads the latest version.
+_LATEST_VERSION = (select(Version).options(joinedload(Version.published_by))
+                   .where(Version.response_id == bindparam("response_id"))
+                   .order_by(Version.number.desc()).limit(1))
 
 
 def latest_version(response: JointResponse) -> Version | None:
-    return db.session.scalars(
-        select(Version).options(joinedload(Version.published_by))
-        .where(Version.response_id == response.id).order_by(Version.number.desc()).limit(1)
-    ).first()
+    return db.session.scalars(_LATEST_VERSION, {"response_id": response.id}).first()
 
 
 def joined_participations(response: JointResponse) -> list[Participation]:
