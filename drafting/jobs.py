@@ -189,6 +189,7 @@ def run_job(job_id: int) -> None:
         db.session.rollback()
         return
     spec = TASKS[job.task]
+    args = list(job.args or [])  # set when the job was made, never changed
     now = utcnow()
     claimed = db.session.execute(
         update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED.value)
@@ -196,11 +197,11 @@ def run_job(job_id: int) -> None:
                 lease_until=now + timedelta(seconds=spec.timeout))
         .execution_options(synchronize_session=False)
     ).rowcount
+    # Committed before the task works: the claim holds, and no transaction (on SQLite: no
+    # write lock) stays open while it runs.
     db.session.commit()
     if not claimed:
         return  # another run took it first
-    args = list(db.session.get(Job, job_id).args or [])
-    db.session.commit()  # no transaction (on SQLite: no write lock) while the task works
     try:
         result = spec.func(*args)
     except Exception as error:  # noqa: BLE001 - every failure is recorded, none escapes

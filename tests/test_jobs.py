@@ -18,7 +18,7 @@ from drafting.extensions import db as _db
 from drafting.mailsink import MailSink
 from drafting.models import Decision, Job, JobStatus, Notification, StoredFile, utcnow
 from drafting.services import documents, review
-from tests.conftest import coordinator, login, official
+from tests.conftest import coordinator, login, official, statements_sent
 
 FAKE_PDF = b"%PDF-1.7 fake\n%%EOF\n"
 
@@ -279,6 +279,38 @@ def test_a_mail_job_that_runs_twice_sends_once(app, db, in_review, sink):
     jobs.run_queued()
     assert sink.wait_for(1, 10)
     assert len(sink.messages) == 1
+
+
+def test_a_mail_job_reads_and_claims_in_few_statements(app, db, in_review, sink):
+    """Every comment's mail goes through one job: claiming it, claiming the notification with
+    its text, reading the recipient and recording the outcome, nothing read twice."""
+    _settle(sink)
+    review.record_position(in_review, official("Lund"), 1, Decision.OBJECT, "Nej")
+    job_id = db.session.scalars(select(Job.id).where(Job.task == "mail.notification")
+                                .order_by(Job.id.desc())).first()
+    db.session.commit()
+    db.session.remove()
+    with statements_sent() as statements:
+        jobs.run_job(job_id)
+    sent = [s.split()[0].upper() for s in statements if s.split()[0].upper() != "BEGIN"]
+    assert sent == ["SELECT", "UPDATE", "UPDATE", "SELECT", "UPDATE"], statements
+    assert sink.wait_for(1, 10) and "Lund" in sink.messages[0].get_content()
+    assert jobs.get(job_id).status == JobStatus.DONE.value
+
+
+def test_a_recipient_deactivated_before_the_mail_goes_gets_none(app, db, in_review, sink):
+    _settle(sink)
+    review.record_position(in_review, official("Lund"), 1, Decision.OBJECT, "Nej")
+    db.session.commit()
+    job = db.session.scalars(select(Job).where(Job.task == "mail.notification")
+                             .order_by(Job.id.desc())).first()
+    coordinator().is_active_account = False
+    db.session.commit()
+    jobs.run_queued()
+    db.session.expire_all()
+    assert jobs.get(job.id).status == JobStatus.DONE.value and jobs.get(job.id).result == {"sent": False}
+    assert db.session.get(Notification, job.args[0]).emailed is True  # claimed: never sent later
+    assert sink.messages == []
 
 
 def test_mail_goes_in_the_recipients_language(app, db, in_review, sink):
