@@ -264,12 +264,17 @@ def _settle(sink) -> None:
     sink.refused = 0
 
 
-def test_a_mail_job_that_runs_twice_sends_once(app, db, in_review, sink):
+def _objection_mail_job(in_review, sink) -> Job:
+    """Lund objects to version 1; the job that mails the coordinator of it (not run yet)."""
     _settle(sink)
     review.record_position(in_review, official("Lund"), 1, Decision.OBJECT, "Nej")
-    db.session.commit()
-    job = db.session.scalars(select(Job).where(Job.task == "mail.notification")
-                             .order_by(Job.id.desc())).first()
+    _db.session.commit()
+    return _db.session.scalars(select(Job).where(Job.task == "mail.notification")
+                              .order_by(Job.id.desc())).first()
+
+
+def test_a_mail_job_that_runs_twice_sends_once(app, db, in_review, sink):
+    job = _objection_mail_job(in_review, sink)
     notification_id = job.args[0]
     jobs.run_queued()
     jobs.TASKS["mail.notification"].func(notification_id)  # a duplicate run, e.g. after a crash
@@ -284,11 +289,7 @@ def test_a_mail_job_that_runs_twice_sends_once(app, db, in_review, sink):
 def test_a_mail_job_reads_and_claims_in_few_statements(app, db, in_review, sink):
     """Every comment's mail goes through one job: claiming it, claiming the notification with
     its text, reading the recipient and recording the outcome, nothing read twice."""
-    _settle(sink)
-    review.record_position(in_review, official("Lund"), 1, Decision.OBJECT, "Nej")
-    job_id = db.session.scalars(select(Job.id).where(Job.task == "mail.notification")
-                                .order_by(Job.id.desc())).first()
-    db.session.commit()
+    job_id = _objection_mail_job(in_review, sink).id
     db.session.remove()
     with statements_sent() as statements:
         jobs.run_job(job_id)
@@ -299,11 +300,7 @@ def test_a_mail_job_reads_and_claims_in_few_statements(app, db, in_review, sink)
 
 
 def test_a_recipient_deactivated_before_the_mail_goes_gets_none(app, db, in_review, sink):
-    _settle(sink)
-    review.record_position(in_review, official("Lund"), 1, Decision.OBJECT, "Nej")
-    db.session.commit()
-    job = db.session.scalars(select(Job).where(Job.task == "mail.notification")
-                             .order_by(Job.id.desc())).first()
+    job = _objection_mail_job(in_review, sink)
     coordinator().is_active_account = False
     db.session.commit()
     jobs.run_queued()
