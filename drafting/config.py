@@ -34,6 +34,20 @@ def is_development(app: Flask) -> bool:
     return app.config.get("DEVELOPMENT") in (True, "1", "true") or app.debug or app.testing
 
 
+def large_value_packer():
+    """How the page cache's Redis client packs its commands: with redis-py's own packer.
+
+    With hiredis installed (pyproject.toml: it reads the cached document column, hundreds of
+    kB, in a fifth of the time) redis-py also packs commands with it, and that copies every
+    value into one buffer: 0.8 ms of CPU to store a 470 kB column. redis-py's own packer sends
+    a large value as it is (0.1 ms). Replies are still read by hiredis.
+    """
+    from redis.connection import Encoder, PythonRespSerializer  # only where Redis is used
+
+    # redis-py's defaults: values over 6,000 bytes go out as they are; bytes stay bytes.
+    return PythonRespSerializer(6000, Encoder("utf-8", "strict", False).encode)
+
+
 def load_config(app: Flask, test_config: dict | None) -> None:
     """Fill app.config from defaults, instance/config.py, the environment and test_config."""
     instance = Path(app.instance_path)
@@ -101,6 +115,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             app.config["CACHE_TYPE"] = "RedisCache"
             app.config.setdefault("CACHE_REDIS_URL", redis_url)
             app.config.setdefault("CACHE_KEY_PREFIX", "yttrande:")
+            app.config.setdefault("CACHE_OPTIONS", {"command_packer": large_value_packer()})
         elif app.testing:
             app.config["CACHE_TYPE"] = "SimpleCache"
         else:
