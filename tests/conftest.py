@@ -172,6 +172,24 @@ def csrf_token_from(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+REDIS_TEST_URL = "redis://127.0.0.1:6379/3"
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """Redis db 3 on this machine, for tests of what runs on the real Redis. Skipped outside CI
+    when Redis is not running; in CI a missing Redis is a failure."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis must run in CI")
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    return REDIS_TEST_URL
+
+
 @pytest.fixture
 def live_server(app: Flask, db) -> Iterator[str]:
     """The app served over HTTP on a free local port, for the browser tests."""

@@ -18,7 +18,7 @@ from drafting.extensions import db as _db
 from drafting.mailsink import MailSink
 from drafting.models import Decision, Job, JobStatus, Notification, StoredFile, utcnow
 from drafting.services import documents, review
-from tests.conftest import coordinator, login, official, statements_sent
+from tests.conftest import REDIS_TEST_URL, coordinator, login, official, statements_sent
 
 FAKE_PDF = b"%PDF-1.7 fake\n%%EOF\n"
 
@@ -369,21 +369,12 @@ def test_a_digest_reader_gets_one_mail_a_day(app, db, in_review, sink):
 
 # --- RQ on the real Redis ---------------------------------------------------------------------
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/3"
-
-
 @pytest.fixture
-def rq_jobs(app):
+def rq_jobs(app, redis_url):
     """RQ on Redis db 3, with a queue of this test's own; workers run in this process."""
     import uuid
 
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(REDIS_TEST_URL).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379") if not _ci() else pytest.fail(
-            "Redis must run in CI")
-    runner = jobs.RqBackend(REDIS_TEST_URL, f"test-{uuid.uuid4().hex[:8]}")
+    runner = jobs.RqBackend(redis_url, f"test-{uuid.uuid4().hex[:8]}")
     previous = app.extensions.get("yttrande_jobs")
     app.extensions["yttrande_jobs"] = runner
     jobs._worker_app = app
@@ -392,12 +383,6 @@ def rq_jobs(app):
     runner.queue().delete(delete_jobs=True)
     jobs._worker_app = None
     app.extensions["yttrande_jobs"] = previous
-
-
-def _ci() -> bool:
-    import os
-
-    return os.environ.get("CI") == "true"
 
 
 def _work(runner) -> None:

@@ -105,7 +105,7 @@ def test_the_page_cache_is_shared_by_workers_without_redis(tmp_path, monkeypatch
     assert create_app({**config, "TESTING": True}).config["CACHE_TYPE"] == "SimpleCache"
 
 
-def test_the_redis_page_cache_keeps_a_long_column_read_by_hiredis(tmp_path):
+def test_the_redis_page_cache_keeps_a_long_column_read_by_hiredis(tmp_path, redis_url):
     """The cached column of a long response is hundreds of kB, read on every page: hiredis
     reads the replies, and redis-py's own packer writes them (hiredis' copies every value)."""
     import uuid
@@ -118,7 +118,7 @@ def test_the_redis_page_cache_keeps_a_long_column_read_by_hiredis(tmp_path):
 
     prefix = f"test-{uuid.uuid4().hex}:"
     app = create_app({"SECRET_KEY": "s", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite'}",
-                      "REDIS_URL": "redis://127.0.0.1:6379/3", "CACHE_KEY_PREFIX": prefix})
+                      "REDIS_URL": redis_url, "CACHE_KEY_PREFIX": prefix})
     assert HIREDIS_AVAILABLE
     column = [bytes([n % 256]) * 10_000 for n in range(47)]  # a column cut at its CSRF marks
     with app.app_context():
