@@ -18,7 +18,7 @@ from drafting.extensions import db as _db
 from drafting.mailsink import MailSink
 from drafting.models import Decision, Job, JobStatus, Notification, StoredFile, utcnow
 from drafting.services import documents, review
-from tests.conftest import REDIS_TEST_URL, coordinator, login, official, statements_sent
+from tests.conftest import coordinator, login, official, statements_sent
 
 FAKE_PDF = b"%PDF-1.7 fake\n%%EOF\n"
 
@@ -446,7 +446,7 @@ with app.app_context():
 
 
 def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_job_finishes(
-        app, db, signed, rq_jobs, monkeypatch):
+        app, db, signed, rq_jobs, redis_url, monkeypatch):
     import subprocess
     import sys
     import uuid
@@ -456,12 +456,12 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_job_finishes(
     db.session.commit()
     started = f"test-started-{uuid.uuid4().hex[:8]}"
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    worker = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, url, REDIS_TEST_URL,
+    worker = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, url, redis_url,
                                rq_jobs.queue_name, started], cwd=app.root_path + "/..")
     try:
         from redis import Redis
 
-        listener = Redis.from_url(REDIS_TEST_URL, socket_timeout=None)
+        listener = Redis.from_url(redis_url, socket_timeout=None)
         assert listener.blpop([started], timeout=120), "the worker never started the job"
         worker.kill()
         worker.wait(30)
