@@ -8,6 +8,7 @@ import pytest
 
 from drafting.demo import DEMO_PASSWORD
 from drafting.extensions import limiter
+from drafting.security import SEEN_AT_RESOLUTION
 from tests.conftest import login, user_by_email
 
 
@@ -35,11 +36,31 @@ def test_idle_session_times_out(app, db, demo):
     client = app.test_client()
     login(client, "koordinator@example.se")
     assert client.get("/").status_code == 200
+    idle = app.config["SESSION_IDLE_MINUTES"] * 60
     with client.session_transaction() as session:
-        session["seen_at"] = time.time() - app.config["SESSION_IDLE_MINUTES"] * 60 - 5
+        session["seen_at"] = time.time() - idle + 5  # active within the limit: still signed in
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:
+        session["seen_at"] = time.time() - idle - SEEN_AT_RESOLUTION - 5
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert client.get("/").status_code == 302
+
+
+def test_the_idle_clock_moves_once_a_minute_not_on_every_request(app, db, demo):
+    client = app.test_client()
+    login(client, "koordinator@example.se")
+    client.get("/")  # shows (and takes from the session) the login's flash message
+    first = client.get("/")
+    assert first.status_code == 200 and "Set-Cookie" not in first.headers
+    with client.session_transaction() as session:
+        seen_at = session["seen_at"]
+        session["seen_at"] = seen_at - SEEN_AT_RESOLUTION
+    # A minute later the clock moves, and the cookie with it.
+    moved = client.get("/")
+    assert moved.status_code == 200 and "session=" in moved.headers["Set-Cookie"]
+    with client.session_transaction() as session:
+        assert session["seen_at"] >= seen_at
 
 
 def test_absolute_session_lifetime(app, db, demo):
