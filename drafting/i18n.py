@@ -7,8 +7,10 @@ from pathlib import Path
 
 from babel import support
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from wtforms.i18n import messages_path
 
 from .extensions import babel
@@ -33,10 +35,48 @@ def _wtforms_catalog(locale: str) -> support.NullTranslations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
+# The catalog a template reads its texts from, looked up once per rendering. Flask-Babel's own
+# template callables look it up again for every _() (7 µs each, and a page has dozens: make
+# bench). The locale cannot change inside one rendering, and render_template, which puts it in
+# the context, runs inside any force_locale around it. A template rendered another way, or a
+# macro imported without context, finds none and asks Flask-Babel.
+CATALOG = "_catalog"
+
+
+def _catalog(context: Context) -> support.NullTranslations:
+    catalog = context.get(CATALOG)
+    return catalog if catalog is not None else get_translations()
+
+
+@pass_context
+def _template_gettext(context: Context, string: str) -> str:
+    return _catalog(context).ugettext(string)
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, number: int) -> str:
+    return _catalog(context).ungettext(singular, plural, number)
+
+
+@pass_context
+def _template_pgettext(context: Context, message_context: str, string: str) -> str:
+    return _catalog(context).upgettext(message_context, string)
+
+
+@pass_context
+def _template_npgettext(context: Context, message_context: str, singular: str, plural: str,
+                        number: int) -> str:
+    return _catalog(context).unpgettext(message_context, singular, plural, number)
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS)
     )
+    app.context_processor(lambda: {CATALOG: get_translations()})
+    app.jinja_env.install_gettext_callables(
+        gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True,
+        pgettext=_template_pgettext, npgettext=_template_npgettext)
 
     @app.before_request
     def share_wtforms_catalog() -> None:

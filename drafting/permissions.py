@@ -13,6 +13,7 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
+from werkzeug.local import LocalProxy
 
 from .models import Cooperation, JointResponse, ParticipationStatus, Role, Stage, User
 from .services.errors import Conflict, NotAllowed
@@ -141,6 +142,12 @@ def stage_allows(action: Action, response: JointResponse) -> bool:
     return _STAGE_ALLOWS[action](Stage(response.stage))
 
 
+def _behind(user: User | None) -> User | None:
+    """The user behind Flask-Login's current_user: through the proxy, every attribute read
+    finds the request's user again (a page asks dozens of questions; make bench)."""
+    return user._get_current_object() if isinstance(user, LocalProxy) else user
+
+
 def can(user: User | None, action: Action, response: JointResponse) -> bool:
     """May this user take this action on this response now (role, municipality and stage)?"""
     return role_allows(user, action, response) and stage_allows(action, response)
@@ -148,6 +155,7 @@ def can(user: User | None, action: Action, response: JointResponse) -> bool:
 
 def role_allows(user: User | None, action: Action, response: JointResponse) -> bool:
     """May this user take this action at all, by role and municipality, whatever the stage?"""
+    user = _behind(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     role = user.role_in(response.cooperation_id)
@@ -177,6 +185,7 @@ def is_home_reviewer(user: User, response: JointResponse) -> bool:
 def can_in_cooperation(user: User | None, action: CooperationAction, cooperation: Cooperation,
                        municipality_id: int | None = None) -> bool:
     """May this user take this cooperation-wide action (for this member municipality)?"""
+    user = _behind(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if user.is_system_admin:

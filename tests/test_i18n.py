@@ -168,3 +168,29 @@ def test_every_message_in_the_code_and_templates_is_in_the_english_catalog():
         if msgid and msgid not in in_catalog:
             missing.add(f"{filename}: {msgid!r}")
     assert not missing, "\n".join(sorted(missing))
+
+
+def test_a_template_reads_its_texts_from_one_catalog_lookup_in_the_locale_it_is_rendered_in(
+        app, monkeypatch):
+    import flask_babel
+    from flask import render_template_string
+
+    import drafting.i18n
+
+    lookups = []
+    real = flask_babel.get_translations
+
+    def counted():
+        lookups.append(1)
+        return real()
+
+    monkeypatch.setattr(drafting.i18n, "get_translations", counted)
+    source = ("{{ _('Logga in') }} {{ ngettext('%(num)d kommun är inbjuden.', "
+              "'%(num)d kommuner är inbjudna.', 2) }} {{ _('Logga ut') }}")
+    with app.test_request_context("/"):
+        assert render_template_string(source) == "Logga in 2 kommuner är inbjudna. Logga ut"
+        assert len(lookups) == 1  # once for the rendering, not once per text
+        with flask_babel.force_locale("en"):
+            assert render_template_string(source) == "Log in 2 municipalities invited. Log out"
+        # A template rendered without render_template has no catalog in its context: it asks.
+        assert app.jinja_env.from_string("{{ _('Logga in') }}").render() == "Logga in"
