@@ -17,6 +17,10 @@ What is measured, and why:
   writes the clients saw succeed with the rows found in the database afterwards. Before the
   window, every user reads each page once (``WARM_UP_ACTIONS``, not counted): a fresh gunicorn
   worker compiles its templates on first use, and that is start-up, not the load's latency.
+  ``baseline_p95_ms`` is the trivial page's p95 in the same window: from the mix's own fetches
+  of it and, in the think-time run, from one more thread per load process that fetches it
+  every ``BASELINE_EVERY`` seconds (the mix alone gives about thirty samples in a minute,
+  too few for a p95).
 * ``ceiling_rps``: the same users and the same gunicorn on a trivial page (``/login``,
   anonymous; ``BENCH_LOAD_CEILING_PATH``) for ``BENCH_LOAD_CEILING_SECONDS`` (15): what this
   machine, server setup and load generator manage at most, so ``rps`` can be read against it.
@@ -69,6 +73,9 @@ ACTIONS = (("show", 50), ("matrix", 10), ("compare", 10), ("comment", 15), ("pos
 WRITES = {"comment", "position"}
 REQUEST_TIMEOUT = (5.0, 60.0)
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+# Each load process also fetches the trivial page every this many seconds in the think-time
+# run (about 150 samples in 60 s from 5 processes, beside the mix's own).
+BASELINE_EVERY = 2.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,8 @@ class Plan:
     max_requests: int = 1_000_000
     ceiling_path: str | None = None  # set: GETs of this path instead of the mix
     ceiling_login: bool = False  # the ceiling's users log in first
+    # Seconds between one process's own fetches of the trivial page beside the mix (0: none).
+    baseline_every: float = 0.0
 
 
 @dataclass
@@ -131,11 +140,16 @@ def _percentile(values: list[float], fraction: float) -> float:
 # --- The load generator (runs in spawned processes) -------------------------------------------
 
 
+def _trivial(plan: Plan) -> requests.Response:
+    """The login page, anonymous, on a connection of its own: the baseline."""
+    return requests.get(f"{plan.base_url}/login", allow_redirects=False, timeout=REQUEST_TIMEOUT)
+
+
 def _request(session: requests.Session, plan: Plan, action: str, rng: random.Random,
              serial: str) -> requests.Response:
     base = f"{plan.base_url}/responses/{plan.response_id}"
     if action == "trivial":
-        return requests.get(f"{plan.base_url}/login", allow_redirects=False, timeout=REQUEST_TIMEOUT)
+        return _trivial(plan)
     if action == "show":
         return session.get(base, allow_redirects=False, timeout=REQUEST_TIMEOUT)
     if action == "matrix":
@@ -224,11 +238,39 @@ def _user(plan: Plan, index: int, tally: Tally, lock: threading.Lock) -> None:
         tally.merge(local)
 
 
+def _baseline_sampler(plan: Plan, seed: int, tally: Tally, lock: threading.Lock) -> None:
+    """The trivial page at a steady pace beside the mix, so that its p95 rests on a few hundred
+    samples rather than the mix's thirty: the mix's share of it alone made the think-time
+    ratio swing by a fifth from run to run. At one fetch every few seconds per process it adds
+    well under 1 % to the machine's load."""
+    rng = random.Random(f"{plan.body_prefix}-baseline-{seed}")
+    local = Tally()
+    deadline = plan.start_at + plan.seconds
+    time.sleep(max(0.0, plan.start_at + rng.uniform(0, plan.baseline_every) - time.time()))
+    while time.time() < deadline:
+        started = time.perf_counter()
+        try:
+            status = _trivial(plan).status_code
+        except requests.RequestException:
+            status = 0
+        local.latencies.setdefault("trivial", []).append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            local.errors += 1
+        pause = rng.uniform(0.5, 1.5) * plan.baseline_every
+        time.sleep(max(0.0, min(pause, deadline - time.time())))
+    with lock:
+        tally.merge(local)
+
+
 def drive_process(plan: Plan, indices: list[int]) -> Tally:
-    """Entry point of one spawned load process: one thread per simulated user."""
+    """Entry point of one spawned load process: one thread per simulated user, and one that
+    samples the trivial page (plan.baseline_every)."""
     tally, lock = Tally(), threading.Lock()
     threads = [threading.Thread(target=_user, args=(plan, index, tally, lock), daemon=True)
                for index in indices]
+    if plan.baseline_every and plan.ceiling_path is None and indices:
+        threads.append(threading.Thread(target=_baseline_sampler,
+                                        args=(plan, indices[0], tally, lock), daemon=True))
     for thread in threads:
         thread.start()
     wait = plan.seconds + 5 + 2 * REQUEST_TIMEOUT[1] + max(0.0, plan.start_at - time.time())
@@ -420,7 +462,7 @@ def _baseline(values: list[float], tally) -> dict:
         return {}
     product = [v for name, times in tally.latencies.items() for v in times]
     p95 = _percentile(values, 0.95)
-    return {"baseline_p95_ms": round(p95, 1),
+    return {"baseline_p95_ms": round(p95, 1), "baseline_samples": len(values),
             "p95_ratio_to_baseline": round(_percentile(product, 0.95) / p95, 2) if product else None}
 
 
@@ -452,7 +494,7 @@ def run() -> list[str]:
                     section_ids=built.section_ids, version_number=built.version_number,
                     emails=built.emails, body_prefix=prefix,
                     start_at=time.time() + 8 + WARM_UP_SECONDS, seconds=seconds,
-                    think_seconds=think, warm_up=True)
+                    think_seconds=think, warm_up=True, baseline_every=BASELINE_EVERY)
         tally = _drive(plan, users, processes)
         comments_found, positions_after = _count_rows(built.response_id, prefix)
         saturated = None
