@@ -74,7 +74,8 @@ WRITES = {"comment", "position"}
 REQUEST_TIMEOUT = (5.0, 60.0)
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 # Each load process also fetches the trivial page every this many seconds in the think-time
-# run (about 150 samples in 60 s from 5 processes, beside the mix's own).
+# run (about 150 samples in 60 s from 5 processes, beside the mix's own; well under 1 % of
+# the machine's load).
 BASELINE_EVERY = 2.0
 
 
@@ -111,6 +112,22 @@ class Tally:
     positions: int = 0
     login_failures: int = 0
     last_end: float = 0.0
+
+    def record(self, action: str, status: int, elapsed_ms: float) -> None:
+        """One answer: its latency and status, and whether it was an error, unexpected or a
+        write that succeeded (status 0: no answer at all)."""
+        self.latencies.setdefault(action, []).append(elapsed_ms)
+        key = f"{action}:{status}"
+        self.statuses[key] = self.statuses.get(key, 0) + 1
+        expected = 302 if action in WRITES else 200
+        if status == 0 or status >= 500:
+            self.errors += 1
+        elif status != expected:
+            self.unexpected += 1
+        elif action == "comment":
+            self.comments += 1
+        elif action == "position":
+            self.positions += 1
 
     def merge(self, other: Tally) -> None:
         for name, values in other.latencies.items():
@@ -217,20 +234,8 @@ def _user(plan: Plan, index: int, tally: Tally, lock: threading.Lock) -> None:
                 status = answer.status_code
             except requests.RequestException:
                 status = 0
-            elapsed = (time.perf_counter() - started) * 1000
+            local.record(action, status, (time.perf_counter() - started) * 1000)
             local.last_end = time.time()
-            local.latencies.setdefault(action, []).append(elapsed)
-            key = f"{action}:{status}"
-            local.statuses[key] = local.statuses.get(key, 0) + 1
-            expected = 302 if action in WRITES else 200
-            if status == 0 or status >= 500:
-                local.errors += 1
-            elif status != expected:
-                local.unexpected += 1
-            elif action == "comment":
-                local.comments += 1
-            elif action == "position":
-                local.positions += 1
             if plan.think_seconds:
                 pause = rng.uniform(0.5, 1.5) * plan.think_seconds
                 time.sleep(max(0.0, min(pause, deadline - time.time())))
@@ -239,10 +244,8 @@ def _user(plan: Plan, index: int, tally: Tally, lock: threading.Lock) -> None:
 
 
 def _baseline_sampler(plan: Plan, seed: int, tally: Tally, lock: threading.Lock) -> None:
-    """The trivial page at a steady pace beside the mix, so that its p95 rests on a few hundred
-    samples rather than the mix's thirty: the mix's share of it alone made the think-time
-    ratio swing by a fifth from run to run. At one fetch every few seconds per process it adds
-    well under 1 % to the machine's load."""
+    """The trivial page at a steady pace beside the mix (plan.baseline_every): the mix's thirty
+    fetches of it alone made the think-time ratio swing by a fifth from run to run."""
     rng = random.Random(f"{plan.body_prefix}-baseline-{seed}")
     local = Tally()
     deadline = plan.start_at + plan.seconds
@@ -253,9 +256,7 @@ def _baseline_sampler(plan: Plan, seed: int, tally: Tally, lock: threading.Lock)
             status = _trivial(plan).status_code
         except requests.RequestException:
             status = 0
-        local.latencies.setdefault("trivial", []).append((time.perf_counter() - started) * 1000)
-        if status != 200:
-            local.errors += 1
+        local.record("trivial", status, (time.perf_counter() - started) * 1000)
         pause = rng.uniform(0.5, 1.5) * plan.baseline_every
         time.sleep(max(0.0, min(pause, deadline - time.time())))
     with lock:
